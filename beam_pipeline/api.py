@@ -1,0 +1,135 @@
+"""The Python API of the product proposal, on the same code as the pipeline.
+
+    DataTransformationPipeline(config).process_batch(input_directory=..., output_directory=...)
+    RelationshipDetector().detect_relationships(file_metadata_list, strategies=[...])
+    AgenticAIFormatter().format_for_agentic_ai(file_data_list, relationship_graph, include_reasoning=True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+import networkx as nx
+
+from transforms.config import Config, config_from_dict, load_config
+from transforms.model import ErrorRecord, ExtractionError, FileRecord
+from transforms.relationships import detect
+from transforms.scoring import Edge
+from transforms.signatures import file_id_for
+from transforms.training import file_summary, training_record
+
+ConfigLike = Union[Config, Mapping[str, Any], str, None]
+
+
+def _config(config: ConfigLike) -> Config:
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, str):
+        return load_config(config)
+    return config_from_dict(config or {})
+
+
+def _record(item: Union[FileRecord, Mapping[str, Any]]) -> FileRecord:
+    return item if isinstance(item, FileRecord) else FileRecord.from_dict(dict(item))
+
+
+class DataTransformationPipeline:
+    """Runs the Beam pipeline on a directory, or extracts files in memory."""
+
+    def __init__(self, config: ConfigLike = None, beam_args: Sequence[str] = ()):
+        self.config = _config(config)
+        self.beam_args = list(beam_args)
+
+    def process_batch(self, input_directory: Union[str, Sequence[str]], output_directory: str,
+                      detect_relationships: bool = True) -> Dict[str, Any]:
+        """Runs the pipeline; returns the run summary."""
+        from beam_pipeline.cli import run_pipeline
+
+        config = self.config
+        if not detect_relationships:
+            config = dataclasses.replace(
+                config, relationships=dataclasses.replace(config.relationships, strategies=()))
+        inputs = [input_directory] if isinstance(input_directory, str) else list(input_directory)
+        return run_pipeline(inputs, output_directory, config, self.beam_args)
+
+    def extract(self, paths: Iterable[str]) -> tuple:
+        """(records, errors) for local files, without Beam."""
+        import os
+        from datetime import datetime, timezone
+
+        from transforms.extract import extract_file
+
+        records: List[FileRecord] = []
+        errors: List[ErrorRecord] = []
+        for path in paths:
+            path = os.path.abspath(path)
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                stat = os.stat(path)
+                modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+                records.append(extract_file(path, data, self.config, size=stat.st_size, modified_at=modified))
+            except ExtractionError as exc:
+                errors.append(ErrorRecord(path, exc.stage, exc.error_type, exc.message, file_id_for(path)))
+            except OSError as exc:
+                errors.append(ErrorRecord(path, "read", "read_error", str(exc), file_id_for(path)))
+        return records, errors
+
+
+class RelationshipDetector:
+    """Blocks, scores and types pairs of extracted files."""
+
+    def __init__(self, config: ConfigLike = None):
+        self.config = _config(config)
+
+    def detect_relationships(self, file_metadata_list: Sequence[Union[FileRecord, Mapping[str, Any]]],
+                             strategies: Optional[Sequence[str]] = None) -> List[Dict[str, Any]]:
+        config = self.config
+        if strategies is not None:
+            config = config_from_dict({**config.to_dict(), "relationships": {
+                **config.to_dict()["relationships"], "strategies": list(strategies)}})
+        records = [_record(r) for r in file_metadata_list]
+        return [edge.to_dict() for edge in detect(records, config)]
+
+
+class AgenticAIFormatter:
+    """Builds one training record per file that has related files."""
+
+    def format_for_agentic_ai(self, file_data_list: Sequence[Union[FileRecord, Mapping[str, Any]]],
+                              relationship_graph: Union[nx.DiGraph, Sequence[Mapping[str, Any]]],
+                              include_reasoning: bool = True) -> List[Dict[str, Any]]:
+        summaries = {r.file_id: file_summary(r) for r in map(_record, file_data_list)}
+        edges = _edge_dicts(relationship_graph)
+        by_file: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
+        for edge in edges:
+            by_file[edge["source"]].append(edge)
+            by_file[edge["target"]].append(edge)
+        records = []
+        for file_id in sorted(by_file):
+            if file_id not in summaries:
+                continue
+            touching = [e for e in by_file[file_id] if e["source"] in summaries and e["target"] in summaries]
+            if not touching:
+                continue
+            record = training_record(summaries[file_id], touching, summaries)
+            if not include_reasoning:
+                record["synthetic_reasoning"] = {"abstraction": "", "actions": [], "workflow": []}
+            records.append(record)
+        return records
+
+
+def _edge_dicts(graph: Union[nx.DiGraph, Sequence[Any]]) -> List[Dict[str, Any]]:
+    if isinstance(graph, nx.Graph):
+        return [dict(data, source=u, target=v) for u, v, data in graph.edges(data=True)]
+    return [e.to_dict() if isinstance(e, Edge) else dict(e) for e in graph]
+
+
+def to_networkx(edges: Iterable[Mapping[str, Any]]) -> nx.DiGraph:
+    """The relationship graph as a networkx DiGraph (edge attributes kept)."""
+    graph = nx.DiGraph()
+    for edge in edges:
+        attrs = {k: v for k, v in edge.items() if k not in ("source", "target")}
+        graph.add_edge(edge["source"], edge["target"], **attrs)
+    return graph

@@ -1,0 +1,201 @@
+"""The `filegraph` command: run, sample-corpus, demo, evaluate.
+
+Usage errors print one line naming the problem and exit with status 2;
+they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+import apache_beam as beam
+
+from beam_pipeline.options import FilegraphOptions, input_list, pipeline_options
+from beam_pipeline.pipeline import build_pipeline
+from transforms import writer
+from transforms.config import Config, ConfigError, load_config, with_overrides
+from transforms.evaluation import evaluate
+from transforms.matching import missing_inputs
+
+
+class UsageError(Exception):
+    """A problem with how the command was called."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="filegraph", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="Run the pipeline on files; any other flag is a Beam pipeline option.")
+    run.add_argument("--input", dest="inputs", action="append", required=True,
+                     help="A file, glob or directory (local or gs://). Repeat for several.")
+    run.add_argument("--output", required=True, help="Output directory (local or gs://).")
+    run.add_argument("--config", help="YAML configuration file.")
+    run.add_argument("--min_confidence", "--min-confidence", type=float, dest="min_confidence")
+    run.add_argument("--num_shards", "--num-shards", type=int, dest="num_shards")
+
+    corpus = sub.add_parser("sample-corpus", help="Write the labelled sample corpus.")
+    corpus.add_argument("directory")
+    corpus.add_argument("--projects", type=int, default=8)
+    corpus.add_argument("--seed", type=int, default=0)
+
+    demo = sub.add_parser("demo", help="Write the sample corpus, run on it and print a summary.")
+    demo.add_argument("--output", default="demo-output")
+    demo.add_argument("--projects", type=int, default=8)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--config", help="YAML configuration file.")
+
+    ev = sub.add_parser("evaluate", help="Score a run's graph against labelled pairs.")
+    ev.add_argument("--truth", required=True, help="truth.json with edges between relative paths.")
+    ev.add_argument("--output", required=True, help="The run's output directory.")
+    ev.add_argument("--root", help="Corpus root the truth paths are relative to (default: truth's folder).")
+    ev.add_argument("--json", action="store_true", help="Print the full report as JSON.")
+    cal = sub.add_parser("calibrate", help="Fit the confidence model on sample corpora (developer command).")
+    cal.add_argument("--fit-seeds", default="1,2,3")
+    cal.add_argument("--holdout-seeds", default="0,4")
+    cal.add_argument("--projects", type=int, default=8)
+    cal.add_argument("--write", action="store_true", help="Replace transforms/confidence_model.json.")
+    return parser
+
+
+def _seeds(text: str) -> List[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError as exc:
+        raise UsageError(f"seeds must be comma-separated integers, got '{text}'") from exc
+
+
+def _effective_config(path: Optional[str], min_confidence: Optional[float], num_shards: Optional[int]) -> Config:
+    config = load_config(path)
+    return with_overrides(
+        config,
+        **{"relationships.thresholds.min_confidence": min_confidence, "batch.num_shards": num_shards},
+    )
+
+
+def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
+    """Runs the pipeline to completion and returns run_summary.json's content."""
+    missing = missing_inputs(inputs)
+    if missing:
+        raise UsageError(f"input not found: {missing[0]}")
+    writer.clear_outputs(output)
+    options = pipeline_options(beam_args)
+    with beam.Pipeline(options=options) as p:
+        build_pipeline(p, inputs, output, config)
+    return writer.read_json(writer.join_path(output, "run_summary.json"))
+
+
+def _abs(path: str) -> str:
+    return path if "://" in path else os.path.abspath(path)
+
+
+def cmd_run(args, beam_args: List[str]) -> int:
+    config = _effective_config(args.config, args.min_confidence, args.num_shards)
+    summary = run_pipeline(input_list(args.inputs), _abs(args.output), config, beam_args)
+    print(_summary_table(summary))
+    return 0
+
+
+def cmd_sample_corpus(args) -> int:
+    from beam_pipeline.sample_corpus import generate_corpus
+
+    truth = generate_corpus(args.directory, projects=args.projects, seed=args.seed)
+    print(f"wrote {len(truth['files'])} files and {len(truth['edges'])} labelled pairs to {args.directory}")
+    return 0
+
+
+def cmd_demo(args, beam_args: List[str]) -> int:
+    from beam_pipeline.sample_corpus import generate_corpus
+
+    root = _abs(args.output)
+    corpus = os.path.join(root, "corpus")
+    result = os.path.join(root, "output")
+    truth = generate_corpus(corpus, projects=args.projects, seed=args.seed)
+    config = _effective_config(args.config, None, None)
+    summary = run_pipeline([corpus], result, config, beam_args)
+    report = evaluate(truth, writer.read_jsonl(os.path.join(result, "edges"), "edges"), corpus)
+    print(_summary_table(summary, report))
+    print(f"\nOutputs in {result}; corpus and truth.json in {corpus}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    truth = writer.read_json(args.truth)
+    root = args.root or os.path.dirname(_abs(args.truth))
+    edges = writer.read_jsonl(writer.join_path(_abs(args.output), "edges"), "edges")
+    report = evaluate(truth, edges, _abs(root))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(_evaluation_lines(report))
+    return 0
+
+
+def _summary_table(summary: Dict[str, Any], report: Optional[Dict[str, Any]] = None) -> str:
+    counts = summary["counts"]
+    lines = [
+        f"{'files matched':<24}{counts['matched']:>8}",
+        f"{'files processed':<24}{counts['processed']:>8}",
+        f"{'files failed':<24}{counts['failed']:>8}",
+        f"{'candidate pairs':<24}{counts['candidate_pairs']:>8}",
+        f"{'edges':<24}{counts['edges']:>8}",
+    ]
+    lines += [f"  {kind:<22}{n:>8}" for kind, n in counts.get("edges_by_type", {}).items()]
+    lines.append(f"{'training records':<24}{counts['training_records']:>8}")
+    lines.append(f"{'runtime (s)':<24}{summary['runtime_seconds']:>8.1f}")
+    if report:
+        lines.append(_evaluation_lines(report))
+    return "\n".join(lines)
+
+
+def _evaluation_lines(report: Dict[str, Any]) -> str:
+    lines = [
+        f"{'precision':<24}{report['precision']:>8.3f}",
+        f"{'recall':<24}{report['recall']:>8.3f}",
+        f"{'F1':<24}{report['f1']:>8.3f}",
+        f"{'type accuracy':<24}{report['type_accuracy']:>8.3f}",
+    ]
+    if report.get("direction_accuracy") is not None:
+        lines.append(f"{'direction accuracy':<24}{report['direction_accuracy']:>8.3f}")
+    for kind, row in report["per_type"].items():
+        recall = "-" if row["recall"] is None else f"{row['recall']:.3f}"
+        lines.append(f"  recall {kind:<15}{recall:>8}  ({row['truth']} labelled, {row['found']} found)")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.command in ("run", "demo"):
+            bad = [a for a in rest if not a.startswith("--")]
+            if bad:
+                raise UsageError(f"unexpected argument: {bad[0]}")
+            return cmd_run(args, rest) if args.command == "run" else cmd_demo(args, rest)
+        if rest:
+            raise UsageError(f"unrecognized arguments: {' '.join(rest)}")
+        if args.command == "sample-corpus":
+            return cmd_sample_corpus(args)
+        if args.command == "calibrate":
+            from beam_pipeline import calibrate
+
+            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write)
+        return cmd_evaluate(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"filegraph: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IOError) as exc:
+        print(f"filegraph: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The filegraph pipeline graph: read -> extract -> block -> pair -> score -> format -> write."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any, Dict, List, Sequence
+
+import apache_beam as beam
+
+from transforms import writer
+from transforms.config import Config
+from transforms.ptransforms import (
+    CandidatePairs,
+    ExtractFiles,
+    FormatTraining,
+    JoinPairRecords,
+    MatchInputs,
+    ScorePairs,
+)
+from transforms.relationships import active_strategies, unavailable_strategies
+
+
+def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config) -> None:
+    """Adds the whole filegraph graph to `p`."""
+    started = time.time()
+    shards = config.batch.num_shards
+
+    matched = p | "Inputs" >> beam.Create(sorted(inputs)) | "MatchFiles" >> MatchInputs(config.batch.patterns)
+    records, errors = matched | "ExtractFiles" >> ExtractFiles(config)
+    pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
+    edges = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
+    training = edges | "FormatTraining" >> FormatTraining(records)
+
+    nodes = records | "NodeDicts" >> beam.Map(lambda r: r.to_node())
+    edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
+    error_dicts = errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict())
+    nodes | "WriteNodes" >> writer.WriteJsonlShards(
+        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards)
+    edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
+        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards)
+    training | "WriteTraining" >> writer.WriteJsonlShards(
+        writer.join_path(output, "training"), "train", lambda t: t["id"], shards)
+    error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
+        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"], shards)
+
+    counts = [
+        matched | "CountMatched" >> _count("matched"),
+        records | "CountProcessed" >> _count("processed"),
+        errors | "CountFailed" >> _count("failed"),
+        pairs | "CountPairs" >> _count("candidate_pairs"),
+        hot_keys | "CountHotKeys" >> _count("hot_keys"),
+        edge_dicts | "CountEdges" >> _count("edges"),
+        training | "CountTraining" >> _count("training_records"),
+        edge_dicts | "EdgesByType" >> _tally("edges_by_type", lambda e: {e["relationship_type"]: 1}),
+        error_dicts | "ErrorsByType" >> _tally("errors_by_type", lambda e: {e["error_type"]: 1}),
+        nodes | "Redactions" >> _tally("redactions", lambda n: n["redactions"]),
+        nodes | "FilesByType" >> _tally("files_by_type", lambda n: {n["file_type"]: 1}),
+    ]
+    summary_path = writer.join_path(output, "run_summary.json")
+    static = {
+        "inputs": list(inputs),
+        "output": output,
+        "config": config.to_dict(),
+        "strategies_run": list(active_strategies(config)),
+        "strategies_unavailable": list(unavailable_strategies(config)),
+    }
+    (
+        counts
+        | "FlattenCounts" >> beam.Flatten()
+        | "CountsToDict" >> beam.combiners.ToDict()
+        | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started)
+    )
+
+
+def _count(name: str) -> beam.PTransform:
+    return beam.combiners.Count.Globally() | f"Name{name}" >> beam.Map(lambda n: (name, n))
+
+
+def _tally(name: str, counts_of) -> beam.PTransform:
+    def merge(counters) -> Dict[str, int]:
+        total: Counter = Counter()
+        for c in counters:
+            total.update(c)
+        return dict(sorted(total.items()))
+
+    return beam.Map(counts_of) | f"Sum{name}" >> beam.CombineGlobally(merge) | f"Name{name}" >> beam.Map(
+        lambda d: (name, d))
+
+
+def _write_summary(counts: Dict[str, Any], path: str, static: Dict[str, Any], started: float) -> str:
+    summary = {
+        "counts": {k: counts[k] for k in sorted(counts)},
+        "invariant_matched_equals_processed_plus_failed": counts["matched"] == counts["processed"] + counts["failed"],
+        "runtime_seconds": round(time.time() - started, 3),
+        **static,
+    }
+    writer.write_json(path, summary)
+    return path

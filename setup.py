@@ -1,0 +1,30 @@
+"""filegraph: typed relationship graphs and agentic training data from file corpora."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+
+def _requirements(name):
+    lines = (HERE / name).read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+setup(
+    name="filegraph",
+    version="0.1.0",
+    description="Apache Beam pipeline that links related files into a typed graph and training records",
+    long_description=(HERE / "README.md").read_text() if (HERE / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["beam_pipeline", "beam_pipeline.*", "transforms", "transforms.*"]),
+    package_data={"": ["*.json", "*.yaml", "*.txt"]},
+    include_package_data=True,
+    install_requires=_requirements("requirements.txt"),
+    extras_require={
+        "test": ["pytest>=8", "pytest-timeout>=2.3"],
+    },
+    entry_points={"console_scripts": ["filegraph=beam_pipeline.cli:main"]},
+)

@@ -1,0 +1,50 @@
+import pytest
+
+from transforms.config import Config, ConfigError, config_from_dict, load_config, with_overrides
+
+
+def test_defaults_are_valid():
+    config = config_from_dict({})
+    assert config.relationships.thresholds.min_confidence == 0.6
+    assert "*.xlsx" in config.batch.patterns
+
+
+def test_yaml_sections_are_read(tmp_path):
+    path = tmp_path / "filegraph.yaml"
+    path.write_text(
+        "batch:\n  patterns: ['*.csv']\n  max_workers: 2\n"
+        "relationships:\n  strategies: [filename_pattern, content_similarity]\n"
+        "  thresholds: {min_confidence: 0.7, semantic_similarity: 0.8}\n"
+        "  llm_reasoning: {enabled: false, provider: openai, model: gpt-4o-mini}\n"
+    )
+    config = load_config(str(path))
+    assert config.batch.patterns == ("*.csv",)
+    assert config.relationships.strategies == ("filename_pattern", "content_similarity")
+    assert config.relationships.thresholds.min_confidence == 0.7
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"batch": {"colour": 1}}, "unknown config key 'config.batch.colour'"),
+        ({"nonsense": {}}, "unknown config key 'config.nonsense'"),
+        ({"relationships": {"thresholds": {"min_confidence": 1.5}}}, "min_confidence"),
+        ({"relationships": {"strategies": ["telepathy"]}}, "unknown strategy 'telepathy'"),
+        ({"batch": {"patterns": "*.csv"}}, "must be a list"),
+        ({"privacy": {"policy": "shred"}}, "privacy.policy"),
+    ],
+)
+def test_invalid_config_names_the_problem(data, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        config_from_dict(data)
+
+
+def test_overrides_replace_single_values():
+    config = with_overrides(Config(), **{"relationships.thresholds.min_confidence": 0.9, "batch.num_shards": None})
+    assert config.relationships.thresholds.min_confidence == 0.9
+    assert config.batch.num_shards == 0
+
+
+def test_missing_config_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(str(tmp_path / "absent.yaml"))

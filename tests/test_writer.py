@@ -1,0 +1,49 @@
+import json
+
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+
+from transforms import writer
+
+
+def _write(tmp_path, records, fixed_shards=0):
+    with TestPipeline(runner="FnApiRunner") as p:
+        (p | beam.Create(records)
+           | writer.WriteJsonlShards(str(tmp_path), "rows", lambda r: r["id"], fixed_shards))
+    return sorted(tmp_path.glob("rows-*.jsonl"))
+
+
+def test_shards_are_named_and_hold_every_record_once(tmp_path):
+    records = [{"id": f"r{i:03d}", "value": i} for i in range(40)]
+    files = _write(tmp_path, records, fixed_shards=3)
+    assert [f.name for f in files] == [f"rows-0000{i}-of-00003.jsonl" for i in range(3)]
+    read = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    assert sorted(r["id"] for r in read) == [r["id"] for r in records]
+
+
+def test_shards_are_byte_identical_across_runs_and_input_orders(tmp_path):
+    records = [{"id": f"r{i:03d}", "value": i, "nested": {"b": 1, "a": 2}} for i in range(25)]
+    first = _write(tmp_path / "one", records, fixed_shards=2)
+    second = _write(tmp_path / "two", list(reversed(records)), fixed_shards=2)
+    assert [f.read_bytes() for f in first] == [f.read_bytes() for f in second]
+
+
+def test_empty_output_still_writes_one_empty_shard(tmp_path):
+    files = _write(tmp_path, [])
+    assert [f.name for f in files] == ["rows-00000-of-00001.jsonl"]
+    assert files[0].read_text() == ""
+
+
+def test_clear_outputs_removes_stale_shards(tmp_path):
+    (tmp_path / "edges").mkdir()
+    stale = tmp_path / "edges" / "edges-00000-of-00002.jsonl"
+    stale.write_text("{}\n")
+    keep = tmp_path / "edges" / "notes.txt"
+    keep.write_text("keep")
+    writer.clear_outputs(str(tmp_path))
+    assert not stale.exists() and keep.exists()
+
+
+def test_read_jsonl_reads_all_shards(tmp_path):
+    _write(tmp_path, [{"id": "a"}, {"id": "b"}], fixed_shards=2)
+    assert sorted(r["id"] for r in writer.read_jsonl(str(tmp_path), "rows")) == ["a", "b"]

@@ -1,0 +1,137 @@
+"""Blocking: which files could be related, without comparing all pairs.
+
+Each file emits blocking keys; files sharing a key land in one bucket, and only
+pairs inside a bucket are scored. A bucket larger than the configured cap is a
+hot key (a "Summary" sheet name, a boilerplate footer, a generic column): it is
+skipped and counted, so it never explodes into n^2 pairs.
+
+Key kinds (the prefix before ':'):
+  stem  logical file-name stem (versions, dates, copy markers removed)
+  lsh   MinHash LSH band of the content shingles (near-duplicates)
+  val   a key-like column value, or an identifier quoted in text (joinability)
+  col   a distinctive column name (data) or column-like term (narrative)
+  code  a project code or other rare identifier
+  file  a file name, and file names mentioned in text
+  num   an aggregate of a data file or a number shown in text, at 2-3 significant digits
+  term  a key term (sheet names, slide titles, headings, frequent words)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Iterable, Iterator, List, Sequence, Set, Tuple
+
+from transforms.config import BlockingConfig
+from transforms.model import FileRecord
+from transforms.naming import analyse_name
+from transforms.signatures import hash64, lsh_bands, normalise_value
+from transforms.strategies import GENERIC_COLUMNS, column_words
+
+MAX_NUMBER_KEYS = 120
+MAX_TERM_KEYS = 12
+SMALL_RANGE_VALUE_KEYS = 16
+
+
+def _significant_key(value: float, digits: int) -> str:
+    if value == 0 or not math.isfinite(value):
+        return ""
+    return f"{digits}:{float(f'{value:.{digits - 1}e}'):.{digits - 1}e}"
+
+
+def _data_number_keys(record: FileRecord) -> List[str]:
+    values = []
+    for table in record.tables:
+        for col in table.columns:
+            if col.numeric and not col.small_int_range and col.numeric.get("sum") is not None:
+                values.append(float(col.numeric["sum"]))
+        for measures in table.grouped_sums.values():
+            for groups in measures.values():
+                values.extend(float(v) for v in groups.values())
+    keys: List[str] = []
+    for value in values:
+        if abs(value) >= 100:
+            keys.extend(k for k in (_significant_key(value, 2), _significant_key(value, 3)) if k)
+    return sorted(set(keys))[: 2 * MAX_NUMBER_KEYS]
+
+
+def _text_number_keys(record: FileRecord) -> List[str]:
+    keys = set()
+    for value, half_unit in record.numbers:
+        if abs(value) < 100 or half_unit <= 0:
+            continue
+        digits = 3 if abs(value) >= 200 * half_unit else 2 if abs(value) >= 20 * half_unit else 0
+        if digits:
+            keys.add(_significant_key(value, digits))
+    keys.discard("")
+    return sorted(keys)[:MAX_NUMBER_KEYS]
+
+
+def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
+    """All blocking keys of one file, sorted and distinct."""
+    keys: Set[str] = set()
+    stem = analyse_name(record.file_path).stem
+    if stem:
+        keys.add("stem:" + stem)
+    keys.add("file:" + record.file_name.lower())
+    keys.update("file:" + name.lower() for name in record.mentions)
+    keys.update("lsh:" + band for band in lsh_bands(record.minhash, config.lsh_bands, config.lsh_rows))
+    for kind in ("project_code", "identifier"):
+        for value in record.entities.get(kind, ()):
+            keys.add("code:" + value.lower())
+            keys.add(f"val:{hash64(normalise_value(value) or '')}")
+
+    for table in record.tables:
+        for col in table.columns:
+            words = column_words(col.name)
+            if words and words not in GENERIC_COLUMNS and len(words) > 2:
+                keys.add("col:" + words)
+            if col.dtype not in ("integer", "string") or col.distinct < 2:
+                continue
+            # Bottom-k hashes of two sets that overlap share their smallest
+            # elements, so the first hashes are the right ones to key on.
+            # Row-id ranges (1..n) are the same in every table: a few keys
+            # suffice, and at scale they are hot keys anyway.
+            count = SMALL_RANGE_VALUE_KEYS if col.small_int_range else config.value_keys_per_column
+            keys.update(f"val:{h}" for h in col.value_hashes[:count])
+
+    if record.is_data:
+        keys.update("num:" + k for k in _data_number_keys(record))
+    else:
+        keys.update("num:" + k for k in _text_number_keys(record))
+        # Narrative files name columns in prose; key terms are their best guess.
+        keys.update("col:" + t for t in record.key_terms if t not in GENERIC_COLUMNS and len(t) > 2)
+    keys.update("term:" + t for t in record.key_terms[:MAX_TERM_KEYS] if len(t) > 2)
+    return sorted(keys)
+
+
+def key_kind(key: str) -> str:
+    return key.split(":", 1)[0]
+
+
+def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tuple[str, str]], bool]:
+    """Distinct sorted pairs of a bucket, or ([], True) for a hot bucket."""
+    members = sorted(set(file_ids))
+    if len(members) > max_bucket_size:
+        return [], True
+    return list(itertools.combinations(members, 2)), False
+
+
+def candidate_pairs(
+    keyed: Iterable[Tuple[str, str]], max_bucket_size: int
+) -> Tuple[dict, dict]:
+    """In-memory blocking for tests and calibration: {(a, b): kinds}, stats.
+
+    The Beam pipeline does the same with GroupByKey (transforms/beam.py).
+    """
+    buckets: dict = {}
+    for key, file_id in keyed:
+        buckets.setdefault(key, set()).add(file_id)
+    pairs: dict = {}
+    stats = {"keys": len(buckets), "hot_keys": 0}
+    for key, members in buckets.items():
+        found, hot = bucket_pairs(members, max_bucket_size)
+        stats["hot_keys"] += int(hot)
+        for pair in found:
+            pairs.setdefault(pair, set()).add(key_kind(key))
+    return pairs, stats

@@ -1,0 +1,89 @@
+"""Scores a run's edges against labelled pairs (truth.json).
+
+Truth lists edges between paths relative to the corpus root:
+{"edges": [{"a", "b", "type", "source"}]}. Pairs are compared undirected for
+precision, recall and F1; among the pairs found, the type and then the
+direction are checked (RELATED_TO has no direction).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+Pair = Tuple[str, str]
+
+
+def _pair(a: str, b: str) -> Pair:
+    return (a, b) if a <= b else (b, a)
+
+
+def relative_to_root(path: str, root: str) -> Optional[str]:
+    root = root.rstrip("/") + "/"
+    path = path.replace("\\", "/")
+    return path[len(root):] if path.startswith(root) else None
+
+
+def evaluate(truth: Mapping[str, Any], edges: Iterable[Mapping[str, Any]], root: str) -> Dict[str, Any]:
+    """Precision/recall/F1 over undirected pairs, type and direction accuracy, recall per type."""
+    expected: Dict[Pair, Mapping[str, Any]] = {}
+    for edge in truth["edges"]:
+        expected[_pair(edge["a"], edge["b"])] = edge
+
+    found: Dict[Pair, Mapping[str, Any]] = {}
+    outside_root = 0
+    for edge in edges:
+        src = relative_to_root(edge["source_path"], root)
+        dst = relative_to_root(edge["target_path"], root)
+        if src is None or dst is None:
+            outside_root += 1
+            continue
+        found[_pair(src, dst)] = {"type": edge["relationship_type"], "source": src, "confidence": edge["confidence"]}
+
+    hits = sorted(set(found) & set(expected))
+    precision = len(hits) / len(found) if found else 0.0
+    recall = len(hits) / len(expected) if expected else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    type_ok = [p for p in hits if found[p]["type"] == expected[p]["type"]]
+    directed = [p for p in type_ok if expected[p]["type"] != "RELATED_TO"]
+    direction_ok = [p for p in directed if found[p]["source"] == expected[p]["source"]]
+
+    per_type: Dict[str, Dict[str, Any]] = {}
+    truth_types = Counter(e["type"] for e in expected.values())
+    found_types = Counter(e["type"] for e in found.values())
+    for kind in sorted(set(truth_types) | set(found_types)):
+        labelled = [p for p in expected if expected[p]["type"] == kind]
+        recovered = [p for p in labelled if p in found and found[p]["type"] == kind]
+        predicted = [p for p in found if found[p]["type"] == kind]
+        correct = [p for p in predicted if p in expected and expected[p]["type"] == kind]
+        per_type[kind] = {
+            "truth": len(labelled),
+            "found": len(predicted),
+            "recall": round(len(recovered) / len(labelled), 4) if labelled else None,
+            "precision": round(len(correct) / len(predicted), 4) if predicted else None,
+        }
+
+    confusion: Dict[str, Counter] = defaultdict(Counter)
+    for p in hits:
+        confusion[expected[p]["type"]][found[p]["type"]] += 1
+
+    return {
+        "truth_pairs": len(expected),
+        "found_pairs": len(found),
+        "true_positive_pairs": len(hits),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "type_accuracy": round(len(type_ok) / len(hits), 4) if hits else 0.0,
+        "direction_accuracy": round(len(direction_ok) / len(directed), 4) if directed else None,
+        "per_type": per_type,
+        "confusion": {k: dict(v) for k, v in sorted(confusion.items())},
+        "false_positives": [
+            {"a": p[0], "b": p[1], "type": found[p]["type"]} for p in sorted(set(found) - set(expected))
+        ][:50],
+        "false_negatives": [
+            {"a": p[0], "b": p[1], "type": expected[p]["type"]} for p in sorted(set(expected) - set(found))
+        ][:50],
+        "edges_outside_root": outside_root,
+    }

@@ -1,0 +1,264 @@
+"""From a file's bytes to a FileRecord: compliance, safety, reading, redaction, signals.
+
+    record = extract_file(uri, data, config, size=..., modified_at=...)
+
+Order matters and is fixed here:
+  1. compliance: `privacy.exclude_paths` (fnmatch on the URI) -> `excluded`
+  2. safety checks (`safety.check`): too_large, unsupported_format, encrypted,
+     corrupt_archive, zip_bomb, xml_bomb
+  3. the reader for the extension, under `extraction.timeout_seconds`; any
+     unexpected reader exception becomes `parse_error`
+  4. compliance: a classification in `privacy.exclude_classifications` -> `excluded`
+  5. redaction of text, titles, structure, properties and table/column names,
+     in one pass, before any signal is computed from them
+  6. signals: key terms, entities, numbers (narrative files), file mentions,
+     MinHash and value hashes
+Every failure is an `ExtractionError` with a specific `error_type`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import importlib
+import posixpath
+from functools import lru_cache
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from transforms.config import Config, PrivacyConfig
+from transforms.extract import safety
+from transforms.extract.context import ExtractContext
+from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
+from transforms.pii import Redactor
+from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
+from transforms.text_signals import extract_entities, extract_numbers, key_terms, mentioned_files
+
+Reader = Callable[[bytes, ExtractContext], Extracted]
+
+# Extension -> "module.function" under transforms.extract. Resolved on first use, so importing
+# this package (or its safety checks) does not load openpyxl, python-pptx, pypdf...
+READERS: Dict[str, str] = {
+    "xlsx": "tabular.read_xlsx",
+    "xlsm": "tabular.read_xlsx",
+    "xls": "tabular.read_xls",
+    "csv": "tabular.read_csv",
+    "tsv": "tabular.read_csv",
+    "json": "tabular.read_json",
+    "jsonl": "tabular.read_jsonl",
+    "sqlite": "tabular.read_sqlite",
+    "db": "tabular.read_sqlite",
+    "pptx": "narrative.read_pptx",
+    "docx": "narrative.read_docx",
+    "pdf": "narrative.read_pdf",
+    "md": "narrative.read_markdown",
+    "markdown": "narrative.read_markdown",
+    "txt": "narrative.read_text",
+}
+_FILE_TYPES = {"db": "sqlite", "markdown": "md"}
+# Custom properties that carry a sensitivity label (MIP labels are MSIP_Label_<guid>_Name).
+_CLASSIFICATION_KEYS = ("classification", "sensitivity")
+# Properties written to the node as metadata, not free text: not redacted.
+_METADATA_PROPERTIES = frozenset({"author", "last_modified_by", "created_at", "modified_at"})
+_MAX_ERROR_MESSAGE = 300
+# Joins the strings of one file into a single redaction call; no recognizer spans it.
+_SEPARATOR = "\n\u241e\n"
+
+__all__ = ["READERS", "extract_file", "file_type_for", "reader_for"]
+
+
+def extract_file(
+    uri: str,
+    data: bytes,
+    config: Config,
+    *,
+    size: Optional[int] = None,
+    modified_at: Optional[str] = None,
+) -> FileRecord:
+    """One file's FileRecord, or ExtractionError with the reason it cannot be a node."""
+    file_name = uri.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    extension = posixpath.splitext(file_name)[1][1:].lower()
+    limits = config.extraction
+    _check_path_allowed(uri, config.privacy)
+    safety.check(data, extension, limits, READERS, size=size)
+    redactor = _redactor(config.privacy.redact, config.privacy.policy)
+    ctx = ExtractContext(uri=uri, file_name=file_name, extension=extension, limits=limits, redactor=redactor)
+    extracted = _read(reader_for(extension), data, ctx)
+    _check_classification(extracted.properties, config.privacy)
+    return _build_record(uri, file_name, file_type_for(extension), data, size, modified_at, extracted, ctx)
+
+
+def file_type_for(extension: str) -> str:
+    """The normalised file type: "db" -> "sqlite", "markdown" -> "md", others unchanged."""
+    return _FILE_TYPES.get(extension, extension)
+
+
+def reader_for(extension: str) -> Reader:
+    module, function = READERS[extension].split(".")
+    return getattr(importlib.import_module(f"transforms.extract.{module}"), function)
+
+
+# ---------------------------------------------------------------- steps
+
+
+def _check_path_allowed(uri: str, privacy: PrivacyConfig) -> None:
+    for pattern in privacy.exclude_paths:
+        if fnmatch.fnmatch(uri, pattern):
+            raise ExtractionError("excluded", f"path matches privacy.exclude_paths '{pattern}'", stage="compliance")
+
+
+def _read(reader: Reader, data: bytes, ctx: ExtractContext) -> Extracted:
+    try:
+        return safety.run_with_timeout(lambda: reader(data, ctx), ctx.limits.timeout_seconds)
+    except ExtractionError:
+        raise
+    except Exception as exc:  # any reader failure is this file's parse error, never the run's
+        message = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_MESSAGE]
+        raise ExtractionError("parse_error", message) from exc
+
+
+def _classifications(properties: Dict[str, Any]) -> List[str]:
+    labels = [properties.get("classification"), properties.get("category")]
+    for key, value in (properties.get("custom") or {}).items():
+        key = key.lower()
+        if key in _CLASSIFICATION_KEYS or (key.startswith("msip_label_") and key.endswith("_name")):
+            labels.append(value)
+    return [str(label).strip() for label in labels if label]
+
+
+def _check_classification(properties: Dict[str, Any], privacy: PrivacyConfig) -> None:
+    excluded = {c.casefold() for c in privacy.exclude_classifications}
+    for label in _classifications(properties):
+        if label.casefold() in excluded:
+            raise ExtractionError(
+                "excluded", f"classification '{label}' is in privacy.exclude_classifications", stage="compliance"
+            )
+
+
+@lru_cache(maxsize=8)  # one Redactor per privacy setting and worker process
+def _redactor(enabled: bool, policy: str) -> Redactor:
+    return Redactor(enabled=enabled, policy=policy)
+
+
+def _build_record(
+    uri: str,
+    file_name: str,
+    file_type: str,
+    data: bytes,
+    size: Optional[int],
+    modified_at: Optional[str],
+    extracted: Extracted,
+    ctx: ExtractContext,
+) -> FileRecord:
+    limits = ctx.limits
+    redacted, counts = _redact_extracted(ctx.redactor, extracted)
+    text = redacted.text[: limits.max_text_chars]
+    props, structure = redacted.properties, redacted.structure
+    columns = [column.name for table in redacted.tables for column in table.columns]
+    narrative = file_type in NARRATIVE_TYPES
+    return FileRecord(
+        file_id=file_id_for(uri),
+        file_path=uri,
+        file_name=file_name,
+        file_type=file_type,
+        file_size=len(data) if size is None else size,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        created_at=props.get("created_at"),
+        modified_at=props.get("modified_at") or modified_at,
+        author=props.get("author"),
+        title=props.get("title"),
+        key_terms=key_terms(text, _extra_terms(redacted)),
+        entities=extract_entities(text),
+        structure=structure,
+        properties=props,
+        tables=redacted.tables,
+        text=text,
+        numbers=extract_numbers(text) if narrative else [],
+        mentions=[name for name in mentioned_files(text) if name != file_name],
+        minhash=minhash_of(shingles(text + " " + " ".join(columns)), limits.num_perm),
+        token_hashes=text_value_hashes(text) if narrative else [],
+        redactions=counts,
+        warnings=list(redacted.warnings),
+    )
+
+
+def _extra_terms(extracted: Extracted) -> List[str]:
+    """Names that describe the content: tables/sheets, columns, slide titles, headings."""
+    terms = []
+    for table in extracted.tables:
+        terms.append(table.name)
+        terms.extend(column.name for column in table.columns)
+    terms.extend(t for t in extracted.structure.get("slide_titles", []) if isinstance(t, str))
+    terms.extend(h.get("text", "") for h in extracted.structure.get("headings", []) if isinstance(h, dict))
+    return terms
+
+
+# ---------------------------------------------------------------- redaction
+
+
+def _redact_extracted(redactor: Redactor, extracted: Extracted) -> Tuple[Extracted, Dict[str, int]]:
+    """The reader's output with PII redacted from every free-text string, and all counts.
+
+    Text, structure, free-text properties and table/column names go through
+    one redaction call, so nothing computed later sees an unredacted value.
+    Counts add to those the reader made redacting sample values.
+    """
+    metadata = {k: v for k, v in extracted.properties.items() if k in _METADATA_PROPERTIES}
+    free_props = {k: v for k, v in extracted.properties.items() if k not in _METADATA_PROPERTIES}
+    names = [table.name for table in extracted.tables]
+    names += [column.name for table in extracted.tables for column in table.columns]
+    tree = [extracted.text, extracted.structure, free_props, names]
+    redacted, counts = _redact_strings(redactor, list(_strings(tree)))
+    text, structure, free_props, names = _replace_strings(tree, iter(redacted))
+    _rename_tables(extracted.tables, iter(names))
+    for kind, n in extracted.redactions.items():
+        counts[kind] = counts.get(kind, 0) + n
+    return dataclasses.replace(extracted, text=text, structure=structure, properties={**free_props, **metadata}), counts
+
+
+def _rename_tables(tables, names: Iterator[str]) -> None:
+    for table in tables:
+        table.name = next(names)
+    for table in tables:
+        for column in table.columns:
+            column.name = next(names)
+
+
+def _redact_strings(redactor: Redactor, strings: Sequence[str]) -> Tuple[List[str], Dict[str, int]]:
+    if not strings:
+        return [], {}
+    text, counts = redactor.redact(_SEPARATOR.join(strings))
+    parts = text.split(_SEPARATOR)
+    if len(parts) == len(strings):
+        return parts, dict(counts)
+    # A finding swallowed a separator: redact the strings one by one instead.
+    parts, counts = [], {}
+    for string in strings:
+        part, found = redactor.redact(string)
+        parts.append(part)
+        for kind, n in found.items():
+            counts[kind] = counts.get(kind, 0) + n
+    return parts, counts
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The string leaves of nested dicts and lists, in a stable order."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _replace_strings(value: Any, replacements: Iterator[str]) -> Any:
+    """`value` with its string leaves replaced, in `_strings` order."""
+    if isinstance(value, str):
+        return next(replacements)
+    if isinstance(value, dict):
+        return {key: _replace_strings(item, replacements) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_replace_strings(item, replacements) for item in value)
+    return value

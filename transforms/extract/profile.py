@@ -1,0 +1,649 @@
+"""The shared table profiler and the helpers every tabular reader uses.
+
+`profile_table` turns a header and a stream of rows into a `TableProfile`
+in one pass. Rows are taken in chunks and transposed, so the per-value work
+runs on each column's *distinct* values (through `collections.Counter`, which
+counts in C) rather than on every cell; the only per-cell Python work left is
+building numeric vectors for grouped sums, which only happens while the table
+has a low-cardinality dimension column.
+
+Memory stays bounded: per column, the distinct value hashes are kept exactly
+up to `EXACT_DISTINCT_CAP`, then reduced to a bottom-k sketch (and the
+distinct count estimated from it), and the raw-value cache is cleared at chunk
+boundaries once it grows past `CACHE_CAP`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+from collections import Counter
+from itertools import islice
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from transforms.extract.context import ExtractContext
+from transforms.model import ColumnProfile, TableProfile
+from transforms.signatures import bottom_k, normalise_value
+
+CHUNK_ROWS = 4096
+EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
+CACHE_CAP = 16_384  # raw value -> classification cache entries per column
+SAMPLE_COUNT = 5
+MAX_DIM_LABELS = 30  # a dimension has 2..30 distinct labels
+SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
+SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
+TYPE_SHARE = 0.9  # a dtype wins with this share of non-empty cells
+HEADER_SCAN_ROWS = 30
+MAX_CELL_CHARS = 60  # markdown cells are cut here
+
+# Value kinds; the index into a column's kind counters.
+INT, FLOAT, DATE, BOOL, STR = range(5)
+EMPTY = -1
+
+_INT_RE = re.compile(r"[+-]?\d+")
+_FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Exports often write money with a currency sign and thousands separators.
+_GROUPED_RE = re.compile(r"([+-]?)[$€£¥]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+_DATE_RE = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+)
+_NUMBER_START = frozenset("0123456789+-.$€£¥")
+_WHITESPACE_RE = re.compile(r"\s+")
+# Column names of keys: "id", "customer_id", "Order ID", "SupportRepId", "sku_key".
+_KEY_NAME_RE = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|KEY|Key)$|[a-z]I[dD]$")
+
+
+# --------------------------------------------------------------------------
+# Cell values
+
+
+def classify(value) -> Tuple[int, Optional[float]]:
+    """The kind of one cell value and its number, if it is one."""
+    kind = type(value)
+    if kind is str:
+        return _classify_text(value)
+    if kind is float:
+        if math.isnan(value) or math.isinf(value):
+            return EMPTY, None
+        return (INT if value.is_integer() else FLOAT), value
+    if kind is bool:
+        return BOOL, None
+    if kind is int:
+        try:
+            return INT, float(value)
+        except OverflowError:  # beyond float range: keep it as text
+            return STR, None
+    if value is None:
+        return EMPTY, None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return DATE, None
+    if isinstance(value, (np.integer, np.floating)):
+        return classify(value.item())
+    return STR, None
+
+
+def _classify_text(value: str) -> Tuple[int, Optional[float]]:
+    kind, number, _ = _text_info(value)
+    return kind, number
+
+
+def _text_info(value: str) -> Tuple[int, Optional[float], Optional[str]]:
+    """Kind, number and `normalise_value` key of a text cell, sharing one parse."""
+    text = value.strip()
+    if not text:
+        return EMPTY, None, None
+    if text[0] in _NUMBER_START:
+        if _INT_RE.fullmatch(text):
+            return INT, float(text), str(int(text))
+        if _FLOAT_RE.fullmatch(text):
+            number = float(text)
+            if math.isinf(number):  # "1e999"
+                return STR, None, normalise_value(text)
+            return (INT if number.is_integer() else FLOAT), number, normalise_value(text)
+        match = _GROUPED_RE.fullmatch(text)
+        if match:
+            sign, whole, frac = match.groups()
+            number = float(sign + whole.replace(",", "") + (frac or ""))
+            return (INT if number.is_integer() else FLOAT), number, text.casefold()
+        if _DATE_RE.fullmatch(text):
+            return DATE, None, text.casefold()
+    elif text.lower() in ("true", "false"):
+        return BOOL, None, text.casefold()
+    # Text that is no number is exactly what normalise_value casefolds.
+    return STR, None, text.casefold()
+
+
+def display_value(value) -> str:
+    """Readable text of a cell: whole floats without '.0', ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+def _value_key(value) -> Optional[str]:
+    """The normalised text that value hashes are taken of."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        # Hash blobs by content instead of by a (possibly huge) repr.
+        return "blob:" + hashlib.blake2b(bytes(value), digest_size=16).hexdigest()
+    return normalise_value(value)
+
+
+def _hash_key(key: str) -> int:
+    """signatures.hash64, inlined: it runs once per distinct value."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+_EMPTY_INFO = (EMPTY, None, None)
+
+
+def is_blank_row(row: Sequence) -> bool:
+    return row.count("") + row.count(None) == len(row)
+
+
+def _filled(row: Sequence) -> int:
+    return len(row) - row.count("") - row.count(None)
+
+
+def clean_header(cells: Sequence) -> List[str]:
+    """Column names from a header row: trimmed, never empty, never repeated."""
+    names: List[str] = []
+    seen: Dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = _WHITESPACE_RE.sub(" ", display_value(cell)).strip() or f"column_{index + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        seen.setdefault(name, 1)
+        names.append(name)
+    return names
+
+
+def _is_auto_name(name: str, index: int) -> bool:
+    return name == f"column_{index + 1}"
+
+
+# --------------------------------------------------------------------------
+# Header detection
+
+
+def detect_header(rows: List[Sequence]) -> int:
+    """0-based index of the header row among the first rows of a table.
+
+    Title and note rows above a header fill only a cell or two, so the header
+    is the first row that fills at least half of the table's width with text
+    labels and is followed by rows of a similar fill. Headers made of numbers
+    (years as columns) fail the label test, so failing that, the first
+    wide-enough row is taken.
+    """
+    scan = rows[:HEADER_SCAN_ROWS]
+    filled = [_filled(row) for row in scan]
+    width = max(filled, default=0)
+    if width == 0:
+        return 0
+    need = 1 if width == 1 else max(2, math.ceil(width / 2))
+    first_wide = None
+    for index, row in enumerate(scan):
+        if filled[index] < need:
+            continue
+        if first_wide is None:
+            first_wide = index
+        if _mostly_labels(row) and _followed_by_similar_rows(filled, index):
+            return index
+    return first_wide or 0
+
+
+def _mostly_labels(row: Sequence) -> bool:
+    kinds = [classify(cell)[0] for cell in row]
+    present = [kind for kind in kinds if kind != EMPTY]
+    return bool(present) and sum(1 for kind in present if kind == STR) >= 0.8 * len(present)
+
+
+def _followed_by_similar_rows(filled: List[int], index: int) -> bool:
+    following = [count for count in filled[index + 1 :] if count][:3]
+    return all(count >= filled[index] / 2 for count in following)
+
+
+# --------------------------------------------------------------------------
+# Column state
+
+
+class _Column:
+    """Running statistics of one column."""
+
+    __slots__ = (
+        "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
+        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text",
+    )
+
+    def __init__(self, name: str):
+        self.name = name
+        self.count = 0
+        self.kinds = [0, 0, 0, 0, 0]
+        self.hashes: set = set()
+        self.threshold: Optional[int] = None  # set once the hashes became a sketch
+        self.duplicate = False
+        self.samples: List[str] = []
+        self.num_count = 0
+        self.num_sum = 0.0
+        self.num_min = math.inf
+        self.num_max = -math.inf
+        # raw value -> (kind, number, hash); Counter keys are raw values.
+        self.cache: Dict[object, Tuple[int, Optional[float], Optional[int]]] = {}
+        # Label hash -> index while the column could still be a dimension.
+        self.labels: Optional[Dict[int, int]] = {}
+        self.label_text: List[str] = []
+
+    def add(self, values: Sequence, sketch_size: int) -> None:
+        if len(self.cache) > CACHE_CAP:
+            self.cache.clear()  # only between chunks: `codes`/`numbers` read it per chunk
+        cache = self.cache
+        kinds = self.kinds
+        learn = self._learn
+        count = num_count = 0
+        num_sum = 0.0
+        duplicate = self.duplicate
+        for raw, n in Counter(values).items():
+            info = cache.get(raw)
+            if info is None:
+                info = cache[raw] = learn(raw, sketch_size)
+            elif info[0] != EMPTY:
+                duplicate = True  # seen in an earlier chunk
+            kind, number, _ = info
+            if kind == EMPTY:
+                continue
+            if n > 1:
+                duplicate = True
+            count += n
+            kinds[kind] += n
+            if number is not None:
+                num_count += n
+                num_sum += number * n
+        self.count += count
+        self.num_count += num_count
+        self.num_sum += num_sum
+        self.duplicate = self.duplicate or duplicate
+
+    def _learn(self, raw, sketch_size: int) -> Tuple[int, Optional[float], Optional[int]]:
+        """Classifies and hashes a value first seen in this chunk."""
+        if type(raw) is str:
+            kind, number, key = _text_info(raw)
+            if kind == EMPTY:
+                return _EMPTY_INFO
+        else:
+            kind, number = classify(raw)
+            key = _value_key(raw) if kind != EMPTY else None
+            if key is None:
+                return _EMPTY_INFO
+        h = _hash_key(key)
+        if number is not None:
+            if number < self.num_min:
+                self.num_min = number
+            if number > self.num_max:
+                self.num_max = number
+        if self._remember(h, sketch_size):
+            if len(self.samples) < SAMPLE_COUNT:
+                self.samples.append(display_value(raw).strip())
+            labels = self.labels
+            if labels is not None:
+                if len(labels) < MAX_DIM_LABELS:
+                    labels[h] = len(labels)
+                    self.label_text.append(display_value(raw).strip())
+                else:
+                    self.labels = None  # too many distinct values for a dimension
+        return kind, number, h
+
+    def _remember(self, h: int, sketch_size: int) -> bool:
+        """Adds a hash to the distinct set; False when it was already there."""
+        threshold = self.threshold
+        if threshold is not None and h > threshold:
+            return True  # beyond the sketch: new as far as we can tell
+        hashes = self.hashes
+        if h in hashes:
+            self.duplicate = True
+            return False
+        hashes.add(h)
+        if len(hashes) > (EXACT_DISTINCT_CAP if threshold is None else 2 * sketch_size):
+            self._shrink(sketch_size)
+        return True
+
+    def _shrink(self, sketch_size: int) -> None:
+        kept = bottom_k(self.hashes, sketch_size)
+        self.hashes = set(kept)
+        self.threshold = kept[-1]
+
+    # Per-cell vectors for grouped sums -------------------------------------
+
+    def is_dimension_candidate(self) -> bool:
+        return bool(self.labels) and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
+
+    def is_measure_candidate(self) -> bool:
+        return self.num_count * 2 > self.count
+
+    def codes(self, values: Sequence) -> np.ndarray:
+        cache, labels = self.cache, self.labels
+        return np.fromiter((labels.get(cache[v][2], -1) for v in values), dtype=np.int64, count=len(values))
+
+    def numbers(self, values: Sequence) -> np.ndarray:
+        cache = self.cache
+        return np.array([cache[v][1] for v in values], dtype=np.float64)
+
+    # Results ----------------------------------------------------------------
+
+    def distinct(self) -> int:
+        if self.threshold is None:
+            return len(self.hashes)
+        if not self.duplicate:
+            return self.count  # no repeat seen: every value distinct, as far as we can tell
+        # KMV estimate: k distinct hashes spread over [0, kth smallest].
+        k = len(self.hashes)
+        estimate = int((k - 1) * 2.0**64 / (max(self.hashes) + 1))
+        return min(self.count, max(k, estimate))
+
+    def dtype(self) -> str:
+        if not self.count:
+            return "empty"
+        need = TYPE_SHARE * self.count
+        int_n, float_n, date_n, bool_n, _ = self.kinds
+        if int_n + float_n >= need:
+            return "float" if float_n else "integer"
+        if date_n >= need:
+            return "date"
+        if bool_n >= need:
+            return "boolean"
+        return "string"
+
+    def is_small_int_range(self, dtype: str, distinct: int) -> bool:
+        if dtype != "integer" or distinct < 3 or self.num_min not in (0.0, 1.0):
+            return False
+        span = self.num_max - self.num_min + 1
+        return self.num_max <= SMALL_RANGE_MAX and distinct >= SMALL_RANGE_COVER * span
+
+    def profile(self, sketch_size: int, redactor, redactions: Dict[str, int]) -> ColumnProfile:
+        dtype = self.dtype()
+        distinct = self.distinct()
+        numeric = None
+        if dtype in ("integer", "float") and self.num_count:
+            numeric = {
+                "sum": self.num_sum,
+                "mean": self.num_sum / self.num_count,
+                "min": self.num_min,
+                "max": self.num_max,
+                "count": float(self.num_count),
+            }
+        return ColumnProfile(
+            name=self.name,
+            dtype=dtype,
+            count=self.count,
+            distinct=distinct,
+            samples=_redact(self.name, self.samples, redactor, redactions),
+            value_hashes=bottom_k(self.hashes, sketch_size),
+            numeric=numeric,
+            small_int_range=self.is_small_int_range(dtype, distinct),
+            unique=self.count >= 2 and not self.duplicate,
+        )
+
+
+def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]) -> List[str]:
+    if redactor is None or not values:
+        return list(values)
+    redacted, counts = redactor.redact_values(column, values)
+    for kind, n in counts.items():
+        redactions[kind] = redactions.get(kind, 0) + n
+    return list(redacted)
+
+
+def _is_pii_column(column: str, labels: List[str], redactor) -> bool:
+    if redactor is None:
+        return False
+    _, counts = redactor.redact_values(column, labels)
+    return any(counts.values())
+
+
+# --------------------------------------------------------------------------
+# Table state
+
+
+class TableProfiler:
+    """Accumulates column batches of one table; `finish` builds the profile."""
+
+    def __init__(self, name: str, header: Sequence, ctx: ExtractContext):
+        self.name = name
+        self.ctx = ctx
+        self.columns = [_Column(column) for column in clean_header(header)]
+        self.rows = 0
+        self.sketch_size = ctx.limits.value_sketch_size
+        # (dimension index, measure index) -> label sums
+        self.sums: Dict[Tuple[int, int], np.ndarray] = {}
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def add_columns(self, values: List[Sequence], nrows: int) -> None:
+        """Adds one chunk given column-major: values[i] holds column i's cells."""
+        self.rows += nrows
+        for column, cells in zip(self.columns, values):
+            column.add(cells, self.sketch_size)
+        self._add_group_sums(values)
+
+    def add_rows(self, rows: List[Sequence]) -> None:
+        width = self.width
+        if any(len(row) != width for row in rows):
+            rows = [_fit(row, width) for row in rows]  # ragged rows: pad or cut
+        self.add_columns(list(zip(*rows)), len(rows))
+
+    def _add_group_sums(self, values: List[Sequence]) -> None:
+        dims = [i for i, c in enumerate(self.columns) if c.is_dimension_candidate()]
+        if not dims:
+            return
+        measures = [i for i, c in enumerate(self.columns) if c.is_measure_candidate() and i not in dims]
+        if not measures:
+            return
+        numbers = {m: self.columns[m].numbers(values[m]) for m in measures}
+        for d in dims:
+            codes = self.columns[d].codes(values[d])
+            has_label = codes >= 0
+            for m in measures:
+                vector = numbers[m]
+                keep = has_label & ~np.isnan(vector)
+                if not keep.any():
+                    continue
+                add = np.bincount(codes[keep], weights=vector[keep], minlength=MAX_DIM_LABELS)
+                total = self.sums.get((d, m))
+                self.sums[(d, m)] = add if total is None else total + add
+
+    def finish(
+        self,
+        sampled: bool = False,
+        total_rows: Optional[int] = None,
+        header_row: int = 0,
+        redactions: Optional[Dict[str, int]] = None,
+    ) -> TableProfile:
+        redactions = {} if redactions is None else redactions
+        redactor = self.ctx.redactor
+        profiles = [c.profile(self.sketch_size, redactor, redactions) for c in self.columns]
+        # A column with neither a name nor a value is layout, not data.
+        keep = [i for i, p in enumerate(profiles) if p.count or not _is_auto_name(p.name, i)]
+        sampled = sampled or (total_rows is not None and total_rows > self.rows)
+        return TableProfile(
+            name=self.name,
+            columns=[profiles[i] for i in keep],
+            row_count=max(self.rows, total_rows or 0) if sampled else self.rows,
+            header_row=header_row,
+            sampled=sampled,
+            grouped_sums=self._grouped_sums(profiles, redactor),
+        )
+
+    def _grouped_sums(self, profiles: List[ColumnProfile], redactor) -> Dict[str, Dict[str, Dict[str, float]]]:
+        result: Dict[str, Dict[str, Dict[str, float]]] = {}
+        dimensions = {
+            d: _is_dimension(profiles[d], self.columns[d])
+            and not _is_pii_column(profiles[d].name, self.columns[d].label_text, redactor)
+            for d in {d for d, _ in self.sums}
+        }
+        for (d, m), sums in sorted(self.sums.items()):
+            if not dimensions[d] or not _is_measure(profiles[m]):
+                continue
+            labels = self.columns[d].label_text
+            result.setdefault(profiles[d].name, {})[profiles[m].name] = {
+                labels[i]: float(sums[i]) for i in range(len(labels))
+            }
+        return result
+
+
+def _is_dimension(profile: ColumnProfile, column: _Column) -> bool:
+    return (
+        column.labels is not None
+        and profile.dtype in ("string", "boolean")
+        and 2 <= profile.distinct <= MAX_DIM_LABELS
+        and not profile.unique
+    )
+
+
+def _is_measure(profile: ColumnProfile) -> bool:
+    """Numbers worth summing: not keys. A unique integer column is a key, but
+    a unique float column is just a measure in a small table; foreign keys
+    repeat, so they are told by their names (SupportRepId, customer_id)."""
+    if profile.small_int_range or _KEY_NAME_RE.search(profile.name):
+        return False
+    if profile.dtype == "float":
+        return True
+    return profile.dtype == "integer" and not profile.unique
+
+
+def _fit(row: Sequence, width: int) -> Sequence:
+    if len(row) > width:
+        return row[:width]
+    return list(row) + [None] * (width - len(row))
+
+
+# --------------------------------------------------------------------------
+# Entry points
+
+_END = object()
+
+
+def profile_table(
+    name: str,
+    header: Sequence,
+    rows: Iterable[Sequence],
+    ctx: ExtractContext,
+    total_rows: Optional[int] = None,
+    *,
+    header_row: int = 0,
+    redactions: Optional[Dict[str, int]] = None,
+) -> TableProfile:
+    """Profiles a table from its header and rows, reading at most
+    `ctx.limits.max_rows_per_table` rows.
+
+    `total_rows` is the table's full size when the reader knows it (the
+    profile then reports it and is marked sampled if it exceeds the rows
+    read). Redaction counts of sample values are added to `redactions`.
+    """
+    profiler = TableProfiler(name, header, ctx)
+    limit = ctx.limits.max_rows_per_table
+    iterator = iter(rows)
+    sampled = False
+    if profiler.width:
+        while profiler.rows < limit:
+            chunk = list(islice(iterator, min(CHUNK_ROWS, limit - profiler.rows)))
+            if not chunk:
+                break
+            profiler.add_rows(chunk)
+        else:
+            sampled = next(iterator, _END) is not _END
+    return profiler.finish(sampled, total_rows, header_row, redactions)
+
+
+def profile_batches(
+    name: str,
+    header: Sequence,
+    batches: Iterable[List[Sequence]],
+    ctx: ExtractContext,
+    total_rows: Optional[int] = None,
+    *,
+    header_row: int = 0,
+    redactions: Optional[Dict[str, int]] = None,
+) -> TableProfile:
+    """Like `profile_table`, for column-major batches (e.g. Arrow record batches)."""
+    profiler = TableProfiler(name, header, ctx)
+    limit = ctx.limits.max_rows_per_table
+    sampled = False
+    for batch in batches:
+        nrows = len(batch[0]) if batch else 0
+        room = limit - profiler.rows
+        if room <= 0:
+            sampled = sampled or nrows > 0
+            break
+        if nrows > room:
+            batch, nrows, sampled = [column[:room] for column in batch], room, True
+        for offset in range(0, nrows, CHUNK_ROWS):
+            part = [column[offset : offset + CHUNK_ROWS] for column in batch]
+            profiler.add_columns(part, min(CHUNK_ROWS, nrows - offset))
+    return profiler.finish(sampled, total_rows, header_row, redactions)
+
+
+
+# --------------------------------------------------------------------------
+# Text rendering shared by the readers
+
+
+def markdown_table(header: Sequence, rows: Sequence[Sequence]) -> str:
+    """A markdown table of a header row and a few rows; long cells are cut and
+    columns with neither a name nor a shown value are left out."""
+    names = clean_header(header)
+    keep = [
+        i for i in range(len(names))
+        if not _is_blank(header[i]) or any(i < len(row) and not _is_blank(row[i]) for row in rows)
+    ]
+    lines = [
+        "| " + " | ".join(_markdown_cell(names[i]) for i in keep) + " |",
+        "|" + "---|" * len(keep),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_markdown_cell(row[i] if i < len(row) else None) for i in keep) + " |")
+    return "\n".join(lines)
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _markdown_cell(value) -> str:
+    text = _WHITESPACE_RE.sub(" ", display_value(value)).strip().replace("|", "\\|")
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def bounded_text(sections: Iterable[str], limit: int) -> str:
+    """Joins text sections, stopping at `limit` characters."""
+    parts: List[str] = []
+    size = 0
+    for section in sections:
+        if size >= limit:
+            break
+        parts.append(section)
+        size += len(section) + 2
+    text = "\n\n".join(parts)
+    return text if len(text) <= limit else text[:limit]
+

@@ -1,0 +1,256 @@
+"""Beam wrappers: thin, labelled, typed PTransforms around the pure logic.
+
+Each stage of the pipeline is one PTransform here; the work itself lives in
+matching, extract, blocking, strategies, scoring and training.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms import blocking, strategies
+from transforms.config import Config
+from transforms.matching import MatchedFile, expand_input
+from transforms.model import ErrorRecord, ExtractionError, FileRecord
+from transforms.scoring import ConfidenceModel, Edge, score_pair
+from transforms.signatures import file_id_for
+from transforms.training import file_summary, training_record
+
+NAMESPACE = "filegraph"
+
+
+# ---------------------------------------------------------------- match
+
+
+@beam.typehints.with_input_types(str)
+@beam.typehints.with_output_types(MatchedFile)
+class MatchInputs(beam.PTransform):
+    """Input specs (paths, globs, directories, gs:// URIs) -> distinct matched files."""
+
+    def __init__(self, patterns: Sequence[str], label: Optional[str] = None):
+        super().__init__(label)
+        self._patterns = tuple(patterns)
+
+    def expand(self, specs):
+        patterns = self._patterns
+        return (
+            specs
+            | "Expand" >> beam.FlatMap(lambda spec: expand_input(spec, patterns))
+            | "KeyByPath" >> beam.Map(lambda m: (m.path, m))
+            | "DedupePaths" >> beam.CombinePerKey(lambda ms: min(ms, key=lambda m: m.size))
+            | "DropKeys" >> beam.Values()
+        )
+
+
+# ---------------------------------------------------------------- extract
+
+
+class ExtractFileFn(beam.DoFn):
+    """Reads one file and extracts its record; failures go to the `errors` output."""
+
+    ERRORS = "errors"
+
+    def __init__(self, config: Config):
+        self._config = config
+        self._processed = Metrics.counter(NAMESPACE, "files_processed")
+        self._failed = Metrics.counter(NAMESPACE, "files_failed")
+        self._bytes = Metrics.counter(NAMESPACE, "bytes_read")
+
+    def process(self, matched: MatchedFile):
+        from transforms.extract import extract_file  # heavy readers load on workers only
+
+        limits = self._config.extraction
+        try:
+            if matched.size > limits.max_file_bytes:
+                raise ExtractionError(
+                    "too_large", f"{matched.size} bytes exceeds max_file_bytes={limits.max_file_bytes}", stage="read"
+                )
+            try:
+                with FileSystems.open(matched.path) as handle:
+                    data = handle.read()
+            except Exception as exc:  # any filesystem error is this file's failure
+                raise ExtractionError("read_error", f"{type(exc).__name__}: {exc}", stage="read") from exc
+            self._bytes.inc(len(data))
+            record = extract_file(matched.path, data, self._config, size=matched.size, modified_at=matched.modified_at)
+        except ExtractionError as exc:
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                self.ERRORS,
+                ErrorRecord(matched.path, exc.stage, exc.error_type, exc.message, file_id_for(matched.path)),
+            )
+            return
+        except Exception as exc:  # a reader bug must not fail the run; record it
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                self.ERRORS,
+                ErrorRecord(matched.path, "extract", "internal_error", f"{type(exc).__name__}: {exc}",
+                            file_id_for(matched.path)),
+            )
+            return
+        self._processed.inc()
+        yield record
+
+
+@beam.typehints.with_input_types(MatchedFile)
+class ExtractFiles(beam.PTransform):
+    """Matched files -> (records, errors)."""
+
+    def __init__(self, config: Config, label: Optional[str] = None):
+        super().__init__(label)
+        self._config = config
+
+    def expand(self, files):
+        results = (
+            files
+            | "Reshuffle" >> beam.Reshuffle()  # spread files over workers after a cheap match
+            | "Extract" >> beam.ParDo(ExtractFileFn(self._config)).with_outputs(ExtractFileFn.ERRORS, main="records")
+        )
+        return results.records, results[ExtractFileFn.ERRORS]
+
+
+# ---------------------------------------------------------------- block and pair
+
+
+class _PairsFromBucket(beam.DoFn):
+    HOT_KEYS = "hot_keys"
+
+    def __init__(self, max_bucket_size: int):
+        self._max = max_bucket_size
+        self._hot = Metrics.counter(NAMESPACE, "hot_keys")
+
+    def process(self, element: Tuple[str, Iterable[str]]):
+        key, members = element
+        pairs, hot = blocking.bucket_pairs(members, self._max)
+        if hot:
+            self._hot.inc()
+            yield beam.pvalue.TaggedOutput(self.HOT_KEYS, key)
+            return
+        kind = blocking.key_kind(key)
+        for pair in pairs:
+            yield pair, kind
+
+
+@beam.typehints.with_input_types(FileRecord)
+class CandidatePairs(beam.PTransform):
+    """Records -> distinct candidate pairs ((id_a, id_b), [key kinds]) and hot keys."""
+
+    def __init__(self, config: Config, label: Optional[str] = None):
+        super().__init__(label)
+        self._blocking = config.relationships.blocking
+
+    def expand(self, records):
+        cfg = self._blocking
+        buckets = (
+            records
+            | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)])
+            | "GroupByKey" >> beam.GroupByKey()
+            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg.max_bucket_size)).with_outputs(
+                _PairsFromBucket.HOT_KEYS, main="pairs"
+            )
+        )
+        pairs = (
+            buckets.pairs
+            | "GroupKinds" >> beam.GroupByKey()
+            | "DistinctKinds" >> beam.MapTuple(lambda pair, kinds: (pair, sorted(set(kinds))))
+        )
+        return pairs, buckets[_PairsFromBucket.HOT_KEYS]
+
+
+@beam.ptransform_fn
+def JoinPairRecords(pairs, records):
+    """((a, b), kinds) -> (record_a, record_b, kinds) by two keyed joins."""
+    by_id = records | "KeyRecords" >> beam.Map(lambda r: (r.file_id, r))
+
+    first = (
+        {"pairs": pairs | "KeyByFirst" >> beam.MapTuple(lambda pair, kinds: (pair[0], (pair, kinds))),
+         "record": by_id}
+        | "JoinFirst" >> beam.CoGroupByKey()
+        | "AttachFirst" >> beam.FlatMap(
+            lambda kv: [(pk[0][1], (kv[1]["record"][0], pk[1])) for pk in kv[1]["pairs"]] if kv[1]["record"] else []
+        )
+    )
+    return (
+        {"pairs": first, "record": by_id}
+        | "JoinSecond" >> beam.CoGroupByKey()
+        | "AttachSecond" >> beam.FlatMap(
+            lambda kv: [(ra, kv[1]["record"][0], kinds) for ra, kinds in kv[1]["pairs"]] if kv[1]["record"] else []
+        )
+    )
+
+
+# ---------------------------------------------------------------- score
+
+
+class ScorePairFn(beam.DoFn):
+    def __init__(self, config: Config):
+        self._config = config
+        self._scored = Metrics.counter(NAMESPACE, "pairs_scored")
+        self._edges = Metrics.counter(NAMESPACE, "edges")
+        self._model: Optional[ConfidenceModel] = None
+        self._strategies: Tuple[str, ...] = ()
+
+    def setup(self):
+        from transforms.relationships import active_strategies
+
+        self._model = ConfidenceModel.load()
+        self._strategies = active_strategies(self._config)
+
+    def process(self, element):
+        a, b, _kinds = element
+        self._scored.inc()
+        results = strategies.run_strategies(a, b, self._strategies)
+        edge = score_pair(a, b, results, self._model, self._config.relationships.thresholds.min_confidence)
+        if edge is not None:
+            self._edges.inc()
+            yield edge
+
+
+@beam.typehints.with_output_types(Edge)
+class ScorePairs(beam.PTransform):
+    def __init__(self, config: Config, label: Optional[str] = None):
+        super().__init__(label)
+        self._config = config
+
+    def expand(self, joined):
+        return joined | "Score" >> beam.ParDo(ScorePairFn(self._config))
+
+
+# ---------------------------------------------------------------- training
+
+
+@beam.ptransform_fn
+def FormatTraining(edges, records):
+    """Edges + records -> one training record per file that has related files."""
+    summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r)))
+    edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
+    by_file = edge_dicts | "ByEndpoint" >> beam.FlatMap(lambda e: [(e["source"], e), (e["target"], e)])
+    neighbour_ids = edge_dicts | "Neighbours" >> beam.FlatMap(
+        lambda e: [(e["source"], e["target"]), (e["target"], e["source"])]
+    )
+    # Summaries of each file's neighbours, keyed by the file.
+    neighbour_summaries = (
+        {"summary": summaries, "wanted_by": neighbour_ids}
+        | "JoinNeighbours" >> beam.CoGroupByKey()
+        | "SummaryPerAsker" >> beam.FlatMap(
+            lambda kv: [(asker, kv[1]["summary"][0]) for asker in kv[1]["wanted_by"]] if kv[1]["summary"] else []
+        )
+    )
+    return (
+        {"summary": summaries, "edges": by_file, "neighbours": neighbour_summaries}
+        | "GroupPerFile" >> beam.CoGroupByKey()
+        | "TrainingRecord" >> beam.FlatMap(_training_for_file)
+    )
+
+
+def _training_for_file(element):
+    _, grouped = element
+    if not grouped["summary"] or not grouped["edges"]:
+        return
+    neighbours = {s["file_id"]: s for s in grouped["neighbours"]}
+    yield training_record(grouped["summary"][0], list(grouped["edges"]), neighbours)

@@ -1,0 +1,242 @@
+"""Turning strategy results into one typed, directed, calibrated edge.
+
+`classify` applies the relationship definitions of the output contract to the
+strategies' features and picks a type and direction. `ConfidenceModel` is a
+logistic regression over the same features, fitted on labelled sample
+corpora (see `transforms/calibration.py`), so that an edge's confidence reads
+as the probability that a person would agree the pair is related.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from transforms.model import PRESENTATION_TYPES, FileRecord
+from transforms.strategies import StrategyResult
+
+RELATIONSHIP_TYPES = ("SUPPORTS", "SUMMARIZES", "DOCUMENTS", "REFERENCES", "VERSION_OF", "RELATED_TO")
+
+# The features the confidence model reads, in a fixed order.
+FEATURES = (
+    "stem_similarity", "same_stem", "version_markers",
+    "content_jaccard", "shared_codes", "shared_identifiers", "mentions",
+    "inclusion", "inclusion_name_match", "value_jaccard", "key_value_hits", "label_value_hits",
+    "aggregate_matches", "aggregate_ratio",
+    "schema_overlap", "column_coverage", "columns_named", "tables_named", "heading_overlap",
+    "semantic_similarity", "same_author", "same_folder", "time_closeness",
+)
+
+_MODEL_PATH = os.path.join(os.path.dirname(__file__), "confidence_model.json")
+
+# Kinds of file whose versions are comparable with each other.
+_KIND = {"xlsx": "sheet", "xlsm": "sheet", "xls": "sheet", "csv": "delimited", "tsv": "delimited",
+         "json": "json", "jsonl": "json", "sqlite": "sqlite", "pptx": "deck",
+         "docx": "document", "md": "document", "txt": "document", "pdf": "document"}
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    relationship_type: str
+    confidence: float
+    evidence: List[str]
+    evidence_details: Dict[str, Any]
+    description: str
+    source_path: str = ""
+    target_path: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "relationship_type": self.relationship_type,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+            "evidence_details": self.evidence_details,
+            "description": self.description,
+            "source_path": self.source_path,
+            "target_path": self.target_path,
+        }
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """Logistic regression per relationship type: p = sigmoid(bias + sum(weight_f * feature_f)).
+
+    Each type has its own weights because each is proved by different
+    evidence (aggregates for SUMMARIZES, key inclusion for REFERENCES...);
+    `"*"` is the pooled model used for a type without enough labelled pairs.
+    """
+
+    models: Mapping[str, Mapping[str, Any]]  # type or "*" -> {"weights": {...}, "bias": float}
+    fitted_on: Mapping[str, Any] = field(default_factory=dict)
+
+    def probability(self, features: Mapping[str, float], relationship_type: str = "*") -> float:
+        model = self.models.get(relationship_type) or self.models["*"]
+        z = model["bias"] + sum(w * float(features.get(name, 0.0)) for name, w in model["weights"].items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"models": {k: dict(v) for k, v in sorted(self.models.items())}, "fitted_on": dict(self.fitted_on)}
+
+    @classmethod
+    def load(cls, path: Optional[str] = None) -> "ConfidenceModel":
+        with open(path or _MODEL_PATH, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return cls(models=data["models"], fitted_on=data.get("fitted_on", {}))
+
+
+def merge_features(results: Mapping[str, StrategyResult]) -> Dict[str, float]:
+    merged: Dict[str, float] = {}
+    for result in results.values():
+        merged.update(result.features)
+    return merged
+
+
+@dataclass(frozen=True)
+class Typing:
+    relationship_type: str
+    source: FileRecord
+    target: FileRecord
+    reason: str
+
+
+def _at_least(features: Mapping[str, float], name: str, count: int) -> bool:
+    """Count features are stored as log1p(count)."""
+    return features.get(name, 0.0) >= math.log1p(count) - 1e-9
+
+
+def _newer_first(a: FileRecord, b: FileRecord, details: Mapping[str, Any]) -> Tuple[FileRecord, FileRecord]:
+    newer = details.get("newer")
+    if newer == b.file_id:
+        return b, a
+    if newer == a.file_id:
+        return a, b
+    if (a.modified_at or "") != (b.modified_at or ""):
+        return (a, b) if (a.modified_at or "") > (b.modified_at or "") else (b, a)
+    return (a, b) if a.file_path > b.file_path else (b, a)
+
+
+def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult]) -> Optional[Typing]:
+    """The relationship type and direction the evidence supports, if any."""
+    f = merge_features(results)
+    details: Dict[str, Any] = {}
+    for result in results.values():
+        details.update(result.details)
+
+    same_kind = _KIND.get(a.file_type) == _KIND.get(b.file_type)
+    near_duplicate = f.get("content_jaccard", 0.0) >= 0.85
+    similar_content = f.get("content_jaccard", 0.0) >= 0.45 or (
+        a.is_data and b.is_data and f.get("schema_overlap", 0.0) >= 0.8 and f.get("value_jaccard", 0.0) >= 0.4
+    )
+    if same_kind and (near_duplicate or (f.get("stem_similarity", 0.0) >= 0.85 and similar_content)):
+        newer, older = _newer_first(a, b, details)
+        return Typing("VERSION_OF", newer, older, "same logical file, near-identical content")
+
+    if a.is_data and b.is_data:
+        inclusion = details.get("inclusion")
+        if inclusion and f.get("inclusion", 0.0) >= 0.6:
+            src, dst = (a, b) if inclusion["source"] == a.file_id else (b, a)
+            return Typing("REFERENCES", src, dst, "key values contained in a key column")
+    elif a.is_data != b.is_data:
+        data, narrative = (a, b) if a.is_data else (b, a)
+        if narrative.is_narrative:
+            if _at_least(f, "aggregate_matches", 2) and f.get("aggregate_ratio", 0.0) >= 0.15:
+                return Typing("SUMMARIZES", narrative, data, "numbers equal aggregates of the data")
+            describes = details.get("mentioned_by") == narrative.file_id or (
+                f.get("column_coverage", 0.0) >= 0.5 and _at_least(f, "columns_named", 3)
+            )
+            if describes and narrative.file_type not in PRESENTATION_TYPES and not _at_least(
+                f, "key_value_hits", 3
+            ):
+                return Typing("DOCUMENTS", narrative, data, "describes the file's structure")
+            if _at_least(f, "key_value_hits", 2) or (
+                _at_least(f, "label_value_hits", 2) and _at_least(f, "columns_named", 2)
+            ):
+                return Typing("SUPPORTS", data, narrative, "the narrative uses the data's values")
+            if describes:
+                return Typing("DOCUMENTS", narrative, data, "describes the file's structure")
+
+    mentioned_by = details.get("mentioned_by")
+    if mentioned_by:
+        src, dst = (a, b) if mentioned_by == a.file_id else (b, a)
+        return Typing("REFERENCES", src, dst, "names the other file")
+    if (
+        f.get("shared_codes", 0.0) > 0
+        or f.get("content_jaccard", 0.0) >= 0.3
+        or f.get("semantic_similarity", 0.0) > 0
+    ):
+        src, dst = (a, b) if a.file_id < b.file_id else (b, a)
+        return Typing("RELATED_TO", src, dst, "shared context")
+    return None
+
+
+def _evidence_names(results: Mapping[str, StrategyResult]) -> List[str]:
+    strong = {"same_author", "same_folder", "time_closeness"}
+    names = []
+    for name, result in results.items():
+        if any(v > 0 and k not in strong for k, v in result.features.items()) or (
+            name == "metadata_matching" and result.fired
+        ):
+            names.append(name)
+    return sorted(names)
+
+
+def describe(typing: Typing, details: Mapping[str, Any]) -> str:
+    s, t = typing.source.file_name, typing.target.file_name
+    kind = typing.relationship_type
+    if kind == "SUMMARIZES":
+        n = len(details.get("aggregates", []))
+        return f"{s} summarizes {t}: {n} number(s) it shows equal aggregates of {t}'s rows."
+    if kind == "REFERENCES" and "inclusion" in details:
+        inc = details["inclusion"]
+        return (f"{s} references {t}: {inc['containment']:.0%} of {inc['source_column']} values "
+                f"appear in key column {inc['target_column']}.")
+    if kind == "REFERENCES":
+        return f"{s} names {t}."
+    if kind == "DOCUMENTS":
+        cols = details.get("columns_named", [])
+        return f"{s} documents {t}" + (f": describes columns {', '.join(cols[:5])}." if cols else ".")
+    if kind == "SUPPORTS":
+        return f"{s} supports {t}: {t} quotes values from {s}."
+    if kind == "VERSION_OF":
+        return f"{s} is a newer version of {t}."
+    shared = details.get("shared_entities", {}).get("project_code")
+    return f"{s} and {t} share context" + (f" (project {', '.join(shared)})." if shared else ".")
+
+
+def score_pair(
+    a: FileRecord,
+    b: FileRecord,
+    results: Mapping[str, StrategyResult],
+    model: ConfidenceModel,
+    min_confidence: float,
+) -> Optional[Edge]:
+    """The edge for a candidate pair, or None when the evidence is too weak."""
+    typing = classify(a, b, results)
+    if typing is None:
+        return None
+    features = merge_features(results)
+    confidence = model.probability(features, typing.relationship_type)
+    if confidence < min_confidence:
+        return None
+    details: Dict[str, Any] = {}
+    for result in results.values():
+        details.update(result.details)
+    details["features"] = {k: round(v, 4) for k, v in sorted(features.items()) if v}
+    return Edge(
+        source=typing.source.file_id,
+        target=typing.target.file_id,
+        relationship_type=typing.relationship_type,
+        confidence=round(confidence, 4),
+        evidence=_evidence_names(results),
+        evidence_details=details,
+        description=describe(typing, details),
+        source_path=typing.source.file_path,
+        target_path=typing.target.file_path,
+    )

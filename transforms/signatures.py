@@ -1,0 +1,171 @@
+"""Content signatures: stable IDs, value hashes, bottom-k sets and MinHash.
+
+Everything here is deterministic across processes and runs (no use of
+Python's salted `hash()`), and every signature is a list of ints so it
+serialises as JSON and pickles cheaply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import struct
+import uuid
+from typing import Iterable, List, Optional, Sequence
+
+import numpy as np
+from datasketch import MinHash
+
+# Namespace for file IDs: uuid5(NAMESPACE_URL, "filegraph:" + uri) is stable
+# across runs for the same URI.
+_FILE_ID_PREFIX = "filegraph:"
+_NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+MINHASH_SEED = 1
+
+
+def file_id_for(uri: str) -> str:
+    """The stable ID of a file: a UUIDv5 of its URI as matched."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, _FILE_ID_PREFIX + uri))
+
+
+def hash64(text: str) -> int:
+    """A stable unsigned 64-bit hash of a string."""
+    return struct.unpack("<Q", hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())[0]
+
+
+def normalise_value(value) -> Optional[str]:
+    """Canonical text of a cell value so that 7, 7.0 and "7" compare equal."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(round(float(value), 6))
+    text = str(value).strip()
+    if not text:
+        return None
+    if _NUMBER_RE.match(text):
+        try:
+            return normalise_value(float(text)) if ("." in text or "e" in text.lower()) else str(int(text))
+        except ValueError:
+            pass
+    return text.casefold()
+
+
+def bottom_k(hashes: Iterable[int], k: int) -> List[int]:
+    """The k smallest distinct hashes, sorted."""
+    unique = set(hashes)
+    if len(unique) <= k:
+        return sorted(unique)
+    return sorted(np.partition(np.fromiter(unique, dtype=np.uint64), k - 1)[:k].tolist())
+
+
+def containment(a: Sequence[int], a_exact: bool, b: Sequence[int], b_exact: bool) -> float:
+    """Estimated share of set A's values that are in set B, from bottom-k hashes.
+
+    Exact when both sketches hold their whole sets. Otherwise only A's hashes
+    at or below B's largest kept hash can be checked, which is an unbiased
+    sample of A under a random hash.
+    """
+    if not a:
+        return 0.0
+    b_set = set(b)
+    if b_exact:
+        pool = a
+    else:
+        limit = b[-1] if b else 0
+        pool = [h for h in a if h <= limit]
+        if not pool:
+            return 0.0
+    del a_exact  # A's own sketch is always a uniform sample of A
+    return sum(1 for h in pool if h in b_set) / len(pool)
+
+
+def jaccard_of_sets(a: Sequence[int], b: Sequence[int]) -> float:
+    if not a or not b:
+        return 0.0
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / len(sa | sb)
+
+
+def shingles(text: str, size: int = 3) -> List[str]:
+    """Word n-gram shingles of lower-cased text (whole words if shorter)."""
+    words = _WORD_RE.findall(text.lower())
+    if len(words) < size:
+        return [" ".join(words)] if words else []
+    return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+
+
+def minhash_of(tokens: Iterable[str], num_perm: int = 128) -> List[int]:
+    """MinHash signature (list of ints) of a token set; empty for no tokens."""
+    encoded = [t.encode("utf-8") for t in set(tokens)]
+    if not encoded:
+        return []
+    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
+    mh.update_batch(encoded)
+    return [int(v) for v in mh.hashvalues]
+
+
+def minhash_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
+    if not a or not b or len(a) != len(b):
+        return 0.0
+    return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+
+
+def lsh_bands(signature: Sequence[int], bands: int, rows: int) -> List[str]:
+    """Band keys of a MinHash signature for LSH blocking."""
+    out = []
+    for band in range(min(bands, len(signature) // rows)):
+        chunk = signature[band * rows : (band + 1) * rows]
+        digest = hashlib.blake2b(struct.pack(f"<{rows}Q", *chunk), digest_size=8).hexdigest()
+        out.append(f"{band}:{digest}")
+    return out
+
+
+_VALUE_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-/.,:@]*[A-Za-z0-9]|[A-Za-z0-9]")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _distinctive(token: str) -> bool:
+    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them."""
+    digits = sum(ch.isdigit() for ch in token)
+    if digits:
+        return digits >= 4 or (len(token) >= 4 and any(ch.isalpha() for ch in token))
+    return len(token) >= 3
+
+
+def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List[int]:
+    """Hashes of the values a text shows: tokens, IDs, numbers and short phrases.
+
+    Hashed exactly as column values are (`normalise_value` then `hash64`), so a
+    deck quoting "C-10234" or "1,234.50" or "North America" hits the data
+    file's value sets. Returns sorted distinct hashes, at most `limit`.
+    """
+    tokens = []
+    for raw in _VALUE_TOKEN_RE.findall(text):
+        token = raw.rstrip(".,:")
+        if _THOUSANDS_RE.match(token):
+            token = token.replace(",", "")
+        tokens.append(token)
+    values = set()
+    for i, token in enumerate(tokens):
+        if _distinctive(token):
+            values.add(normalise_value(token))
+        if token.isalpha():
+            phrase = [token]
+            for j in range(i + 1, min(i + max_ngram, len(tokens))):
+                if not tokens[j].isalpha():
+                    break
+                phrase.append(tokens[j])
+                values.add(normalise_value(" ".join(phrase)))
+    values.discard(None)
+    hashes = sorted({hash64(v) for v in values})
+    return hashes[:limit]

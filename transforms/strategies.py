@@ -1,0 +1,382 @@
+"""Relationship strategies: each scores one candidate pair and says why.
+
+A strategy is a pure function `(a, b) -> StrategyResult` over two
+FileRecords. Its `features` feed the confidence model (scoring.py), its
+`details` become the edge's evidence_details. Strategies never decide the
+relationship type; `scoring.classify` does, from all of their features.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from transforms.model import FileRecord, TableProfile
+from transforms.naming import analyse_name, stem_similarity, version_order
+from transforms.signatures import containment, jaccard_of_sets, minhash_jaccard
+
+# Column names too generic to count as evidence that two files share a schema
+# or that a document describes a file.
+GENERIC_COLUMNS = frozenset(
+    "id key name date time value amount total count status type code description notes "
+    "comment created updated modified index row no number year month day".split()
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_KEY_NAME = re.compile(r"(?:^| )(?:id|key|code|no|num|number|ref)$")
+
+
+@dataclass
+class StrategyResult:
+    features: Dict[str, float] = field(default_factory=dict)
+    details: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fired(self) -> bool:
+        return any(v > 0 for v in self.features.values())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def column_words(name: str) -> str:
+    """'CustomerId', 'customer_id' and 'Customer ID' all become 'customer id'."""
+    return " ".join(_WORD.findall(_CAMEL.sub(" ", name).lower()))
+
+
+def _text_words(record: FileRecord) -> str:
+    return " " + " ".join(_WORD.findall(_CAMEL.sub(" ", record.text).lower())) + " "
+
+
+def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:
+    return [(t, c) for t in record.tables for c in t.columns]
+
+
+def _distinctive_columns(record: FileRecord) -> List[str]:
+    names = {column_words(c.name) for _, c in _all_columns(record)}
+    return sorted(n for n in names if n and n not in GENERIC_COLUMNS and len(n) > 2)
+
+
+def _parse_time(value: Optional[str]) -> Optional[datetime]:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _folder(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[0]
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def filename_pattern(a: FileRecord, b: FileRecord) -> StrategyResult:
+    na, nb = analyse_name(a.file_path), analyse_name(b.file_path)
+    sim = stem_similarity(na, nb)
+    same_stem = float(bool(na.stem) and na.stem == nb.stem)
+    order = version_order(na, nb)
+    versioned = float(sim >= 0.85 and (na.has_version_marker or nb.has_version_marker))
+    result = StrategyResult({"stem_similarity": sim, "same_stem": same_stem, "version_markers": versioned})
+    if sim >= 0.6:
+        result.details["name_stems"] = [na.stem, nb.stem]
+    if order is not None and versioned:
+        result.details["newer"] = a.file_id if order > 0 else b.file_id
+    return result
+
+
+def _inclusion(src: FileRecord, dst: FileRecord) -> Optional[Dict[str, Any]]:
+    """Best foreign-key-like inclusion of a column of `src` in a key column of `dst`."""
+    best = None
+    for s_table, s_col in _all_columns(src):
+        if s_col.distinct < 2 or s_col.dtype in ("empty", "boolean", "float", "date"):
+            continue
+        s_words = column_words(s_col.name)
+        for d_table, d_col in _all_columns(dst):
+            # A few dangling references are normal, so the key may hold slightly fewer values.
+            if not d_col.unique or d_col.dtype != s_col.dtype or d_col.distinct < 0.9 * s_col.distinct:
+                continue
+            share = containment(s_col.value_hashes, s_col.exact, d_col.value_hashes, d_col.exact)
+            if share < 0.5:
+                continue
+            d_words = column_words(d_col.name)
+            table_words = column_words(d_table.name) if d_table.name else ""
+            refers_to_target = (
+                (d_words.endswith(" id") and s_words.endswith(d_words))
+                or (bool(table_words) and s_words != table_words and s_words.startswith(table_words.rstrip("s")))
+                or _name_stem_match(s_words, dst)
+            )
+            distinctive_name = s_words not in GENERIC_COLUMNS
+            same_key_name = distinctive_name and s_words == d_words and _KEY_NAME.search(s_words) is not None
+            # Equal plain names ("plan", "region") only count for sets large
+            # enough not to be a handful of category labels.
+            name_match = float(refers_to_target or same_key_name or (
+                distinctive_name and s_words == d_words and not d_col.small_int_range and s_col.distinct >= 10))
+            # A key filling most of an integer range (row ids 1..n) contains
+            # small integers by chance: the evidence is how unlikely it is that
+            # the source's values would be contained this much by chance.
+            chance = _range_density(d_col)
+            hits = round(s_col.distinct * share)
+            p_value = binomial_tail(s_col.distinct, hits, chance)
+            # Without names, a handful of shared labels is weak evidence.
+            size = min(1.0, s_col.distinct / 10.0)
+            strength = share if name_match else 0.7 * share * (1.0 - p_value) * size
+            # A unique dense integer column is the source's own row id, and a
+            # unique column over the same values is a 1:1 copy: neither is a
+            # reference unless the names say so.
+            if not name_match and s_col.unique and (
+                _range_density(s_col) >= 0.9 or s_col.distinct == d_col.distinct
+            ):
+                strength = 0.0
+            candidate = {
+                "strength": strength,
+                "containment": round(share, 4),
+                "name_match": name_match,
+                "chance_containment": round(chance, 4),
+                "p_value": round(p_value, 6),
+                "source_table": s_table.name,
+                "source_column": s_col.name,
+                "target_table": d_table.name,
+                "target_column": d_col.name,
+                "source_distinct": s_col.distinct,
+                "target_distinct": d_col.distinct,
+            }
+            if best is None or candidate["strength"] > best["strength"]:
+                best = candidate
+    return best
+
+
+def binomial_tail(n: int, k: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p): the chance of k or more hits at random."""
+    if k <= 0 or p >= 1.0:
+        return 1.0
+    if p <= 0.0:
+        return 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        for i in range(k, n + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+
+
+def _range_density(col) -> float:
+    """Share of the integer range [min, max] that a key column fills (0 for non-integers)."""
+    if col.dtype != "integer" or not col.numeric:
+        return 0.0
+    span = col.numeric["max"] - col.numeric["min"] + 1
+    return min(1.0, col.distinct / span) if span > 0 else 0.0
+
+
+def _name_stem_match(column: str, record: FileRecord) -> bool:
+    """A column 'album id' matches a file named Album.csv or albums.xlsx."""
+    stem = analyse_name(record.file_path).stem
+    if not stem:
+        return False
+    singular = stem[:-1] if stem.endswith("s") else stem
+    col = column[:-3] if column.endswith(" id") else column
+    return col in (stem, singular) or col.replace(" ", "") in (stem.replace(" ", ""), singular.replace(" ", ""))
+
+
+def _value_hits(data: FileRecord, narrative: FileRecord) -> Dict[str, Any]:
+    """Data values (IDs, exact amounts, labels) that the narrative file shows."""
+    tokens = narrative.token_hashes
+    if not tokens or not data.tables:
+        return {"key_hits": 0, "label_hits": 0, "columns": []}
+    token_set = set(tokens)
+    key_hits = label_hits = 0
+    columns = []
+    for table, col in _all_columns(data):
+        if col.small_int_range or col.dtype in ("boolean", "empty", "date"):
+            continue
+        hits = sum(1 for h in col.value_hashes if h in token_set)
+        if not hits:
+            continue
+        if col.unique or col.dtype == "float":
+            key_hits += hits
+        else:
+            label_hits += hits
+        columns.append({"table": table.name, "column": col.name, "hits": hits})
+    columns.sort(key=lambda c: (-c["hits"], c["table"], c["column"]))
+    return {"key_hits": key_hits, "label_hits": label_hits, "columns": columns[:5]}
+
+
+def _mentions(a: FileRecord, b: FileRecord) -> bool:
+    names = {m.lower() for m in a.mentions}
+    return b.file_name.lower() in names
+
+
+def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
+    result = StrategyResult()
+    jac = minhash_jaccard(a.minhash, b.minhash)
+    result.features["content_jaccard"] = jac
+    if jac >= 0.2:
+        result.details["content_jaccard"] = round(jac, 3)
+
+    shared = {}
+    for kind in ("project_code", "identifier"):
+        common = sorted(set(a.entities.get(kind, ())) & set(b.entities.get(kind, ())))
+        if common:
+            shared[kind] = common[:10]
+    result.features["shared_codes"] = math.log1p(len(shared.get("project_code", [])))
+    result.features["shared_identifiers"] = math.log1p(len(shared.get("identifier", [])))
+    if shared:
+        result.details["shared_entities"] = shared
+
+    mention_ab, mention_ba = _mentions(a, b), _mentions(b, a)
+    result.features["mentions"] = float(mention_ab or mention_ba)
+    if mention_ab or mention_ba:
+        result.details["mentioned_by"] = a.file_id if mention_ab else b.file_id
+
+    if a.is_data and b.is_data:
+        forward, backward = _inclusion(a, b), _inclusion(b, a)
+        best = max((x for x in (forward, backward) if x), key=lambda x: x["strength"], default=None)
+        if best is not None:
+            result.features["inclusion"] = best["strength"]
+            result.features["inclusion_name_match"] = best["name_match"]
+            best = dict(best, source=a.file_id if best is forward else b.file_id)
+            result.details["inclusion"] = best
+        values_a = {h for _, c in _all_columns(a) for h in c.value_hashes if not c.small_int_range}
+        values_b = {h for _, c in _all_columns(b) for h in c.value_hashes if not c.small_int_range}
+        result.features["value_jaccard"] = jaccard_of_sets(sorted(values_a), sorted(values_b))
+    else:
+        data, narrative = (a, b) if a.is_data else (b, a)
+        if data.is_data and narrative.is_narrative:
+            hits = _value_hits(data, narrative)
+            result.features["key_value_hits"] = math.log1p(hits["key_hits"])
+            result.features["label_value_hits"] = math.log1p(hits["label_hits"])
+            if hits["columns"]:
+                result.details["shared_values"] = hits["columns"]
+    return result
+
+
+def _aggregates(record: FileRecord) -> List[Tuple[float, str]]:
+    """Every aggregate a reader of this data file might quote, with its origin."""
+    out: List[Tuple[float, str]] = []
+    for table in record.tables:
+        prefix = f"{table.name}." if table.name else ""
+        for col in table.columns:
+            if col.numeric and not col.small_int_range and not (col.unique and col.dtype == "integer"):
+                for stat in ("sum", "mean", "min", "max"):
+                    value = col.numeric.get(stat)
+                    if value is not None:
+                        out.append((float(value), f"{stat}({prefix}{col.name})"))
+        for dim, measures in table.grouped_sums.items():
+            for measure, groups in measures.items():
+                total = sum(groups.values())
+                for label, value in groups.items():
+                    out.append((float(value), f"sum({prefix}{measure}) where {dim}={label}"))
+                    if total:
+                        out.append((100.0 * value / total, f"share({prefix}{measure}) where {dim}={label}"))
+    out.sort()
+    return out
+
+
+def aggregate_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
+    data, narrative = (a, b) if a.is_data else (b, a)
+    result = StrategyResult()
+    if not (data.is_data and narrative.is_narrative and narrative.numbers):
+        return result
+    aggregates = _aggregates(data)
+    if not aggregates:
+        return result
+    keys = [v for v, _ in aggregates]
+    matched: Dict[float, str] = {}
+    significant = 0
+    for value, half_unit in narrative.numbers:
+        # Only numbers shown with 3+ significant digits can identify an aggregate.
+        if half_unit <= 0 or abs(value) < 200 * half_unit:
+            continue
+        significant += 1
+        tolerance = half_unit * 1.0001 + 1e-9
+        lo = bisect.bisect_left(keys, value - tolerance)
+        hi = bisect.bisect_right(keys, value + tolerance)
+        if lo < hi:
+            matched.setdefault(value, aggregates[lo][1])
+    count = len(matched)
+    result.features["aggregate_matches"] = math.log1p(count)
+    result.features["aggregate_ratio"] = count / significant if significant else 0.0
+    if count:
+        result.details["aggregates"] = [
+            {"value": v, "matches": origin} for v, origin in sorted(matched.items())[:10]
+        ]
+    return result
+
+
+def structure_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
+    result = StrategyResult()
+    if a.is_data and b.is_data:
+        cols_a, cols_b = set(_distinctive_columns(a)), set(_distinctive_columns(b))
+        if cols_a and cols_b:
+            common = cols_a & cols_b
+            result.features["schema_overlap"] = len(common) / len(cols_a | cols_b)
+            if common:
+                result.details["shared_columns"] = sorted(common)[:20]
+        return result
+    data, narrative = (a, b) if a.is_data else (b, a)
+    if data.is_data and narrative.is_narrative:
+        columns = _distinctive_columns(data)
+        words = _text_words(narrative)
+        found = [c for c in columns if f" {c} " in words]
+        result.features["column_coverage"] = len(found) / len(columns) if columns else 0.0
+        result.features["columns_named"] = math.log1p(len(found))
+        if found:
+            result.details["columns_named"] = found[:20]
+        tables = {column_words(t.name) for t in data.tables if t.name}
+        tables = {t for t in tables if t and t not in GENERIC_COLUMNS and t not in ("sheet 1", "sheet1")}
+        named_tables = sorted(t for t in tables if f" {t} " in words)
+        result.features["tables_named"] = float(bool(named_tables))
+        if named_tables:
+            result.details["tables_named"] = named_tables
+        return result
+    heads_a = _section_titles(a)
+    heads_b = _section_titles(b)
+    if heads_a and heads_b:
+        result.features["heading_overlap"] = len(heads_a & heads_b) / len(heads_a | heads_b)
+    return result
+
+
+def _section_titles(record: FileRecord) -> set:
+    titles = list(record.structure.get("slide_titles") or [])
+    titles += [h.get("text", "") for h in record.structure.get("headings") or [] if isinstance(h, dict)]
+    return {column_words(t) for t in titles if t and column_words(t)}
+
+
+def metadata_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
+    result = StrategyResult()
+    same_author = bool(a.author) and (a.author or "").strip().lower() == (b.author or "").strip().lower()
+    result.features["same_author"] = float(same_author)
+    result.features["same_folder"] = float(_folder(a.file_path) == _folder(b.file_path))
+    ta, tb = _parse_time(a.modified_at), _parse_time(b.modified_at)
+    if ta and tb:
+        days = abs((ta - tb).total_seconds()) / 86400.0
+        result.features["time_closeness"] = math.exp(-days / 30.0)
+    if same_author:
+        result.details["same_author"] = True
+    if result.features["same_folder"]:
+        result.details["same_folder"] = _folder(a.file_path)
+    return result
+
+
+Strategy = Callable[[FileRecord, FileRecord], StrategyResult]
+
+# Strategies by configured name. semantic_similarity and synthetic_reasoning
+# are registered by their own modules (semantic.py, reasoning.py).
+STRATEGY_FUNCTIONS: Dict[str, Strategy] = {
+    "filename_pattern": filename_pattern,
+    "content_similarity": content_similarity,
+    "aggregate_matching": aggregate_matching,
+    "structure_matching": structure_matching,
+    "metadata_matching": metadata_matching,
+}
+
+
+def run_strategies(a: FileRecord, b: FileRecord, names: Iterable[str]) -> Dict[str, StrategyResult]:
+    return {name: STRATEGY_FUNCTIONS[name](a, b) for name in names if name in STRATEGY_FUNCTIONS}
