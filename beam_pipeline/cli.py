@@ -16,10 +16,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import apache_beam as beam
 
-from beam_pipeline.options import FilegraphOptions, input_list, pipeline_options
+from beam_pipeline.options import effective_config, input_list, pipeline_options
 from beam_pipeline.pipeline import build_pipeline
 from transforms import writer
-from transforms.config import Config, ConfigError, load_config, with_overrides
+from transforms.config import Config, ConfigError
 from transforms.evaluation import evaluate
 from transforms.matching import missing_inputs
 
@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="Score a run's graph against labelled pairs.")
     ev.add_argument("--truth", required=True, help="truth.json with edges between relative paths.")
     ev.add_argument("--output", required=True, help="The run's output directory.")
-    ev.add_argument("--root", help="Corpus root the truth paths are relative to (default: truth's folder).")
+    ev.add_argument("--root", help="Corpus root the truth paths are relative to "
+                                   "(default: truth's folder, joined with the truth's own 'root' if it has one).")
     ev.add_argument("--json", action="store_true", help="Print the full report as JSON.")
     cal = sub.add_parser("calibrate", help="Fit the confidence model on sample corpora (developer command).")
     cal.add_argument("--fit-seeds", default="1,2,3")
@@ -69,14 +70,6 @@ def _seeds(text: str) -> List[int]:
         return [int(s) for s in text.split(",") if s.strip()]
     except ValueError as exc:
         raise UsageError(f"seeds must be comma-separated integers, got '{text}'") from exc
-
-
-def _effective_config(path: Optional[str], min_confidence: Optional[float], num_shards: Optional[int]) -> Config:
-    config = load_config(path)
-    return with_overrides(
-        config,
-        **{"relationships.thresholds.min_confidence": min_confidence, "batch.num_shards": num_shards},
-    )
 
 
 def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
@@ -96,38 +89,38 @@ def _abs(path: str) -> str:
 
 
 def cmd_run(args, beam_args: List[str]) -> int:
-    config = _effective_config(args.config, args.min_confidence, args.num_shards)
+    config = effective_config(args.config, args.min_confidence, args.num_shards)
     summary = run_pipeline(input_list(args.inputs), _abs(args.output), config, beam_args)
     print(_summary_table(summary))
     return 0
 
 
 def cmd_sample_corpus(args) -> int:
-    from beam_pipeline.sample_corpus import generate_corpus
+    from beam_pipeline.sample_corpus import write_sample_corpus
 
-    truth = generate_corpus(args.directory, projects=args.projects, seed=args.seed)
-    print(f"wrote {len(truth['files'])} files and {len(truth['edges'])} labelled pairs to {args.directory}")
+    truth, drive = write_sample_corpus(_abs(args.directory), projects=args.projects, seed=args.seed)
+    print(f"wrote {len(truth['files'])} files to {drive} and {len(truth['edges'])} labelled pairs to "
+          f"{os.path.join(_abs(args.directory), 'truth.json')}")
     return 0
 
 
 def cmd_demo(args, beam_args: List[str]) -> int:
-    from beam_pipeline.sample_corpus import generate_corpus
+    from beam_pipeline.sample_corpus import write_sample_corpus
 
     root = _abs(args.output)
-    corpus = os.path.join(root, "corpus")
+    truth, drive = write_sample_corpus(os.path.join(root, "corpus"), projects=args.projects, seed=args.seed)
     result = os.path.join(root, "output")
-    truth = generate_corpus(corpus, projects=args.projects, seed=args.seed)
-    config = _effective_config(args.config, None, None)
-    summary = run_pipeline([corpus], result, config, beam_args)
-    report = evaluate(truth, writer.read_jsonl(os.path.join(result, "edges"), "edges"), corpus)
+    config = effective_config(args.config, None, None)
+    summary = run_pipeline([drive], result, config, beam_args)
+    report = evaluate(truth, writer.read_jsonl(os.path.join(result, "edges"), "edges"), drive)
     print(_summary_table(summary, report))
-    print(f"\nOutputs in {result}; corpus and truth.json in {corpus}")
+    print(f"\nOutputs in {result}; corpus in {drive}, its truth.json one folder up")
     return 0
 
 
 def cmd_evaluate(args) -> int:
     truth = writer.read_json(args.truth)
-    root = args.root or os.path.dirname(_abs(args.truth))
+    root = args.root or os.path.join(os.path.dirname(_abs(args.truth)), truth.get("root", ""))
     edges = writer.read_jsonl(writer.join_path(_abs(args.output), "edges"), "edges")
     report = evaluate(truth, edges, _abs(root))
     if args.json:

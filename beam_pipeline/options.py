@@ -6,6 +6,8 @@ from typing import List, Optional, Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from transforms.config import Config, load_config, with_overrides
+
 # Beam's in-process runner: never downloads anything (Prism would).
 DEFAULT_RUNNER = "FnApiRunner"
 
@@ -40,3 +42,18 @@ def input_list(values: Optional[List[str]]) -> List[str]:
     for value in values or []:
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return out
+
+
+def effective_config(path: Optional[str], min_confidence: Optional[float] = None,
+                     num_shards: Optional[int] = None) -> Config:
+    """The YAML config (or the defaults) with the command line's overrides applied."""
+    return with_overrides(
+        load_config(path),
+        **{"relationships.thresholds.min_confidence": min_confidence, "batch.num_shards": num_shards},
+    )
+
+
+def config_from_options(options: PipelineOptions) -> Config:
+    """The effective config for parsed pipeline options (--config, --min_confidence, --num_shards)."""
+    ours = options.view_as(FilegraphOptions)
+    return effective_config(ours.config, ours.min_confidence, ours.num_shards)

@@ -12,13 +12,14 @@ from transforms import writer
 from transforms.config import Config
 from transforms.ptransforms import (
     CandidatePairs,
+    EmbedRecords,
     ExtractFiles,
     FormatTraining,
     JoinPairRecords,
     MatchInputs,
     ScorePairs,
 )
-from transforms.relationships import active_strategies, unavailable_strategies
+from transforms.relationships import active_strategies, needs_embeddings, unavailable_strategies
 
 
 def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config) -> None:
@@ -28,6 +29,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
 
     matched = p | "Inputs" >> beam.Create(sorted(inputs)) | "MatchFiles" >> MatchInputs(config.batch.patterns)
     records, errors = matched | "ExtractFiles" >> ExtractFiles(config)
+    if needs_embeddings(config):
+        records = records | "EmbedRecords" >> EmbedRecords()
     pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
     edges = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
     training = edges | "FormatTraining" >> FormatTraining(records)

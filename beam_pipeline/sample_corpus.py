@@ -955,7 +955,7 @@ def make_forecast_table(p: Project, uid: str) -> Table:
     return Table(uid, styled(p.domain.forecast_name.split(), "snake"), columns, kinds, descs, rows, key="line")
 
 
-def make_region_dim(p: Project, uid: str) -> Table:
+def make_mart_dim(p: Project, uid: str) -> Table:
     """A mart dimension keyed by small integers, for the mart's own fact table."""
     dim = p.fact_dims[0]
     labels = p.labels[dim.name]
@@ -1885,7 +1885,21 @@ def write_status_report(drive: Drive, p: Project, day: float) -> str:
 # --------------------------------------------------------------------------
 
 
-def build_project(drive: Drive, p: Project) -> None:
+@dataclass
+class ProjectData:
+    """The data files a project wrote, for its narratives to point at."""
+
+    entity: DataFile
+    facts: List[DataFile]  # the fact workbook's versions, oldest first
+    events: Optional[DataFile]
+    api: Optional[DataFile]
+
+    @property
+    def fact(self) -> Optional[DataFile]:
+        return self.facts[-1] if self.facts else None
+
+
+def build_data(drive: Drive, p: Project) -> ProjectData:
     rng, d, truth = p.rng, p.domain, drive.truth
     uid = f"{p.plan.index}:"
     data_style = "snake" if rng.random() < 0.5 else p.style
@@ -1893,9 +1907,8 @@ def build_project(drive: Drive, p: Project) -> None:
     # The entity (dimension) table lives in a CSV, a workbook or a SQLite mart.
     entity = make_entity_table(p, uid + "entity")
     store = rng.choice(("csv", "csv", "xlsx", "sqlite"))
-    holders: List[DataFile] = []
     if store == "sqlite":
-        dim = make_region_dim(p, uid + "dim")
+        dim = make_mart_dim(p, uid + "dim")
         tables = [entity, dim] + ([make_mart_fact(p, uid + "martfact", entity, dim)] if rng.random() < 0.6 else [])
         entity_file = write_mart(drive, p, tables, 0)
     elif store == "xlsx":
@@ -1927,20 +1940,21 @@ def build_project(drive: Drive, p: Project) -> None:
                                     random_layout(rng))]
         for f in facts:
             f.register(truth)
-    fact = facts[-1] if facts else None
 
     # Secondary facts: an events CSV and an API dump pointing at the entity
     # (or, for a single-version workbook with coded ids, at the workbook).
     events = None
     if rng.random() < 0.7:
         table = make_events_table(p, uid + "events", entity, rng.choice(d.entity.fk_names))
-        events = write_csv_file(drive, p, p.path("data", p.fname(d.events.table.split("_"), "csv", data_style)), table, 5)
+        rel = p.path("data", p.fname(d.events.table.split("_"), "csv", data_style))
+        events = write_csv_file(drive, p, rel, table, 5)
         events.register(truth)
     api = None
     if rng.random() < 0.55:
         target = entity
-        if fact is not None and len(facts) == 1 and not isinstance(fact.tables[0].rows[0][0], int) and rng.random() < 0.4:
-            target = fact.tables[0]
+        coded_ids = len(facts) == 1 and not isinstance(facts[0].tables[0].rows[0][0], int)
+        if coded_ids and rng.random() < 0.4:
+            target = facts[0].tables[0]
         fk_col = target.key if rng.random() < 0.5 else rng.choice(
             d.entity.fk_names if target is entity else (d.row_noun.replace(" ", "_").replace("-", "_") + "_ref",))
         if rng.random() < 0.3:  # camelCase keys, as APIs often have
@@ -1949,6 +1963,7 @@ def build_project(drive: Drive, p: Project) -> None:
         api = write_json_dump(drive, p, make_api_table(p, uid + "api", target, fk_col), 6)
         api.register(truth)
 
+    # A budget/forecast family: data versions nothing else points at.
     if rng.random() < 0.35:
         chain = [make_forecast_table(p, uid + "forecast")]
         for _ in range(rng.randint(1, 2)):
@@ -1956,17 +1971,22 @@ def build_project(drive: Drive, p: Project) -> None:
         words = d.forecast_name.split() if rng.random() < 0.6 else [f"Q{rng.randint(1, 4)}", "forecast"]
         write_versioned_workbooks(drive, p, chain, words, rng.choice(("date", "copy", "rev", "v")), 4,
                                   d.forecast_name)
+    return ProjectData(entity_file, facts, events, api)
 
-    # Narratives.
+
+def build_narratives(drive: Drive, p: Project, data: ProjectData) -> None:
+    rng, d = p.rng, p.domain
+    fact = data.fact
     if fact is not None and rng.random() < 0.85:
         write_summary_deck(drive, p, fact, 20)
-    if rng.random() < 0.3 and (events or fact):
-        write_summary_report(drive, p, events or fact, 22)
+    if rng.random() < 0.3 and (data.events or fact):
+        write_summary_report(drive, p, data.events or fact, 22)
     # SUPPORTS sources never have versions, so quoted records match one file.
-    quotable = [f for f in (entity_file, events, fact if len(facts) == 1 else None) if f and f.kind != "sqlite"]
+    single_fact = fact if len(data.facts) == 1 else None
+    quotable = [f for f in (data.entity, data.events, single_fact) if f and f.kind != "sqlite"]
     if quotable and rng.random() < 0.7:
         write_supporting_file(drive, p, rng.choice(quotable), 24)
-    documentable = [f for f in (fact, events, api, entity_file) if f]
+    documentable = [f for f in (fact, data.events, data.api, data.entity) if f]
     if rng.random() < 0.75:
         write_memo(drive, p, rng.choice(documentable), 8)
     if rng.random() < 0.5:
@@ -1975,9 +1995,14 @@ def build_project(drive: Drive, p: Project) -> None:
     write_meetings(drive, p, rng.choice((0, 1, 1, 2, 3)), 0)
     if rng.random() < 0.8 or len(p.narratives) < 2 or d.key == "finance":  # finance always reports
         write_status_report(drive, p, 30)
-    if len(p.narratives) < 2:
+    if len(p.narratives) < 2:  # RELATED_TO needs two narratives
         write_status_report_extra(drive, p)
-    truth.finish_project(p)
+
+
+def build_project(drive: Drive, p: Project) -> None:
+    """All files of one project, then its truth (keys resolved, narratives related)."""
+    build_narratives(drive, p, build_data(drive, p))
+    drive.truth.finish_project(p)
 
 
 def write_status_report_extra(drive: Drive, p: Project) -> None:
@@ -2084,3 +2109,21 @@ def generate_corpus(out_dir: str, projects: int = 8, seed: int = 0, rows_scale: 
     truth = drive.truth.to_dict(seed, projects, ABOUT.format(scale=rows_scale))
     (root / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return truth
+
+
+DRIVE_FOLDER = "drive"
+
+
+def write_sample_corpus(directory: str, projects: int = 8, seed: int = 0, rows_scale: float = 1.0) -> Tuple[dict, str]:
+    """The CLI layout: the drive in DIRECTORY/drive, its truth in DIRECTORY/truth.json.
+
+    Keeping truth.json outside the drive means a run over the drive never
+    ingests the answers. The truth's "root" names the drive folder.
+    """
+    drive = os.path.join(directory, DRIVE_FOLDER)
+    truth = generate_corpus(drive, projects=projects, seed=seed, rows_scale=rows_scale)
+    os.remove(os.path.join(drive, "truth.json"))
+    truth = {**truth, "root": DRIVE_FOLDER}
+    with open(os.path.join(directory, "truth.json"), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(truth, indent=1) + "\n")
+    return truth, drive

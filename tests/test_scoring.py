@@ -45,7 +45,7 @@ def test_foreign_key_inclusion_is_references_from_the_referencing_file():
                                                        [[f"C-{1000 + i}", f"n{i}"] for i in range(200)])})
     orders = data_record("/d/orders.csv", {"": (["order_id", "customer_id", "amount"],
                                                 [[i, f"C-{1000 + (i * 7) % 150}", i * 3.5] for i in range(400)])})
-    edge = score_pair(customers, orders, _results(customers, orders), MODEL, 0.5)
+    edge = score_pair(customers, orders, _results(customers, orders), MODEL)
     assert edge.relationship_type == "REFERENCES"
     assert edge.source == orders.file_id and edge.target == customers.file_id
     assert edge.evidence_details["inclusion"]["source_column"] == "customer_id"
@@ -89,7 +89,7 @@ def test_unrelated_files_get_no_edge():
     a = text_record("/d/menu.txt", "Lunch menu: soup, salad and a sandwich of the day.")
     header, rows = _sales()
     b = data_record("/d/sales.xlsx", {"Orders": (header, rows)})
-    assert score_pair(a, b, _results(a, b), MODEL, 0.6) is None
+    assert score_pair(a, b, _results(a, b), MODEL) is None
 
 
 def test_detect_returns_one_edge_per_pair_sorted():

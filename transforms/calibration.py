@@ -47,7 +47,7 @@ def labelled_rows(records: Sequence[FileRecord], truth: Mapping[str, Any], root:
     labels: List[int] = []
     types: List[str] = []
     for a, b, results in scored_pairs(records, config):
-        typing = classify(a, b, results)
+        typing = classify(a, b, results, config.relationships.thresholds)
         if typing is None:
             continue
         features = merge_features(results)

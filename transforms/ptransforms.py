@@ -114,6 +114,31 @@ class ExtractFiles(beam.PTransform):
         return results.records, results[ExtractFileFn.ERRORS]
 
 
+class _EmbedBatchFn(beam.DoFn):
+    def setup(self):
+        from transforms import semantic
+
+        semantic._load_model()  # once per worker, before the first bundle
+
+    def process(self, batch: List[FileRecord]):
+        from transforms.semantic import embed_records
+
+        yield from embed_records(batch)
+
+
+@beam.typehints.with_input_types(FileRecord)
+@beam.typehints.with_output_types(FileRecord)
+class EmbedRecords(beam.PTransform):
+    """Adds sentence embeddings to records, in batches (semantic_similarity)."""
+
+    def expand(self, records):
+        return (
+            records
+            | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=64)
+            | "Embed" >> beam.ParDo(_EmbedBatchFn())
+        )
+
+
 # ---------------------------------------------------------------- block and pair
 
 
@@ -205,7 +230,7 @@ class ScorePairFn(beam.DoFn):
         a, b, _kinds = element
         self._scored.inc()
         results = strategies.run_strategies(a, b, self._strategies)
-        edge = score_pair(a, b, results, self._model, self._config.relationships.thresholds.min_confidence)
+        edge = score_pair(a, b, results, self._model, self._config.relationships.thresholds)
         if edge is not None:
             self._edges.inc()
             yield edge

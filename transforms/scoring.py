@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from transforms.config import Thresholds
 from transforms.model import PRESENTATION_TYPES, FileRecord
 from transforms.strategies import StrategyResult
 
@@ -122,7 +123,8 @@ def _newer_first(a: FileRecord, b: FileRecord, details: Mapping[str, Any]) -> Tu
     return (a, b) if a.file_path > b.file_path else (b, a)
 
 
-def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult]) -> Optional[Typing]:
+def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult],
+             thresholds: Thresholds = Thresholds()) -> Optional[Typing]:
     """The relationship type and direction the evidence supports, if any."""
     f = merge_features(results)
     details: Dict[str, Any] = {}
@@ -169,7 +171,7 @@ def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult]
     if (
         f.get("shared_codes", 0.0) > 0
         or f.get("content_jaccard", 0.0) >= 0.3
-        or f.get("semantic_similarity", 0.0) > 0
+        or f.get("semantic_similarity", 0.0) >= thresholds.semantic_similarity
     ):
         src, dst = (a, b) if a.file_id < b.file_id else (b, a)
         return Typing("RELATED_TO", src, dst, "shared context")
@@ -215,15 +217,15 @@ def score_pair(
     b: FileRecord,
     results: Mapping[str, StrategyResult],
     model: ConfidenceModel,
-    min_confidence: float,
+    thresholds: Thresholds = Thresholds(),
 ) -> Optional[Edge]:
     """The edge for a candidate pair, or None when the evidence is too weak."""
-    typing = classify(a, b, results)
+    typing = classify(a, b, results, thresholds)
     if typing is None:
         return None
     features = merge_features(results)
     confidence = model.probability(features, typing.relationship_type)
-    if confidence < min_confidence:
+    if confidence < thresholds.min_confidence:
         return None
     details: Dict[str, Any] = {}
     for result in results.values():

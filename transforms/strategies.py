@@ -365,11 +365,24 @@ def metadata_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
     return result
 
 
+def semantic_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
+    from transforms.semantic import cosine
+
+    value = cosine(a.embedding, b.embedding)
+    result = StrategyResult()
+    if value is not None:
+        result.features["semantic_similarity"] = max(0.0, value)
+        result.details["semantic_similarity"] = round(value, 3)
+    return result
+
+
 Strategy = Callable[[FileRecord, FileRecord], StrategyResult]
 
-# Strategies by configured name. semantic_similarity and synthetic_reasoning
-# are registered by their own modules (semantic.py, reasoning.py).
+# Strategies by configured name. semantic_similarity needs embeddings on the
+# records (transforms/semantic.py); relationships.active_strategies drops it
+# where the model is not installed.
 STRATEGY_FUNCTIONS: Dict[str, Strategy] = {
+    "semantic_similarity": semantic_similarity,
     "filename_pattern": filename_pattern,
     "content_similarity": content_similarity,
     "aggregate_matching": aggregate_matching,

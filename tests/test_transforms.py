@@ -1,0 +1,100 @@
+"""Each PTransform on its own, with TestPipeline and assert_that."""
+
+import os
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.records import data_record, text_record
+from transforms.config import Config, config_from_dict
+from transforms.matching import MatchedFile
+from transforms.ptransforms import CandidatePairs, ExtractFiles, FormatTraining, JoinPairRecords, MatchInputs, ScorePairs
+
+RUNNER = "FnApiRunner"
+CONFIG = Config()
+
+
+def _customers_orders():
+    customers = data_record("/d/customers.csv", {"customers": (
+        ["customer_id", "name"], [[f"C-{1000 + i}", f"n{i}"] for i in range(120)])})
+    orders = data_record("/d/orders.csv", {"orders": (
+        ["order_id", "customer_id", "amount"], [[i, f"C-{1000 + (i * 7) % 100}", i * 2.5] for i in range(300)])})
+    menu = text_record("/d/menu.txt", "Soup of the day and a salad.")
+    return customers, orders, menu
+
+
+def test_match_inputs_walks_directories_with_patterns_and_dedupes(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("a.csv", "sub/b.xlsx", "sub/skip.exe", "c.CSV"):
+        (tmp_path / name).write_bytes(b"x")
+    specs = [str(tmp_path), str(tmp_path / "*.csv")]  # a.csv is named twice
+    with TestPipeline(runner=RUNNER) as p:
+        paths = (p | beam.Create(specs) | MatchInputs(["*.csv", "*.xlsx"]) | beam.Map(lambda m: os.path.basename(m.path)))
+        assert_that(paths, equal_to(["a.csv", "b.xlsx", "c.CSV"]))
+
+
+def test_extract_files_splits_records_and_errors(tmp_path):
+    good = tmp_path / "people.csv"
+    good.write_text("id,city\n1,Oslo\n2,Lima\n")
+    bad = tmp_path / "legacy.doc"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    missing = tmp_path / "gone.csv"
+    files = [MatchedFile(str(good), good.stat().st_size, None), MatchedFile(str(bad), bad.stat().st_size, None),
+             MatchedFile(str(missing), 10, None)]
+    with TestPipeline(runner=RUNNER) as p:
+        records, errors = p | beam.Create(files) | ExtractFiles(CONFIG)
+        assert_that(records | beam.Map(lambda r: (r.file_name, r.file_type)), equal_to([("people.csv", "csv")]),
+                    label="records")
+        assert_that(errors | beam.Map(lambda e: (os.path.basename(e.file_path), e.stage, e.error_type)),
+                    equal_to([("legacy.doc", "extract", "unsupported_format"), ("gone.csv", "read", "read_error")]),
+                    label="errors")
+
+
+def test_too_large_files_fail_before_reading(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n1,2\n")
+    config = config_from_dict({"extraction": {"max_file_bytes": 3}})
+    with TestPipeline(runner=RUNNER) as p:
+        _, errors = p | beam.Create([MatchedFile(str(path), 8, None)]) | ExtractFiles(config)
+        assert_that(errors | beam.Map(lambda e: (e.stage, e.error_type)), equal_to([("read", "too_large")]))
+
+
+def test_candidate_pairs_are_distinct_and_skip_hot_keys():
+    customers, orders, _ = _customers_orders()
+    reports = [text_record(f"/{d}/report.txt", f"Weekly notes {d}.") for d in ("x", "y", "z")]
+    tight = config_from_dict({"relationships": {"blocking": {"max_bucket_size": 2}}})
+    with TestPipeline(runner=RUNNER) as p:
+        pairs, hot = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
+        counts = pairs | beam.Map(lambda kv: kv[0]) | beam.combiners.Count.PerElement()
+        assert_that(counts | beam.Filter(lambda kv: kv[1] > 1), equal_to([]), label="each_pair_once")
+        expected = tuple(sorted((customers.file_id, orders.file_id)))
+        assert_that(counts | beam.Keys() | beam.Filter(lambda k: k == expected), equal_to([expected]),
+                    label="fk_pair_proposed")
+        # Three files share the stem "report": with a cap of 2 the bucket is hot.
+        assert_that(hot | beam.Filter(lambda k: k == "stem:report"), equal_to(["stem:report"]), label="hot_key")
+
+
+def test_join_and_score_produce_a_typed_edge():
+    customers, orders, menu = _customers_orders()
+    records = [customers, orders, menu]
+    with TestPipeline(runner=RUNNER) as p:
+        recs = p | "Records" >> beam.Create(records)
+        pairs, _ = recs | CandidatePairs(CONFIG)
+        edges = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+        assert_that(edges | beam.Map(lambda e: (e.source, e.target, e.relationship_type)),
+                    equal_to([(orders.file_id, customers.file_id, "REFERENCES")]))
+
+
+def test_format_training_centres_one_record_on_each_connected_file():
+    customers, orders, menu = _customers_orders()
+    records = [customers, orders, menu]
+    with TestPipeline(runner=RUNNER) as p:
+        recs = p | "Records" >> beam.Create(records)
+        pairs, _ = recs | CandidatePairs(CONFIG)
+        edges = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+        training = edges | FormatTraining(recs)
+        assert_that(training | beam.Map(lambda t: (t["context"]["primary_file"]["file_name"],
+                                                   [f["file_name"] for f in t["context"]["related_files"]])),
+                    equal_to([("customers.csv", ["orders.csv"]), ("orders.csv", ["customers.csv"])]))
