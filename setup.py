@@ -19,12 +19,15 @@ setup(
     long_description=(HERE / "README.md").read_text() if (HERE / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["beam_pipeline", "beam_pipeline.*", "transforms", "transforms.*"]),
-    package_data={"": ["*.json", "*.yaml", "*.txt"]},
+    packages=find_packages(include=["beam_pipeline", "beam_pipeline.*", "transforms", "transforms.*", "templates"]),
+    # The confidence model and the prompt templates are read at run time, on workers too.
+    package_data={"transforms": ["*.json"], "templates": ["prompts/*.txt"]},
     include_package_data=True,
     install_requires=_requirements("requirements.txt"),
     extras_require={
         "test": ["pytest>=8", "pytest-timeout>=2.3"],
+        # benchmarks/ only (python -m benchmarks.extraction); the tests do not need it.
+        "bench": ["markitdown[docx,pptx,xlsx]==0.1.9"],
     },
     entry_points={"console_scripts": ["filegraph=beam_pipeline.cli:main"]},
 )

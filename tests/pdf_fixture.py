@@ -19,7 +19,7 @@ FONT_SIZE, LEADING, MARGIN = 10, 12, 72
 
 RUNNING_HEADER = "Quarterly Operations Review"
 REPORT_INFO = {
-    "Title": "Quarterly Operations Review",
+    "Title": "Operations Review Q2 2022",  # differs from the running header: read from /Info
     "Author": "Dana Writer",
     "Subject": "Operations",
     "CreationDate": "D:20220429171908+00'00'",

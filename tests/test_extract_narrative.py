@@ -4,8 +4,6 @@ import dataclasses
 import io
 from datetime import datetime
 import zipfile
-from pathlib import Path
-
 import docx
 import pytest
 from docx.oxml import OxmlElement
@@ -30,8 +28,7 @@ from transforms.extract.narrative import (
 )
 from transforms.model import ExtractionError
 
-DATA = Path(__file__).parent / "data"
-SPEC_PDF = DATA / "shared-mime-info-spec.pdf"
+from tests.pdf_fixture import REPORT_CREATED_AT, REPORT_INFO, REPORT_SENTENCE, RUNNING_HEADER, report_pdf
 
 
 def ctx(extension: str, **limits) -> ExtractContext:
@@ -241,25 +238,48 @@ def test_docx_title_falls_back_to_first_heading(doc):
 # ---------------------------------------------------------------- pdf
 
 
-def test_pdf_page_count_metadata_and_text():
-    pdf = read_pdf(SPEC_PDF.read_bytes(), ctx("pdf"))
-    assert pdf.structure["page_count"] == 17
-    assert pdf.properties["title"] == "Shared MIME-info Database"
-    assert pdf.properties["created_at"] == "2022-04-29T17:19:08+00:00"
-    assert "This is version 0.21 of the Shared MIME-info Database specification" in pdf.text
+@pytest.fixture
+def report_pdf_bytes(tmp_path) -> bytes:
+    """A two-page text PDF written by hand (tests/pdf_fixture.py)."""
+    return report_pdf(tmp_path).read_bytes()
 
 
-def test_pdf_numbered_headings_with_depth_and_running_header_once():
-    headings = read_pdf(SPEC_PDF.read_bytes(), ctx("pdf")).structure["headings"]
+def test_pdf_page_count_metadata_and_text(report_pdf_bytes):
+    pdf = read_pdf(report_pdf_bytes, ctx("pdf"))
+    assert pdf.structure["page_count"] == 2
+    assert pdf.properties["title"] == REPORT_INFO["Title"]
+    assert pdf.properties["author"] == REPORT_INFO["Author"]
+    assert pdf.properties["created_at"] == REPORT_CREATED_AT
+    assert REPORT_SENTENCE in pdf.text
+    assert "2.1. Northern warehouses" in pdf.text  # page 2 is read too
+    assert pdf.warnings == []
+
+
+def test_pdf_numbered_headings_with_depth_and_running_header_once(report_pdf_bytes):
+    headings = read_pdf(report_pdf_bytes, ctx("pdf")).structure["headings"]
     assert {"level": 1, "text": "1. Introduction"} in headings
-    assert {"level": 2, "text": "2.1. Directory layout"} in headings
-    assert [h["text"] for h in headings].count("Shared MIME-info Database") == 1
+    assert {"level": 1, "text": "2. Regional Results"} in headings
+    assert {"level": 2, "text": "2.1. Northern warehouses"} in headings
+    assert [h["text"] for h in headings].count(RUNNING_HEADER) == 1
 
 
-def test_pdf_stops_reading_pages_at_the_text_budget():
-    pdf = read_pdf(SPEC_PDF.read_bytes(), ctx("pdf", max_text_chars=2000))
+def test_pdf_stops_reading_pages_at_the_text_budget(report_pdf_bytes):
+    pdf = read_pdf(report_pdf_bytes, ctx("pdf", max_text_chars=2000))
     assert len(pdf.text) < 2000 + 200
+    assert "2.1. Northern warehouses" not in pdf.text
     assert any(w.startswith("text read from") for w in pdf.warnings)
+
+
+def test_pdf_fixture_xref_offsets_point_at_their_objects(report_pdf_bytes):
+    data = report_pdf_bytes
+    xref_at = int(data.rsplit(b"startxref", 1)[1].split()[0])
+    assert data[xref_at:].startswith(b"xref\n")
+    header, *entries = data[xref_at:].split(b"trailer", 1)[0].splitlines()[1:]
+    first, count = map(int, header.split())
+    assert (first, count) == (0, len(entries))
+    for number, entry in enumerate(entries[1:], start=1):
+        offset = int(entry.split()[0])
+        assert data[offset:].startswith(b"%d 0 obj" % number)
 
 
 def _blank_pdf(**encrypt) -> bytes:

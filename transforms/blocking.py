@@ -14,6 +14,7 @@ Key kinds (the prefix before ':'):
   file  a file name, and file names mentioned in text
   num   an aggregate of a data file or a number shown in text, at 2-3 significant digits
   term  a key term (sheet names, slide titles, headings, frequent words)
+  dir   the file's folder
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     if stem:
         keys.add("stem:" + stem)
     keys.add("file:" + record.file_name.lower())
+    # Files kept side by side are often related; a big folder is a hot key.
+    keys.add("dir:" + record.file_path.replace("\\", "/").rsplit("/", 1)[0])
     keys.update("file:" + name.lower() for name in record.mentions)
     keys.update("lsh:" + band for band in lsh_bands(record.minhash, config.lsh_bands, config.lsh_rows))
     for kind in ("project_code", "identifier"):
@@ -105,8 +108,16 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     return sorted(keys)
 
 
+WEAK_KINDS = frozenset({"col", "term", "num", "dir"})
+
+
 def key_kind(key: str) -> str:
     return key.split(":", 1)[0]
+
+
+def bucket_cap(key: str, config: BlockingConfig) -> int:
+    """The largest bucket this key may form before it counts as hot."""
+    return config.max_weak_bucket_size if key_kind(key) in WEAK_KINDS else config.max_bucket_size
 
 
 def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tuple[str, str]], bool]:
@@ -118,7 +129,7 @@ def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tu
 
 
 def candidate_pairs(
-    keyed: Iterable[Tuple[str, str]], max_bucket_size: int
+    keyed: Iterable[Tuple[str, str]], config: BlockingConfig
 ) -> Tuple[dict, dict]:
     """In-memory blocking for tests and calibration: {(a, b): kinds}, stats.
 
@@ -130,7 +141,7 @@ def candidate_pairs(
     pairs: dict = {}
     stats = {"keys": len(buckets), "hot_keys": 0}
     for key, members in buckets.items():
-        found, hot = bucket_pairs(members, max_bucket_size)
+        found, hot = bucket_pairs(members, bucket_cap(key, config))
         stats["hot_keys"] += int(hot)
         for pair in found:
             pairs.setdefault(pair, set()).add(key_kind(key))

@@ -77,6 +77,9 @@ class LlmConfig:
 @dataclass(frozen=True)
 class BlockingConfig:
     max_bucket_size: int = 50  # a larger bucket is a hot key
+    # Buckets of weak keys (column names, key terms, rounded numbers) are
+    # capped lower: a term shared by 30 files says little about any pair.
+    max_weak_bucket_size: int = 12
     lsh_bands: int = 16
     lsh_rows: int = 8
     value_keys_per_column: int = 64
@@ -140,8 +143,9 @@ def validate(config: Config) -> Config:
             raise ConfigError(f"threshold '{name}' must be between 0 and 1, got {value}")
     if config.privacy.policy not in ("mask", "hash", "drop"):
         raise ConfigError(f"privacy.policy must be mask, hash or drop, got '{config.privacy.policy}'")
-    if config.relationships.blocking.max_bucket_size < 2:
-        raise ConfigError("relationships.blocking.max_bucket_size must be at least 2")
+    for name in ("max_bucket_size", "max_weak_bucket_size"):
+        if getattr(config.relationships.blocking, name) < 2:
+            raise ConfigError(f"relationships.blocking.{name} must be at least 2")
     if not config.batch.patterns:
         raise ConfigError("batch.patterns must list at least one pattern")
     return config

@@ -1003,6 +1003,10 @@ class Redactor:
         if not self.enabled or not text or not isinstance(text, str):
             return text, {}
         findings = detect(text)
+        if findings and "[" in text:
+            # Never redact a replacement again ("api_key = [SECRET:1a2b3c4d]").
+            done = [m.span() for m in _REPLACEMENT.finditer(text)]
+            findings = [f for f in findings if not any(f.start < e and s < f.end for s, e in done)]
         if not findings:
             return text, {}
         counts: Dict[str, int] = {}
@@ -1049,6 +1053,57 @@ class Redactor:
             for k, n in c.items():
                 counts[k] = counts.get(k, 0) + n
         return out, counts
+
+
+    def redact_structured(self, text: str) -> Tuple[str, Dict[str, int]]:
+        """Redacts text that carries column names with its values, then the rest as text.
+
+        Markdown table rows are redacted cell by cell under their header, and
+        "key: value" / JSON "key": "value" lines under their key, so a
+        `full_name` column shown in a preview is as private as its samples.
+        """
+        if not self.enabled or not text or not isinstance(text, str):
+            return text, {}
+        counts: Dict[str, int] = {}
+        lines = text.split("\n")
+        header: Optional[List[str]] = None
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
+                cells = [c.strip() for c in stripped[1:-1].split("|")]
+                if header is None:
+                    header = cells
+                elif not all(set(c) <= set("-: ") for c in cells):
+                    lines[i] = "| " + " | ".join(
+                        self._redact_cell(header[j] if j < len(header) else "", c, counts)
+                        for j, c in enumerate(cells)) + " |"
+                continue
+            header = None
+            match = _KEY_VALUE_LINE.match(line)
+            if match and column_pii_kind(match.group("key")) is not None:
+                value = self._redact_cell(match.group("key"), match.group("value"), counts)
+                lines[i] = line[: match.start("value")] + value + line[match.end("value"):]
+        redacted, found = self.redact("\n".join(lines))
+        for kind, n in found.items():
+            counts[kind] = counts.get(kind, 0) + n
+        return redacted, counts
+
+    def _redact_cell(self, column: str, value: str, counts: Dict[str, int]) -> str:
+        if not value or value.startswith("["):  # empty, or already a replacement
+            return value
+        out, found = self.redact_values(column, [value])
+        if column_pii_kind(column) is None and not _is_role_column(column):
+            return value  # ordinary columns: the whole-text pass handles them
+        for kind, n in found.items():
+            counts[kind] = counts.get(kind, 0) + n
+        return out[0]
+
+
+_REPLACEMENT = re.compile(r"\[(?:" + "|".join(KINDS) + r")(?::[0-9a-f]{8})?\]")
+
+# "full_name": "Ann Lee",  /  Full name: Ann Lee  /  email = a@b.c
+_KEY_VALUE_LINE = re.compile(
+    r'^\s*"?(?P<key>[A-Za-z][A-Za-z0-9 _.\-]{0,40}?)"?\s*[:=]\s*"?(?P<value>[^"\n]*?)"?\s*,?\s*$')
 
 
 # Columns whose name names a person's role ("Owner", "Account Manager", "Prepared By"):

@@ -145,13 +145,13 @@ class EmbedRecords(beam.PTransform):
 class _PairsFromBucket(beam.DoFn):
     HOT_KEYS = "hot_keys"
 
-    def __init__(self, max_bucket_size: int):
-        self._max = max_bucket_size
+    def __init__(self, config):
+        self._config = config
         self._hot = Metrics.counter(NAMESPACE, "hot_keys")
 
     def process(self, element: Tuple[str, Iterable[str]]):
         key, members = element
-        pairs, hot = blocking.bucket_pairs(members, self._max)
+        pairs, hot = blocking.bucket_pairs(members, blocking.bucket_cap(key, self._config))
         if hot:
             self._hot.inc()
             yield beam.pvalue.TaggedOutput(self.HOT_KEYS, key)
@@ -175,7 +175,7 @@ class CandidatePairs(beam.PTransform):
             records
             | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)])
             | "GroupByKey" >> beam.GroupByKey()
-            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg.max_bucket_size)).with_outputs(
+            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg)).with_outputs(
                 _PairsFromBucket.HOT_KEYS, main="pairs"
             )
         )

@@ -48,7 +48,7 @@ def ensure_embeddings(records: Sequence[FileRecord], config: Config) -> None:
 def candidate_pairs(records: Sequence[FileRecord], config: Config) -> Tuple[Dict[Tuple[str, str], set], dict]:
     cfg = config.relationships.blocking
     keyed = ((key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg))
-    return blocking.candidate_pairs(keyed, cfg.max_bucket_size)
+    return blocking.candidate_pairs(keyed, cfg)
 
 
 def scored_pairs(

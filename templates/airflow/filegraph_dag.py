@@ -19,6 +19,11 @@ from the Airflow connection `gcp_conn_id` (default `google_cloud_default`).
 
 The parameters passed to the template are exactly those of templates/flex_template/metadata.json:
 input, output, config, min_confidence, num_shards.
+
+Needs apache-airflow-providers-google (whose Dataflow hook imports
+apache-airflow-providers-apache-beam); the `local` branch needs filegraph installed on the worker.
+Checked with Airflow 2.10.5, providers google 19.0.0 and apache-beam 6.0: the DAG loads, the
+branch follows filegraph_mode and flex_template_body renders the launch request.
 """
 
 from __future__ import annotations

@@ -59,7 +59,8 @@ _FILE_TYPES = {"db": "sqlite", "markdown": "md"}
 # Custom properties that carry a sensitivity label (MIP labels are MSIP_Label_<guid>_Name).
 _CLASSIFICATION_KEYS = ("classification", "sensitivity")
 # Properties written to the node as metadata, not free text: not redacted.
-_METADATA_PROPERTIES = frozenset({"author", "last_modified_by", "created_at", "modified_at"})
+# Timestamps are metadata, never PII; every other property (author included) is redacted.
+_DATE_PROPERTIES = frozenset({"created_at", "modified_at"})
 _MAX_ERROR_MESSAGE = 300
 # Joins the strings of one file into a single redaction call; no recognizer spans it.
 _SEPARATOR = "\n\u241e\n"
@@ -203,17 +204,30 @@ def _redact_extracted(redactor: Redactor, extracted: Extracted) -> Tuple[Extract
     one redaction call, so nothing computed later sees an unredacted value.
     Counts add to those the reader made redacting sample values.
     """
-    metadata = {k: v for k, v in extracted.properties.items() if k in _METADATA_PROPERTIES}
-    free_props = {k: v for k, v in extracted.properties.items() if k not in _METADATA_PROPERTIES}
+    metadata = {k: v for k, v in extracted.properties.items() if k in _DATE_PROPERTIES}
+    free_props = {k: _long_numbers_as_text(v) for k, v in extracted.properties.items() if k not in _DATE_PROPERTIES}
     names = [table.name for table in extracted.tables]
     names += [column.name for table in extracted.tables for column in table.columns]
-    tree = [extracted.text, extracted.structure, free_props, names]
-    redacted, counts = _redact_strings(redactor, list(_strings(tree)))
+    # Table previews and key: value lines are redacted column-aware first.
+    structured_text, counts = redactor.redact_structured(extracted.text)
+    tree = [structured_text, extracted.structure, free_props, names]
+    redacted, more = _redact_strings(redactor, list(_strings(tree)))
+    for kind, n in more.items():
+        counts[kind] = counts.get(kind, 0) + n
     text, structure, free_props, names = _replace_strings(tree, iter(redacted))
     _rename_tables(extracted.tables, iter(names))
     for kind, n in extracted.redactions.items():
         counts[kind] = counts.get(kind, 0) + n
     return dataclasses.replace(extracted, text=text, structure=structure, properties={**free_props, **metadata}), counts
+
+
+def _long_numbers_as_text(value: Any) -> Any:
+    """Numbers of 7+ digits (card numbers saved as numeric properties) become text to be checked."""
+    if isinstance(value, dict):
+        return {k: _long_numbers_as_text(v) for k, v in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e6:
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value
 
 
 def _rename_tables(tables, names: Iterator[str]) -> None:

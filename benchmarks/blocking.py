@@ -1,0 +1,144 @@
+"""Blocking benchmark: candidate pairs per file, reduction ratio, pairs completeness, time per file.
+
+    python -m benchmarks.blocking [--sizes 1000,10000,100000] [--workers 2]
+                                  [--report benchmarks/reports/blocking.json]
+
+For each size, a labelled sample corpus of about that many (small) files is
+generated (rows_scale 0.02) and extracted once, in parallel, and cached under
+benchmarks/.cache. Blocking itself (key generation, bucketing, pair
+generation with the hot-key cap) is then timed on the extracted records with
+the same functions the Beam pipeline runs (transforms/blocking.py).
+Pairs completeness is the share of labelled pairs that blocking proposes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import pickle
+import platform
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from typing import Dict, List, Sequence, Tuple
+
+from beam_pipeline.sample_corpus import generate_corpus
+from transforms import blocking
+from transforms.config import Config
+from transforms.model import FileRecord
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.path.join(HERE, ".cache")
+ROWS_SCALE = 0.02
+FILES_PER_PROJECT = 11.0  # measured on generated corpora; sizes are approximate
+
+
+def _extract(path: str):
+    from transforms.extract import extract_file
+    from transforms.model import ExtractionError
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        return extract_file(path, data, Config(), size=len(data))
+    except ExtractionError:
+        return None
+
+
+def corpus_records(size: int, workers: int) -> Tuple[List[FileRecord], dict, str]:
+    """Generates (or reuses) the corpus of about `size` files and its extracted records."""
+    projects = max(1, round(size / FILES_PER_PROJECT))
+    root = os.path.join(CACHE, f"corpus-{size}")
+    cache = os.path.join(CACHE, f"records-{size}.pickle")
+    if os.path.exists(cache):
+        with open(cache, "rb") as handle:
+            return pickle.load(handle)
+    truth = generate_corpus(root, projects=projects, seed=size, rows_scale=ROWS_SCALE, workers=workers)
+    paths = [os.path.join(root, p) for p in truth["files"]]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        records = [r for r in pool.map(_extract, paths, chunksize=64) if r is not None]
+    result = (records, truth, root)
+    with open(cache, "wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return result
+
+
+def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Config) -> Dict[str, object]:
+    """Times blocking on the records and scores its candidate pairs against the truth."""
+    cfg = config.relationships.blocking
+    gc.collect()
+    started = time.perf_counter()
+    keyed = [(key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg)]
+    keys_done = time.perf_counter()
+    pairs, stats = blocking.candidate_pairs(keyed, cfg)
+    finished = time.perf_counter()
+
+    by_path = {os.path.relpath(r.file_path, root): r.file_id for r in records}
+    labelled = []
+    for edge in truth["edges"]:
+        a, b = by_path.get(edge["a"]), by_path.get(edge["b"])
+        if a and b:
+            labelled.append((tuple(sorted((a, b))), edge["type"]))
+    found = [p for p, _ in labelled if p in pairs]
+    by_type = Counter(t for _, t in labelled)
+    found_by_type = Counter(t for p, t in labelled if p in pairs)
+    n = len(records)
+    all_pairs = n * (n - 1) / 2
+    kinds = Counter(kind for k in pairs.values() for kind in k)
+    return {
+        "files": n,
+        "blocking_keys": len(keyed),
+        "distinct_keys": stats["keys"],
+        "hot_keys": stats["hot_keys"],
+        "candidate_pairs": len(pairs),
+        "candidate_pairs_per_file": round(len(pairs) / n, 3),
+        "reduction_ratio": round(1 - len(pairs) / all_pairs, 6) if all_pairs else 0.0,
+        "labelled_pairs": len(labelled),
+        "pairs_completeness": round(len(found) / len(labelled), 4) if labelled else None,
+        "pairs_completeness_by_type": {t: round(found_by_type[t] / c, 4) for t, c in sorted(by_type.items())},
+        "pairs_by_key_kind": dict(sorted(kinds.items())),
+        "seconds_keys": round(keys_done - started, 3),
+        "seconds_pairs": round(finished - keys_done, 3),
+        "microseconds_per_file": round(1e6 * (finished - started) / n, 1),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--report", default=os.path.join(HERE, "reports", "blocking.json"))
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    config = Config()
+    results = []
+    for size in sizes:
+        records, truth, root = corpus_records(size, args.workers)
+        result = {"target_size": size, **measure(records, truth, root, config)}
+        results.append(result)
+        print(f"{result['files']:>7} files  {result['candidate_pairs_per_file']:>7.2f} pairs/file  "
+              f"reduction {result['reduction_ratio']:.6f}  completeness {result['pairs_completeness']}  "
+              f"{result['microseconds_per_file']:>8.1f} us/file  hot keys {result['hot_keys']}", flush=True)
+    if len(results) > 1:
+        ratio = results[-1]["microseconds_per_file"] / results[0]["microseconds_per_file"]
+        print(f"time per file, largest / smallest: {ratio:.2f}x")
+    report = {
+        "benchmark": "blocking",
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
+        "settings": {"rows_scale": ROWS_SCALE, "blocking": config.to_dict()["relationships"]["blocking"]},
+        "targets": {"pairs_completeness": ">= 0.98", "candidate_pairs_per_file": "<= 50",
+                    "time_per_file_largest_vs_smallest": "<= 1.5x"},
+        "results": results,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
+    with open(args.report, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+    print(f"report: {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Smoke test of the extraction benchmark's measuring code (benchmarks/extraction.py).
+
+Runs in process on four tiny files with MarkItDown disabled, so it needs
+neither the `bench` extra nor subprocesses. It checks the report's shape and
+that the figures are consistent; it never asserts on speed.
+"""
+
+import json
+
+from benchmarks.extraction import benchmark_corpus, build_report, format_table
+
+FILES = {
+    "data/sales.csv": b"region,revenue\nNorth,1200\nSouth,800\n",
+    "notes/summary.md": b"# Summary\nRevenue comes from data/sales.csv.\n",
+    "notes/todo.txt": b"PLAN\n\nCall the North team about the Q3 figures.\n",
+    "data/broken.xlsx": b"this is not a zip package",
+}
+
+
+def test_extraction_benchmark_reports_consistent_figures(tmp_path):
+    for name, data in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+
+    corpus = benchmark_corpus(tmp_path, sorted(FILES), tools=("filegraph",), repeat=1, in_process=True)
+    report = build_report({"tiny": corpus}, {"repeat": 1, "tools": ["filegraph"]})
+
+    assert {"benchmark", "machine", "versions", "settings", "corpora", "notes"} <= report.keys()
+    assert report["machine"]["cpu_count"] >= 1 and report["machine"]["python"]
+    assert corpus["files"] == 4 and corpus["bytes"] == sum(len(d) for d in FILES.values())
+    assert corpus["formats"] == {"csv": 1, "md": 1, "txt": 1, "xlsx": 1}
+    assert corpus["ratio_files_per_s"] is None  # MarkItDown did not run
+
+    summary = corpus["tools"]["filegraph"]
+    expected = {"files", "ok", "failed", "errors", "files_per_s", "mb_per_s", "peak_rss_mb", "per_format", "runs"}
+    assert expected <= summary.keys()
+    assert summary["files_per_s"] > 0 and summary["mb_per_s"] > 0
+    assert summary["peak_rss_mb"] >= 0
+    assert summary["ok"] + sum(summary["errors"].values()) == summary["files"] == 4
+    assert summary["ok"] == 3 and summary["failed"] == 1
+    assert set(summary["errors"]) <= {"corrupt_archive", "parse_error", "unsupported_format"}
+    assert summary["failed_files"].keys() == {"data/broken.xlsx"}
+    assert sum(fmt["files"] for fmt in summary["per_format"].values()) == 4
+    assert all(fmt["files_per_s"] > 0 for fmt in summary["per_format"].values())
+    assert summary["output"]["tables"] >= 1  # the CSV was profiled
+
+    json.dumps(report)  # the report is plain JSON
+    assert "filegraph" in format_table(report)
