@@ -27,7 +27,7 @@ from transforms.config import BlockingConfig
 from transforms.model import FileRecord
 from transforms.naming import analyse_name
 from transforms.signatures import hash64, lsh_bands, normalise_value
-from transforms.strategies import GENERIC_COLUMNS, column_words
+from transforms.inclusion import GENERIC_COLUMNS, column_words
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12

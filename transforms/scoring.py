@@ -168,9 +168,11 @@ def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult]
     if mentioned_by:
         src, dst = (a, b) if mentioned_by == a.file_id else (b, a)
         return Typing("REFERENCES", src, dst, "names the other file")
+    # Overlapping prose is shared context; overlapping table previews (row ids,
+    # two-column lookups) are not, so content overlap counts for narratives only.
     if (
         f.get("shared_codes", 0.0) > 0
-        or f.get("content_jaccard", 0.0) >= 0.3
+        or (a.is_narrative and b.is_narrative and f.get("content_jaccard", 0.0) >= 0.3)
         or f.get("semantic_similarity", 0.0) >= thresholds.semantic_similarity
     ):
         src, dst = (a, b) if a.file_id < b.file_id else (b, a)

@@ -15,19 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from transforms.inclusion import GENERIC_COLUMNS, best_inclusion, column_words
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
 from transforms.signatures import containment, jaccard_of_sets, minhash_jaccard
 
-# Column names too generic to count as evidence that two files share a schema
-# or that a document describes a file.
-GENERIC_COLUMNS = frozenset(
-    "id key name date time value amount total count status type code description notes "
-    "comment created updated modified index row no number year month day".split()
-)
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_KEY_NAME = re.compile(r"(?:^| )(?:id|key|code|no|num|number|ref)$")
 
 
 @dataclass
@@ -41,11 +35,6 @@ class StrategyResult:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def column_words(name: str) -> str:
-    """'CustomerId', 'customer_id' and 'Customer ID' all become 'customer id'."""
-    return " ".join(_WORD.findall(_CAMEL.sub(" ", name).lower()))
 
 
 def _text_words(record: FileRecord) -> str:
@@ -89,100 +78,6 @@ def filename_pattern(a: FileRecord, b: FileRecord) -> StrategyResult:
     if order is not None and versioned:
         result.details["newer"] = a.file_id if order > 0 else b.file_id
     return result
-
-
-def _inclusion(src: FileRecord, dst: FileRecord) -> Optional[Dict[str, Any]]:
-    """Best foreign-key-like inclusion of a column of `src` in a key column of `dst`."""
-    best = None
-    for s_table, s_col in _all_columns(src):
-        if s_col.distinct < 2 or s_col.dtype in ("empty", "boolean", "float", "date"):
-            continue
-        s_words = column_words(s_col.name)
-        for d_table, d_col in _all_columns(dst):
-            # A few dangling references are normal, so the key may hold slightly fewer values.
-            if not d_col.unique or d_col.dtype != s_col.dtype or d_col.distinct < 0.9 * s_col.distinct:
-                continue
-            share = containment(s_col.value_hashes, s_col.exact, d_col.value_hashes, d_col.exact)
-            if share < 0.5:
-                continue
-            d_words = column_words(d_col.name)
-            table_words = column_words(d_table.name) if d_table.name else ""
-            refers_to_target = (
-                (d_words.endswith(" id") and s_words.endswith(d_words))
-                or (bool(table_words) and s_words != table_words and s_words.startswith(table_words.rstrip("s")))
-                or _name_stem_match(s_words, dst)
-            )
-            distinctive_name = s_words not in GENERIC_COLUMNS
-            same_key_name = distinctive_name and s_words == d_words and _KEY_NAME.search(s_words) is not None
-            # Equal plain names ("plan", "region") only count for sets large
-            # enough not to be a handful of category labels.
-            name_match = float(refers_to_target or same_key_name or (
-                distinctive_name and s_words == d_words and not d_col.small_int_range and s_col.distinct >= 10))
-            # A key filling most of an integer range (row ids 1..n) contains
-            # small integers by chance: the evidence is how unlikely it is that
-            # the source's values would be contained this much by chance.
-            chance = _range_density(d_col)
-            hits = round(s_col.distinct * share)
-            p_value = binomial_tail(s_col.distinct, hits, chance)
-            # Without names, a handful of shared labels is weak evidence.
-            size = min(1.0, s_col.distinct / 10.0)
-            strength = share if name_match else 0.7 * share * (1.0 - p_value) * size
-            # A unique dense integer column is the source's own row id, and a
-            # unique column over the same values is a 1:1 copy: neither is a
-            # reference unless the names say so.
-            if not name_match and s_col.unique and (
-                _range_density(s_col) >= 0.9 or s_col.distinct == d_col.distinct
-            ):
-                strength = 0.0
-            candidate = {
-                "strength": strength,
-                "containment": round(share, 4),
-                "name_match": name_match,
-                "chance_containment": round(chance, 4),
-                "p_value": round(p_value, 6),
-                "source_table": s_table.name,
-                "source_column": s_col.name,
-                "target_table": d_table.name,
-                "target_column": d_col.name,
-                "source_distinct": s_col.distinct,
-                "target_distinct": d_col.distinct,
-            }
-            if best is None or candidate["strength"] > best["strength"]:
-                best = candidate
-    return best
-
-
-def binomial_tail(n: int, k: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p): the chance of k or more hits at random."""
-    if k <= 0 or p >= 1.0:
-        return 1.0
-    if p <= 0.0:
-        return 0.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    terms = [
-        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-        for i in range(k, n + 1)
-    ]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
-
-
-def _range_density(col) -> float:
-    """Share of the integer range [min, max] that a key column fills (0 for non-integers)."""
-    if col.dtype != "integer" or not col.numeric:
-        return 0.0
-    span = col.numeric["max"] - col.numeric["min"] + 1
-    return min(1.0, col.distinct / span) if span > 0 else 0.0
-
-
-def _name_stem_match(column: str, record: FileRecord) -> bool:
-    """A column 'album id' matches a file named Album.csv or albums.xlsx."""
-    stem = analyse_name(record.file_path).stem
-    if not stem:
-        return False
-    singular = stem[:-1] if stem.endswith("s") else stem
-    col = column[:-3] if column.endswith(" id") else column
-    return col in (stem, singular) or col.replace(" ", "") in (stem.replace(" ", ""), singular.replace(" ", ""))
 
 
 def _value_hits(data: FileRecord, narrative: FileRecord) -> Dict[str, Any]:
@@ -236,7 +131,7 @@ def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
         result.details["mentioned_by"] = a.file_id if mention_ab else b.file_id
 
     if a.is_data and b.is_data:
-        forward, backward = _inclusion(a, b), _inclusion(b, a)
+        forward, backward = best_inclusion(a, b), best_inclusion(b, a)
         best = max((x for x in (forward, backward) if x), key=lambda x: x["strength"], default=None)
         if best is not None:
             result.features["inclusion"] = best["strength"]

@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from transforms.config import Config, PrivacyConfig
 from transforms.extract import safety
 from transforms.extract.context import ExtractContext
+from transforms.inclusion import table_links
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
 from transforms.pii import Redactor
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
@@ -155,6 +156,8 @@ def _build_record(
     redacted, counts = _redact_extracted(ctx.redactor, extracted)
     text = redacted.text[: limits.max_text_chars]
     props, structure = redacted.properties, redacted.structure
+    if len(redacted.tables) > 1:  # links between the tables of one file (a SQLite mart, a workbook)
+        structure = {**structure, "table_links": table_links(redacted.tables)}
     columns = [column.name for table in redacted.tables for column in table.columns]
     narrative = file_type in NARRATIVE_TYPES
     return FileRecord(
