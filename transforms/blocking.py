@@ -13,6 +13,8 @@ Key kinds (the prefix before ':'):
   code  a project code or other rare identifier
   file  a file name, and file names mentioned in text
   num   an aggregate of a data file or a number shown in text, at 2-3 significant digits
+  nums  two such numbers together: a breakdown's top groups, or two numbers of one text
+  cols  two distinctive column names together: a schema, or a data dictionary quoting it
   term  a key term (sheet names, slide titles, headings, frequent words)
   dir   the file's folder
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from typing import Iterable, Iterator, List, Sequence, Set, Tuple
 
 from transforms.config import BlockingConfig
@@ -31,6 +34,10 @@ from transforms.inclusion import GENERIC_COLUMNS, column_words
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12
+TOP_GROUPS = 8
+MAX_PAIR_KEYS = 400
+MAX_TEXT_NUMBERS_PAIRED = 24
+MAX_COLUMNS_PAIRED = 12
 SMALL_RANGE_VALUE_KEYS = 16
 
 
@@ -68,6 +75,44 @@ def _text_number_keys(record: FileRecord) -> List[str]:
     return sorted(keys)[:MAX_NUMBER_KEYS]
 
 
+def _pairs(items: List[str], limit: int) -> List[str]:
+    ordered = sorted(set(items))[:limit]
+    return [f"{a}|{b}" for a, b in itertools.combinations(ordered, 2)]
+
+
+def _data_number_pair_keys(record: FileRecord) -> List[str]:
+    """Pairs of a table's largest group sums (what a "top regions" slide shows), rounded.
+
+    A single rounded number is common across a large drive; two of them from
+    the same breakdown rarely are, so these keys stay small at scale.
+    """
+    keys: Set[str] = set()
+    for table in record.tables:
+        for measures in table.grouped_sums.values():
+            for groups in measures.values():
+                top = sorted((float(v) for v in groups.values() if abs(float(v)) >= 100), reverse=True)[:TOP_GROUPS]
+                keys.update(_pairs([k for k in map(lambda v: _significant_key(v, 3), top) if k], TOP_GROUPS))
+    return sorted(keys)[:MAX_PAIR_KEYS]
+
+
+def _text_number_pair_keys(record: FileRecord) -> List[str]:
+    precise = [k for k in _text_number_keys(record) if k.startswith("3:")]
+    return _pairs(precise[:MAX_TEXT_NUMBERS_PAIRED], MAX_TEXT_NUMBERS_PAIRED)
+
+
+_COLUMN_LIKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|\b(?:[A-Z][a-z0-9]+){2,}\b")
+
+
+def _column_pair_keys(record: FileRecord) -> List[str]:
+    """Pairs of distinctive column names: a schema, or a data dictionary quoting one."""
+    if record.is_data:
+        names = [column_words(c.name) for t in record.tables for c in t.columns]
+    else:
+        names = [column_words(m) for m in _COLUMN_LIKE.findall(record.text)]
+    names = [n for n in names if n and n not in GENERIC_COLUMNS and len(n) > 2]
+    return _pairs(names, MAX_COLUMNS_PAIRED)
+
+
 def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     """All blocking keys of one file, sorted and distinct."""
     keys: Set[str] = set()
@@ -98,17 +143,20 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
             count = SMALL_RANGE_VALUE_KEYS if col.small_int_range else config.value_keys_per_column
             keys.update(f"val:{h}" for h in col.value_hashes[:count])
 
+    keys.update("cols:" + k for k in _column_pair_keys(record))
     if record.is_data:
         keys.update("num:" + k for k in _data_number_keys(record))
+        keys.update("nums:" + k for k in _data_number_pair_keys(record))
     else:
         keys.update("num:" + k for k in _text_number_keys(record))
+        keys.update("nums:" + k for k in _text_number_pair_keys(record))
         # Narrative files name columns in prose; key terms are their best guess.
         keys.update("col:" + t for t in record.key_terms if t not in GENERIC_COLUMNS and len(t) > 2)
     keys.update("term:" + t for t in record.key_terms[:MAX_TERM_KEYS] if len(t) > 2)
     return sorted(keys)
 
 
-WEAK_KINDS = frozenset({"col", "term", "num", "dir"})
+WEAK_KINDS = frozenset({"col", "term", "num"})
 
 
 def key_kind(key: str) -> str:
