@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
@@ -34,6 +34,8 @@ _KEY_NAME = re.compile(r"(?:^| )(?:id|key|code|no|num|number|ref)$")
 _PEOPLE_TABLES = frozenset("employee employees staff user users person people member members agent agents "
                            "worker workers rep reps personnel contact contacts".split())
 MIN_LINK_STRENGTH = 0.6
+SYNONYM_SIMILARITY = 0.7
+Similarity = Callable[[str, str], float]
 
 
 def column_words(name: str) -> str:
@@ -76,7 +78,8 @@ def _is_people_table(table: TableProfile, stem: str) -> bool:
     return "PERSON" in kinds and "EMAIL" in kinds
 
 
-def names_reference(s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnProfile, target_stem: str) -> bool:
+def names_reference(s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnProfile, target_stem: str,
+                    similar: Optional[Similarity] = None) -> bool:
     """Whether the source column's name says it points at this key (or its table)."""
     s_words, d_words = column_words(s_col.name), column_words(d_col.name)
     table_words = _singular(column_words(d_table.name)) if d_table.name else ""
@@ -91,9 +94,15 @@ def names_reference(s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnPr
     if entity and entity != s_words and entity.replace(" ", "") in {
             table_words.replace(" ", ""), stem.replace(" ", "")} - {""}:
         return True  # "album id" -> Album.csv / table "albums"
+    d_entity = d_words[:-3] if d_words.endswith(" id") else ""
+    if d_entity and s_words == d_entity:
+        return True  # "vendor" holding vendor ids -> "vendor id"
     tokens = s_words.split()
     role = bool(tokens) and _KEY_NAME.search(s_words) is not None and any(t in _ROLE_WORDS for t in tokens)
-    return role and _is_people_table(d_table, target_stem)  # "support rep id" -> employees
+    if role and _is_people_table(d_table, target_stem):
+        return True  # "support rep id" -> employees
+    # Synonymous key names ("supplier id" -> "vendor id"), judged by the sentence model.
+    return bool(similar and entity != s_words and d_entity and similar(entity, d_entity) >= SYNONYM_SIMILARITY)
 
 
 def _is_own_key(table: TableProfile, col: ColumnProfile, stem: str) -> bool:
@@ -106,7 +115,8 @@ def _is_own_key(table: TableProfile, col: ColumnProfile, stem: str) -> bool:
 
 
 def column_inclusion(s_table: TableProfile, s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnProfile,
-                     target_stem: str, source_stem: str = "") -> Optional[Dict[str, Any]]:
+                     target_stem: str, source_stem: str = "",
+                     similar: Optional[Similarity] = None) -> Optional[Dict[str, Any]]:
     """How strongly s_col looks like a foreign key into d_col, with the evidence."""
     if s_col.distinct < 2 or s_col.dtype in ("empty", "boolean", "float", "date"):
         return None
@@ -118,7 +128,7 @@ def column_inclusion(s_table: TableProfile, s_col: ColumnProfile, d_table: Table
         return None
     if _is_own_key(s_table, s_col, source_stem):
         return None  # a table's own key (EmployeeId in Employee) points nowhere
-    name_match = names_reference(s_col, d_table, d_col, target_stem)
+    name_match = names_reference(s_col, d_table, d_col, target_stem, similar)
     chance = range_density(d_col)
     p_value = binomial_tail(s_col.distinct, round(s_col.distinct * share), chance)
     if name_match:
@@ -151,13 +161,13 @@ def _columns(record_tables: Sequence[TableProfile]) -> Iterable[Tuple[TableProfi
     return ((t, c) for t in record_tables for c in t.columns)
 
 
-def best_inclusion(src: FileRecord, dst: FileRecord) -> Optional[Dict[str, Any]]:
+def best_inclusion(src: FileRecord, dst: FileRecord, similar: Optional[Similarity] = None) -> Optional[Dict[str, Any]]:
     """The strongest inclusion of a column of `src` in a key column of `dst`."""
     stem, source_stem = analyse_name(dst.file_path).stem, analyse_name(src.file_path).stem
     best = None
     for s_table, s_col in _columns(src.tables):
         for d_table, d_col in _columns(dst.tables):
-            found = column_inclusion(s_table, s_col, d_table, d_col, stem, source_stem)
+            found = column_inclusion(s_table, s_col, d_table, d_col, stem, source_stem, similar)
             if found and (best is None or found["strength"] > best["strength"]):
                 best = found
     return best

@@ -11,6 +11,7 @@ records stay small and JSON-serialisable.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from typing import List, Optional, Sequence
@@ -83,6 +84,16 @@ def embed_records(records: Sequence[FileRecord]) -> List[FileRecord]:
     for record, vector in zip(records, vectors):
         record.embedding = quantise(vector)
     return list(records)
+
+
+@functools.lru_cache(maxsize=65536)
+def _phrase_vector(phrase: str) -> np.ndarray:
+    return embed_texts([phrase])[0]
+
+
+def phrase_similarity(a: str, b: str) -> float:
+    """Cosine of two short phrases (column names), cached per process."""
+    return float(_phrase_vector(a) @ _phrase_vector(b))
 
 
 def cosine(a: Sequence[int], b: Sequence[int]) -> Optional[float]:

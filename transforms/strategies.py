@@ -108,6 +108,13 @@ def _mentions(a: FileRecord, b: FileRecord) -> bool:
     return b.file_name.lower() in names
 
 
+def _phrase_similarity():
+    """Synonym check for key names, when the sentence model runs (records carry embeddings)."""
+    from transforms.semantic import phrase_similarity
+
+    return phrase_similarity
+
+
 def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
     result = StrategyResult()
     jac = minhash_jaccard(a.minhash, b.minhash)
@@ -131,7 +138,8 @@ def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
         result.details["mentioned_by"] = a.file_id if mention_ab else b.file_id
 
     if a.is_data and b.is_data:
-        forward, backward = best_inclusion(a, b), best_inclusion(b, a)
+        similar = _phrase_similarity() if (a.embedding and b.embedding) else None
+        forward, backward = best_inclusion(a, b, similar), best_inclusion(b, a, similar)
         best = max((x for x in (forward, backward) if x), key=lambda x: x["strength"], default=None)
         if best is not None:
             result.features["inclusion"] = best["strength"]
