@@ -30,6 +30,7 @@ from transforms.config import BlockingConfig
 from transforms.model import FileRecord
 from transforms.naming import analyse_name
 from transforms.signatures import hash64, lsh_bands, normalise_value
+from transforms.extract.profile import is_measure
 from transforms.inclusion import GENERIC_COLUMNS, column_words
 
 MAX_NUMBER_KEYS = 120
@@ -51,7 +52,7 @@ def _data_number_keys(record: FileRecord) -> List[str]:
     values = []
     for table in record.tables:
         for col in table.columns:
-            if col.numeric and not col.small_int_range and col.numeric.get("sum") is not None:
+            if col.numeric and is_measure(col) and col.numeric.get("sum") is not None:
                 values.append(float(col.numeric["sum"]))
         for measures in table.grouped_sums.values():
             for groups in measures.values():

@@ -69,6 +69,13 @@ def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> Dict[str, Any]:
             "bias": round(float(model.intercept_[0]), 6), "rows": int(len(y)), "positives": int(y.sum())}
 
 
+def _constant(y: np.ndarray) -> Dict[str, Any]:
+    """A type whose typed pairs were all right (or all wrong): its Laplace-smoothed rate."""
+    rate = (float(y.sum()) + 1.0) / (len(y) + 2.0)
+    return {"weights": {}, "bias": round(float(np.log(rate / (1.0 - rate))), 6), "rows": int(len(y)),
+            "positives": int(y.sum())}
+
+
 def fit(rows: LabelledRows, about: Dict[str, Any], c: float = 1.0) -> ConfidenceModel:
     """One logistic model per relationship type with enough labelled pairs, plus a pooled one."""
     if len(set(rows.y.tolist())) < 2:
@@ -77,8 +84,12 @@ def fit(rows: LabelledRows, about: Dict[str, Any], c: float = 1.0) -> Confidence
     types = np.asarray(rows.types)
     for kind in sorted(set(rows.types)):
         mask = types == kind
-        if mask.sum() >= MIN_ROWS_PER_TYPE and len(set(rows.y[mask].tolist())) == 2:
+        if mask.sum() < MIN_ROWS_PER_TYPE:
+            continue  # too few labelled pairs: the pooled model answers
+        if len(set(rows.y[mask].tolist())) == 2:
             models[kind] = _logistic(rows.x[mask], rows.y[mask], c)
+        else:
+            models[kind] = _constant(rows.y[mask])
     return ConfidenceModel(models=models, fitted_on={
         **about, "method": f"sklearn LogisticRegression(C={c:g}, lbfgs) per relationship type"})
 

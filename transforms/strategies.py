@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from transforms.extract.profile import is_measure
 from transforms.inclusion import GENERIC_COLUMNS, best_inclusion, column_words
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
@@ -166,7 +167,7 @@ def _aggregates(record: FileRecord) -> List[Tuple[float, str]]:
     for table in record.tables:
         prefix = f"{table.name}." if table.name else ""
         for col in table.columns:
-            if col.numeric and not col.small_int_range and not (col.unique and col.dtype == "integer"):
+            if col.numeric and is_measure(col):
                 for stat in ("sum", "mean", "min", "max"):
                     value = col.numeric.get(stat)
                     if value is not None:

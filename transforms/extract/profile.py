@@ -503,7 +503,7 @@ class TableProfiler:
             for d in {d for d, _ in self.sums}
         }
         for (d, m), sums in sorted(self.sums.items()):
-            if not dimensions[d] or not _is_measure(profiles[m]):
+            if not dimensions[d] or not is_measure(profiles[m]):
                 continue
             labels = self.columns[d].label_text
             result.setdefault(profiles[d].name, {})[profiles[m].name] = {
@@ -521,11 +521,12 @@ def _is_dimension(profile: ColumnProfile, column: _Column) -> bool:
     )
 
 
-def _is_measure(profile: ColumnProfile) -> bool:
+def is_measure(profile: ColumnProfile) -> bool:
     """Numbers worth summing: not keys. A unique integer column is a key, but
     a unique float column is just a measure in a small table; foreign keys
-    repeat, so they are told by their names (SupportRepId, customer_id)."""
-    if profile.small_int_range or _KEY_NAME_RE.search(profile.name):
+    repeat, so they are told by their names (SupportRepId, customer_id).
+    Small whole numbers that repeat (quantities, days) are measures too."""
+    if (profile.small_int_range and profile.unique) or _KEY_NAME_RE.search(profile.name):
         return False
     if profile.dtype == "float":
         return True
