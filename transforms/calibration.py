@@ -23,6 +23,11 @@ from transforms.scoring import FEATURES, ConfidenceModel, classify, merge_featur
 
 
 MIN_ROWS_PER_TYPE = 20  # fewer labelled pairs than this: the type uses the pooled model
+# Weak signals (author, folder, timestamps) describe how a sample corpus was
+# laid out more than whether two files are related; fitted on them, the model
+# would learn the layout. They stay out of the fitted models.
+WEAK_FEATURES = frozenset({"same_author", "same_folder", "time_closeness"})
+FITTED_FEATURES = tuple(f for f in FEATURES if f not in WEAK_FEATURES)
 
 
 @dataclass
@@ -63,9 +68,10 @@ def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> Dict[str, Any]:
     """L2-regularised logistic regression (scikit-learn, lbfgs) as weights and bias."""
     from sklearn.linear_model import LogisticRegression
 
+    columns = [FEATURES.index(f) for f in FITTED_FEATURES]
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
-    model.fit(x, y)
-    return {"weights": {name: round(float(w), 6) for name, w in zip(FEATURES, model.coef_[0])},
+    model.fit(x[:, columns], y)
+    return {"weights": {name: round(float(w), 6) for name, w in zip(FITTED_FEATURES, model.coef_[0])},
             "bias": round(float(model.intercept_[0]), 6), "rows": int(len(y)), "positives": int(y.sum())}
 
 
