@@ -76,24 +76,24 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
         assert_that(hot | beam.Filter(lambda k: k == "stem:report"), equal_to(["stem:report"]), label="hot_key")
 
 
+def _scored_edges(p, records):
+    """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
+    recs = p | "Records" >> beam.Create(records)
+    pairs, _ = recs | CandidatePairs(CONFIG)
+    return recs, pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+
+
 def test_join_and_score_produce_a_typed_edge():
     customers, orders, menu = _customers_orders()
-    records = [customers, orders, menu]
     with TestPipeline(runner=RUNNER) as p:
-        recs = p | "Records" >> beam.Create(records)
-        pairs, _ = recs | CandidatePairs(CONFIG)
-        edges = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+        _, edges = _scored_edges(p, [customers, orders, menu])
         assert_that(edges | beam.Map(lambda e: (e.source, e.target, e.relationship_type)),
                     equal_to([(orders.file_id, customers.file_id, "REFERENCES")]))
 
 
 def test_format_training_centres_one_record_on_each_connected_file():
-    customers, orders, menu = _customers_orders()
-    records = [customers, orders, menu]
     with TestPipeline(runner=RUNNER) as p:
-        recs = p | "Records" >> beam.Create(records)
-        pairs, _ = recs | CandidatePairs(CONFIG)
-        edges = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+        recs, edges = _scored_edges(p, list(_customers_orders()))
         training = edges | FormatTraining(recs)
         assert_that(training | beam.Map(lambda t: (t["context"]["primary_file"]["file_name"],
                                                    [f["file_name"] for f in t["context"]["related_files"]])),
