@@ -137,9 +137,11 @@ def column_inclusion(s_table: TableProfile, s_col: ColumnProfile, d_table: Table
         # The source's own row id, or a 1:1 copy of the key: not a reference.
         strength = 0.0
     else:
-        # Without names, a handful of shared labels is weak evidence, and a
+        # Without names the containment must be far beyond chance (p 1e-6
+        # counts fully), a handful of shared labels is weak evidence, and a
         # personal attribute (an address, an e-mail) is rarely the key.
-        strength = 0.7 * share * (1.0 - p_value) * min(1.0, s_col.distinct / 10.0)
+        significance = min(1.0, -math.log10(max(p_value, 1e-300)) / 6.0)
+        strength = 0.7 * share * significance * min(1.0, s_col.distinct / 10.0)
         if column_pii_kind(d_col.name) is not None:
             strength *= 0.5
     return {
@@ -163,7 +165,9 @@ def _columns(record_tables: Sequence[TableProfile]) -> Iterable[Tuple[TableProfi
 
 def best_inclusion(src: FileRecord, dst: FileRecord, similar: Optional[Similarity] = None) -> Optional[Dict[str, Any]]:
     """The strongest inclusion of a column of `src` in a key column of `dst`."""
-    stem, source_stem = analyse_name(dst.file_path).stem, analyse_name(src.file_path).stem
+    # A file's name stands for its table only when it holds one table.
+    stem = analyse_name(dst.file_path).stem if len(dst.tables) == 1 else ""
+    source_stem = analyse_name(src.file_path).stem if len(src.tables) == 1 else ""
     best = None
     for s_table, s_col in _columns(src.tables):
         for d_table, d_col in _columns(dst.tables):

@@ -26,7 +26,7 @@ FEATURES = (
     "stem_similarity", "same_stem", "version_markers",
     "content_jaccard", "shared_codes", "shared_identifiers", "mentions",
     "inclusion", "inclusion_name_match", "value_jaccard", "key_value_hits", "label_value_hits",
-    "aggregate_matches", "aggregate_ratio",
+    "aggregate_matches", "aggregate_coherence", "aggregate_ratio",
     "schema_overlap", "column_coverage", "columns_named", "tables_named", "heading_overlap",
     "semantic_similarity", "same_author", "same_folder", "time_closeness",
 )
@@ -148,7 +148,7 @@ def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult]
     elif a.is_data != b.is_data:
         data, narrative = (a, b) if a.is_data else (b, a)
         if narrative.is_narrative:
-            if _at_least(f, "aggregate_matches", 2) and f.get("aggregate_ratio", 0.0) >= 0.15:
+            if _at_least(f, "aggregate_coherence", 2) and f.get("aggregate_ratio", 0.0) >= 0.15:
                 return Typing("SUMMARIZES", narrative, data, "numbers equal aggregates of the data")
             describes = details.get("mentioned_by") == narrative.file_id or (
                 f.get("column_coverage", 0.0) >= 0.5 and _at_least(f, "columns_named", 3)

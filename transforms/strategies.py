@@ -161,9 +161,13 @@ def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
     return result
 
 
-def _aggregates(record: FileRecord) -> List[Tuple[float, str]]:
-    """Every aggregate a reader of this data file might quote, with its origin."""
-    out: List[Tuple[float, str]] = []
+def _aggregates(record: FileRecord) -> List[Tuple[float, str, str]]:
+    """Every aggregate a reader of this data file might quote: (value, origin, breakdown).
+
+    The breakdown names the column or the "measure by dimension" table an
+    aggregate belongs to; a report quotes several numbers of one breakdown.
+    """
+    out: List[Tuple[float, str, str]] = []
     for table in record.tables:
         prefix = f"{table.name}." if table.name else ""
         for col in table.columns:
@@ -171,14 +175,15 @@ def _aggregates(record: FileRecord) -> List[Tuple[float, str]]:
                 for stat in ("sum", "mean", "min", "max"):
                     value = col.numeric.get(stat)
                     if value is not None:
-                        out.append((float(value), f"{stat}({prefix}{col.name})"))
+                        out.append((float(value), f"{stat}({prefix}{col.name})", f"{prefix}{col.name}"))
         for dim, measures in table.grouped_sums.items():
             for measure, groups in measures.items():
                 total = sum(groups.values())
+                breakdown = f"{prefix}{measure} by {dim}"
                 for label, value in groups.items():
-                    out.append((float(value), f"sum({prefix}{measure}) where {dim}={label}"))
+                    out.append((float(value), f"sum({prefix}{measure}) where {dim}={label}", breakdown))
                     if total:
-                        out.append((100.0 * value / total, f"share({prefix}{measure}) where {dim}={label}"))
+                        out.append((100.0 * value / total, f"share({prefix}{measure}) where {dim}={label}", breakdown))
     out.sort()
     return out
 
@@ -191,8 +196,8 @@ def aggregate_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
     aggregates = _aggregates(data)
     if not aggregates:
         return result
-    keys = [v for v, _ in aggregates]
-    matched: Dict[float, str] = {}
+    keys = [v for v, _, _ in aggregates]
+    matched: Dict[float, Tuple[str, List[str]]] = {}
     significant = 0
     for value, half_unit in narrative.numbers:
         # Only numbers shown with 3+ significant digits can identify an aggregate.
@@ -202,14 +207,22 @@ def aggregate_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
         tolerance = half_unit * 1.0001 + 1e-9
         lo = bisect.bisect_left(keys, value - tolerance)
         hi = bisect.bisect_right(keys, value + tolerance)
-        if lo < hi:
-            matched.setdefault(value, aggregates[lo][1])
+        if lo < hi and value not in matched:
+            matched[value] = (aggregates[lo][1], [b for _, _, b in aggregates[lo:hi]])
     count = len(matched)
+    # Numbers matching scattered aggregates happen by chance in a big table;
+    # a report quotes several numbers of the same breakdown.
+    per_breakdown: Dict[str, int] = {}
+    for _, breakdowns in matched.values():
+        for breakdown in set(breakdowns):
+            per_breakdown[breakdown] = per_breakdown.get(breakdown, 0) + 1
+    coherent = max(per_breakdown.values(), default=0)
     result.features["aggregate_matches"] = math.log1p(count)
+    result.features["aggregate_coherence"] = math.log1p(coherent)
     result.features["aggregate_ratio"] = count / significant if significant else 0.0
     if count:
         result.details["aggregates"] = [
-            {"value": v, "matches": origin} for v, origin in sorted(matched.items())[:10]
+            {"value": v, "matches": origin} for v, (origin, _) in sorted(matched.items())[:10]
         ]
     return result
 
