@@ -18,8 +18,8 @@ import numpy as np
 from transforms.config import Config
 from transforms.evaluation import relative_to_root
 from transforms.model import FileRecord
-from transforms.relationships import scored_pairs
-from transforms.scoring import FEATURES, ConfidenceModel, classify, merge_features
+from transforms.relationships import typed_edges
+from transforms.scoring import FEATURES, ConfidenceModel
 
 
 MIN_ROWS_PER_TYPE = 20  # fewer labelled pairs than this: the type uses the pooled model
@@ -46,22 +46,28 @@ class LabelledRows:
 
 def labelled_rows(records: Sequence[FileRecord], truth: Mapping[str, Any], root: str,
                   config: Config) -> LabelledRows:
-    """Feature matrix and labels of the typed candidate pairs of one corpus."""
+    """Feature matrix and labels of the typed candidate pairs of one corpus.
+
+    The candidates are those `relationships.typed_edges` keeps (types given,
+    version families resolved), so the model learns on exactly what can
+    become an edge. Any model serves here: confidence is not used.
+    """
     expected = {tuple(sorted((e["a"], e["b"]))) for e in truth["edges"]}
     rows: List[List[float]] = []
     labels: List[int] = []
     types: List[str] = []
-    for a, b, results in scored_pairs(records, config):
-        typing = classify(a, b, results, config.relationships.thresholds)
-        if typing is None:
-            continue
-        features = merge_features(results)
-        pair = tuple(sorted((relative_to_root(a.file_path, root) or "", relative_to_root(b.file_path, root) or "")))
+    for edge in typed_edges(records, config, _NEUTRAL):
+        features = edge.evidence_details["features"]
+        pair = tuple(sorted((relative_to_root(edge.source_path, root) or "",
+                             relative_to_root(edge.target_path, root) or "")))
         rows.append([float(features.get(name, 0.0)) for name in FEATURES])
         labels.append(int(pair in expected))
-        types.append(typing.relationship_type)
+        types.append(edge.relationship_type)
     x = np.asarray(rows, dtype=float).reshape(-1, len(FEATURES))
     return LabelledRows(x, np.asarray(labels, dtype=int), types)
+
+
+_NEUTRAL = ConfidenceModel(models={"*": {"weights": {}, "bias": 0.0}})
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> Dict[str, Any]:

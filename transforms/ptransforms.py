@@ -14,11 +14,11 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import blocking, strategies
+from transforms import blocking, families, strategies
 from transforms.config import Config
 from transforms.matching import MatchedFile, expand_input
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
-from transforms.scoring import ConfidenceModel, Edge, score_pair
+from transforms.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.signatures import file_id_for
 from transforms.training import file_summary, training_record
 
@@ -216,7 +216,6 @@ class ScorePairFn(beam.DoFn):
     def __init__(self, config: Config):
         self._config = config
         self._scored = Metrics.counter(NAMESPACE, "pairs_scored")
-        self._edges = Metrics.counter(NAMESPACE, "edges")
         self._model: Optional[ConfidenceModel] = None
         self._strategies: Tuple[str, ...] = ()
 
@@ -230,20 +229,63 @@ class ScorePairFn(beam.DoFn):
         a, b, _kinds = element
         self._scored.inc()
         results = strategies.run_strategies(a, b, self._strategies)
-        edge = score_pair(a, b, results, self._model, self._config.relationships.thresholds)
+        edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
         if edge is not None:
-            self._edges.inc()
             yield edge
+
+
+class _ResolveFamiliesFn(beam.DoFn):
+    def process(self, element, version_families: Dict[str, str]):
+        _, edges = element
+        yield from families.keep_best_per_family(list(edges), version_families)
 
 
 @beam.typehints.with_output_types(Edge)
 class ScorePairs(beam.PTransform):
+    """Joined pairs -> typed edges; version families resolved; min_confidence applied."""
+
     def __init__(self, config: Config, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
 
     def expand(self, joined):
-        return joined | "Score" >> beam.ParDo(ScorePairFn(self._config))
+        threshold = self._config.relationships.thresholds.min_confidence
+        typed = joined | "Score" >> beam.ParDo(ScorePairFn(self._config))
+        version_families = (
+            typed
+            | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")
+            | "AsPairLists" >> beam.Map(lambda e: [(e.source, e.target)])
+            | "AllVersionPairs" >> beam.CombineGlobally(_concat_pair_lists)
+            | "Families" >> beam.Map(families.family_of)
+        )
+        scoped = (
+            typed
+            | "FamilyScoped" >> beam.Filter(lambda e: families.narrative_key(e) != "")
+            | "KeyByNarrative" >> beam.Map(lambda e: (families.narrative_key(e), e))
+            | "GroupByNarrative" >> beam.GroupByKey()
+            | "KeepBestPerFamily" >> beam.ParDo(
+                _ResolveFamiliesFn(), version_families=beam.pvalue.AsSingleton(version_families))
+        )
+        unscoped = typed | "NotScoped" >> beam.Filter(lambda e: families.narrative_key(e) == "")
+        return (
+            (scoped, unscoped)
+            | "AllEdges" >> beam.Flatten()
+            | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
+            | "CountEdges" >> beam.Map(_count_edge)
+        )
+
+
+_EDGES = Metrics.counter(NAMESPACE, "edges")
+
+
+def _count_edge(edge: Edge) -> Edge:
+    _EDGES.inc()
+    return edge
+
+
+def _concat_pair_lists(pair_lists) -> list:
+    """Combines lists of version pairs (associative: partial results are lists too)."""
+    return [pair for pairs in pair_lists for pair in pairs]
 
 
 # ---------------------------------------------------------------- training

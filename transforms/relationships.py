@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from transforms import blocking, strategies
+from transforms import blocking, families, strategies
 from transforms.config import Config
 from transforms.model import FileRecord
-from transforms.scoring import ConfidenceModel, Edge, score_pair
+from transforms.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.strategies import StrategyResult
 
 
@@ -64,11 +64,14 @@ def scored_pairs(
         yield a, b, strategies.run_strategies(a, b, names)
 
 
+def typed_edges(records: Sequence[FileRecord], config: Config, model: ConfidenceModel) -> List[Edge]:
+    """Every typed candidate with its confidence, version families resolved, no threshold."""
+    thresholds = config.relationships.thresholds
+    edges = [typed_edge(a, b, results, model, thresholds) for a, b, results in scored_pairs(records, config)]
+    return families.resolve([e for e in edges if e is not None])
+
+
 def detect(records: Sequence[FileRecord], config: Config, model: Optional[ConfidenceModel] = None) -> List[Edge]:
     model = model or ConfidenceModel.load()
-    edges = []
-    for a, b, results in scored_pairs(records, config):
-        edge = score_pair(a, b, results, model, config.relationships.thresholds)
-        if edge is not None:
-            edges.append(edge)
-    return sorted(edges, key=lambda e: (e.source, e.target))
+    threshold = config.relationships.thresholds.min_confidence
+    return [e for e in typed_edges(records, config, model) if e.confidence >= threshold]

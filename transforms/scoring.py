@@ -214,21 +214,18 @@ def describe(typing: Typing, details: Mapping[str, Any]) -> str:
     return f"{s} and {t} share context" + (f" (project {', '.join(shared)})." if shared else ".")
 
 
-def score_pair(
+def typed_edge(
     a: FileRecord,
     b: FileRecord,
     results: Mapping[str, StrategyResult],
     model: ConfidenceModel,
     thresholds: Thresholds = Thresholds(),
 ) -> Optional[Edge]:
-    """The edge for a candidate pair, or None when the evidence is too weak."""
+    """The typed edge the evidence supports, with its confidence, before any threshold."""
     typing = classify(a, b, results, thresholds)
     if typing is None:
         return None
     features = merge_features(results)
-    confidence = model.probability(features, typing.relationship_type)
-    if confidence < thresholds.min_confidence:
-        return None
     details: Dict[str, Any] = {}
     for result in results.values():
         details.update(result.details)
@@ -237,10 +234,22 @@ def score_pair(
         source=typing.source.file_id,
         target=typing.target.file_id,
         relationship_type=typing.relationship_type,
-        confidence=round(confidence, 4),
+        confidence=round(model.probability(features, typing.relationship_type), 4),
         evidence=_evidence_names(results),
         evidence_details=details,
         description=describe(typing, details),
         source_path=typing.source.file_path,
         target_path=typing.target.file_path,
     )
+
+
+def score_pair(
+    a: FileRecord,
+    b: FileRecord,
+    results: Mapping[str, StrategyResult],
+    model: ConfidenceModel,
+    thresholds: Thresholds = Thresholds(),
+) -> Optional[Edge]:
+    """The edge for a candidate pair, or None when the evidence is too weak."""
+    edge = typed_edge(a, b, results, model, thresholds)
+    return edge if edge is not None and edge.confidence >= thresholds.min_confidence else None

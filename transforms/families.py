@@ -1,0 +1,95 @@
+"""Version families: a report links to one version of a dataset, not to all of them.
+
+A deck built from `sales_v3.xlsx` quotes values that `sales_v1.xlsx` and
+`sales_v2.xlsx` mostly share, so pairwise scoring finds it SUPPORTS all three.
+A person links it to the version it was built from: the one whose evidence is
+strongest. Families are the connected components of VERSION_OF candidates;
+for each narrative file, family and type, only the best link is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+
+from transforms.scoring import Edge
+
+# Links from a report or memo to a data file, and what makes one link better.
+FAMILY_SCOPED = {
+    "SUMMARIZES": ("aggregate_coherence", "aggregate_matches", "aggregate_ratio"),
+    "SUPPORTS": ("key_value_hits", "label_value_hits", "columns_named"),
+    "DOCUMENTS": ("mentions", "column_coverage", "columns_named"),
+}
+
+
+class UnionFind:
+    def __init__(self) -> None:
+        self.parent: Dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        root = self.parent.setdefault(item, item)
+        while root != self.parent[root]:
+            root = self.parent[root]
+        while item != root:  # path compression
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)  # smallest id names the family: deterministic
+
+
+def family_of(version_pairs: Iterable[Tuple[str, str]]) -> Dict[str, str]:
+    """file_id -> family id (its smallest member) for files in a version family."""
+    uf = UnionFind()
+    for a, b in version_pairs:
+        uf.union(a, b)
+    return {item: uf.find(item) for item in list(uf.parent)}
+
+
+def _data_end(edge: Edge) -> str:
+    return edge.target if edge.relationship_type in ("SUMMARIZES", "DOCUMENTS") else edge.source
+
+
+def _narrative_end(edge: Edge) -> str:
+    return edge.source if edge.relationship_type in ("SUMMARIZES", "DOCUMENTS") else edge.target
+
+
+def _strength(edge: Edge) -> Tuple:
+    features = edge.evidence_details.get("features", {})
+    primary = tuple(float(features.get(name, 0.0)) for name in FAMILY_SCOPED[edge.relationship_type])
+    return primary + (edge.confidence, _data_end(edge))
+
+
+def keep_best_per_family(edges: Sequence[Edge], families: Mapping[str, str]) -> List[Edge]:
+    """Edges of one narrative file with only the strongest link into each version family kept."""
+    best: Dict[Tuple[str, str, str], Edge] = {}
+    kept: List[Edge] = []
+    for edge in edges:
+        if edge.relationship_type not in FAMILY_SCOPED or _data_end(edge) not in families:
+            kept.append(edge)
+            continue
+        key = (_narrative_end(edge), families[_data_end(edge)], edge.relationship_type)
+        if key not in best or _strength(edge) > _strength(best[key]):
+            best[key] = edge
+    return sorted(kept + list(best.values()), key=lambda e: (e.source, e.target))
+
+
+def resolve(edges: Sequence[Edge]) -> List[Edge]:
+    """In-memory resolution over a whole graph (API, calibration)."""
+    families = family_of((e.source, e.target) for e in edges if e.relationship_type == "VERSION_OF")
+    by_narrative: Dict[str, List[Edge]] = {}
+    rest: List[Edge] = []
+    for edge in edges:
+        if edge.relationship_type in FAMILY_SCOPED:
+            by_narrative.setdefault(_narrative_end(edge), []).append(edge)
+        else:
+            rest.append(edge)
+    for group in by_narrative.values():
+        rest.extend(keep_best_per_family(group, families))
+    return sorted(rest, key=lambda e: (e.source, e.target))
+
+
+def narrative_key(edge: Edge) -> str:
+    """The file whose links are resolved together, or '' for edges that are not family-scoped."""
+    return _narrative_end(edge) if edge.relationship_type in FAMILY_SCOPED else ""
