@@ -66,12 +66,18 @@ def corpus_records(size: int, workers: int) -> Tuple[List[FileRecord], dict, str
     return result
 
 
-def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Config) -> Dict[str, object]:
-    """Times blocking on the records and scores its candidate pairs against the truth."""
+def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Config,
+            drop_kinds: Sequence[str] = ()) -> Dict[str, object]:
+    """Times blocking on the records and scores its candidate pairs against the truth.
+
+    `drop_kinds` leaves out key kinds (e.g. "dir", to see what content alone proposes).
+    """
     cfg = config.relationships.blocking
+    dropped = set(drop_kinds)
     gc.collect()
     started = time.perf_counter()
-    keyed = [(key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg)]
+    keyed = [(key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg)
+             if blocking.key_kind(key) not in dropped]
     keys_done = time.perf_counter()
     pairs, stats = blocking.candidate_pairs(keyed, cfg)
     finished = time.perf_counter()
@@ -111,13 +117,15 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--report", default=os.path.join(HERE, "reports", "blocking.json"))
+    parser.add_argument("--drop-kinds", default="", help="Comma-separated key kinds to leave out, e.g. dir.")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     config = Config()
     results = []
     for size in sizes:
         records, truth, root = corpus_records(size, args.workers)
-        result = {"target_size": size, **measure(records, truth, root, config)}
+        drop = [k for k in args.drop_kinds.split(",") if k]
+        result = {"target_size": size, "dropped_key_kinds": drop, **measure(records, truth, root, config, drop)}
         results.append(result)
         print(f"{result['files']:>7} files  {result['candidate_pairs_per_file']:>7.2f} pairs/file  "
               f"reduction {result['reduction_ratio']:.6f}  completeness {result['pairs_completeness']}  "

@@ -16,7 +16,7 @@ Key kinds (the prefix before ':'):
   nums  two such numbers together: a breakdown's top groups, or two numbers of one text
   cols  two distinctive column names together: a schema, or a data dictionary quoting it
   term  a key term (sheet names, slide titles, headings, frequent words)
-  dir   the file's folder
+  dir   the file's folder and the folder above it
 """
 
 from __future__ import annotations
@@ -121,8 +121,10 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     if stem:
         keys.add("stem:" + stem)
     keys.add("file:" + record.file_name.lower())
-    # Files kept side by side are often related; a big folder is a hot key.
-    keys.add("dir:" + record.file_path.replace("\\", "/").rsplit("/", 1)[0])
+    # Files kept side by side, or in sibling subfolders of one folder (a
+    # project's data/ and decks/), are often related; a big folder is a hot key.
+    folders = record.file_path.replace("\\", "/").split("/")[:-1]
+    keys.update("dir:" + "/".join(folders[:depth]) for depth in (len(folders), len(folders) - 1) if depth > 1)
     keys.update("file:" + name.lower() for name in record.mentions)
     keys.update("lsh:" + band for band in lsh_bands(record.minhash, config.lsh_bands, config.lsh_rows))
     for kind in ("project_code", "identifier"):
