@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import time
 from typing import Any, Dict, List, Optional, Sequence
 
 import apache_beam as beam

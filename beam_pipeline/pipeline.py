@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Sequence
 
 import apache_beam as beam
 

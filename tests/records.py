@@ -1,6 +1,6 @@
 """Small FileRecords built in memory, for tests of blocking and scoring."""
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Sequence
 
 from transforms.config import ExtractionConfig
 from transforms.extract.context import ExtractContext

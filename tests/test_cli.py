@@ -1,6 +1,5 @@
 """Usage errors: one line naming the problem, non-zero exit, no traceback."""
 
-import os
 import subprocess
 import sys
 

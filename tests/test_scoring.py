@@ -2,7 +2,6 @@
 
 import random
 
-import pytest
 
 from tests.records import data_record, text_record
 from transforms import strategies

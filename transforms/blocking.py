@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from typing import Iterable, Iterator, List, Sequence, Set, Tuple
+from typing import Iterable, List, Set, Tuple
 
 from transforms.config import BlockingConfig
 from transforms.model import FileRecord

@@ -9,7 +9,7 @@ direction are checked (RELATED_TO has no direction).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 Pair = Tuple[str, str]
 

@@ -6,9 +6,7 @@ matching, extract, blocking, strategies, scoring and training.
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems

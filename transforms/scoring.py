@@ -13,7 +13,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from transforms.config import Thresholds
 from transforms.model import PRESENTATION_TYPES, FileRecord
@@ -99,6 +99,13 @@ def merge_features(results: Mapping[str, StrategyResult]) -> Dict[str, float]:
     return merged
 
 
+def merge_details(results: Mapping[str, StrategyResult]) -> Dict[str, Any]:
+    merged: Dict[str, Any] = {}
+    for result in results.values():
+        merged.update(result.details)
+    return merged
+
+
 @dataclass(frozen=True)
 class Typing:
     relationship_type: str
@@ -127,9 +134,7 @@ def classify(a: FileRecord, b: FileRecord, results: Mapping[str, StrategyResult]
              thresholds: Thresholds = Thresholds()) -> Optional[Typing]:
     """The relationship type and direction the evidence supports, if any."""
     f = merge_features(results)
-    details: Dict[str, Any] = {}
-    for result in results.values():
-        details.update(result.details)
+    details = merge_details(results)
 
     same_kind = _KIND.get(a.file_type) == _KIND.get(b.file_type)
     near_duplicate = f.get("content_jaccard", 0.0) >= 0.85
@@ -226,9 +231,7 @@ def typed_edge(
     if typing is None:
         return None
     features = merge_features(results)
-    details: Dict[str, Any] = {}
-    for result in results.values():
-        details.update(result.details)
+    details = merge_details(results)
     details["features"] = {k: round(v, 4) for k, v in sorted(features.items()) if v}
     return Edge(
         source=typing.source.file_id,

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from transforms.extract.profile import is_measure
 from transforms.inclusion import GENERIC_COLUMNS, best_inclusion, column_words
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
-from transforms.signatures import containment, jaccard_of_sets, minhash_jaccard
+from transforms.signatures import jaccard_of_sets, minhash_jaccard
 
-_WORD = re.compile(r"[a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 @dataclass
@@ -39,7 +36,8 @@ class StrategyResult:
 
 
 def _text_words(record: FileRecord) -> str:
-    return " " + " ".join(_WORD.findall(_CAMEL.sub(" ", record.text).lower())) + " "
+    """The text in column_words form, padded so " name " finds whole words."""
+    return f" {column_words(record.text)} "
 
 
 def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:
