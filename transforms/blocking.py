@@ -92,12 +92,12 @@ def _data_number_pair_keys(record: FileRecord) -> List[str]:
         for measures in table.grouped_sums.values():
             for groups in measures.values():
                 top = sorted((float(v) for v in groups.values() if abs(float(v)) >= 100), reverse=True)[:TOP_GROUPS]
-                keys.update(_pairs([k for k in map(lambda v: _significant_key(v, 3), top) if k], TOP_GROUPS))
+                keys.update(_pairs([k for k in (_significant_key(v, 3) for v in top) if k], TOP_GROUPS))
     return sorted(keys)[:MAX_PAIR_KEYS]
 
 
-def _text_number_pair_keys(record: FileRecord) -> List[str]:
-    precise = [k for k in _text_number_keys(record) if k.startswith("3:")]
+def _text_number_pair_keys(number_keys: List[str]) -> List[str]:
+    precise = [k for k in number_keys if k.startswith("3:")]
     return _pairs(precise[:MAX_TEXT_NUMBERS_PAIRED], MAX_TEXT_NUMBERS_PAIRED)
 
 
@@ -151,8 +151,9 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
         keys.update("num:" + k for k in _data_number_keys(record))
         keys.update("nums:" + k for k in _data_number_pair_keys(record))
     else:
-        keys.update("num:" + k for k in _text_number_keys(record))
-        keys.update("nums:" + k for k in _text_number_pair_keys(record))
+        number_keys = _text_number_keys(record)
+        keys.update("num:" + k for k in number_keys)
+        keys.update("nums:" + k for k in _text_number_pair_keys(number_keys))
         # Narrative files name columns in prose; key terms are their best guess.
         keys.update("col:" + t for t in record.key_terms if t not in GENERIC_COLUMNS and len(t) > 2)
     keys.update("term:" + t for t in record.key_terms[:MAX_TERM_KEYS] if len(t) > 2)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
+import networkx as nx
+
 from transforms.scoring import Edge
 
 # Links from a report or memo to a data file, and what makes one link better.
@@ -21,30 +23,11 @@ FAMILY_SCOPED = {
 }
 
 
-class UnionFind:
-    def __init__(self) -> None:
-        self.parent: Dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        root = self.parent.setdefault(item, item)
-        while root != self.parent[root]:
-            root = self.parent[root]
-        while item != root:  # path compression
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)  # smallest id names the family: deterministic
-
-
 def family_of(version_pairs: Iterable[Tuple[str, str]]) -> Dict[str, str]:
     """file_id -> family id (its smallest member) for files in a version family."""
-    uf = UnionFind()
-    for a, b in version_pairs:
-        uf.union(a, b)
-    return {item: uf.find(item) for item in list(uf.parent)}
+    graph = nx.Graph()
+    graph.add_edges_from(version_pairs)
+    return {item: min(component) for component in nx.connected_components(graph) for item in component}
 
 
 def _data_end(edge: Edge) -> str:
