@@ -14,11 +14,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 import networkx as nx
 
 from transforms.config import Config, config_from_dict, load_config
-from transforms.model import ErrorRecord, ExtractionError, FileRecord
-from transforms.relationships import detect
-from transforms.scoring import Edge
-from transforms.signatures import file_id_for
-from transforms.training import file_summary, training_record
+from transforms.detect.relationships import detect
+from transforms.detect.scoring import Edge
+from transforms.model import FileRecord
+from transforms.output.training import file_summary, training_record
 
 ConfigLike = Union[Config, Mapping[str, Any], str, None]
 
@@ -45,7 +44,7 @@ class DataTransformationPipeline:
     def process_batch(self, input_directory: Union[str, Sequence[str]], output_directory: str,
                       detect_relationships: bool = True) -> Dict[str, Any]:
         """Runs the pipeline; returns the run summary."""
-        from beam_pipeline.cli import run_pipeline
+        from beam_pipeline.pipeline import run_pipeline
 
         config = self.config
         if not detect_relationships:
@@ -56,26 +55,9 @@ class DataTransformationPipeline:
 
     def extract(self, paths: Iterable[str]) -> tuple:
         """(records, errors) for local files, without Beam."""
-        import os
-        from datetime import datetime, timezone
+        from transforms.extract.local import extract_paths
 
-        from transforms.extract import extract_file
-
-        records: List[FileRecord] = []
-        errors: List[ErrorRecord] = []
-        for path in paths:
-            path = os.path.abspath(path)
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                stat = os.stat(path)
-                modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-                records.append(extract_file(path, data, self.config, size=stat.st_size, modified_at=modified))
-            except ExtractionError as exc:
-                errors.append(ErrorRecord(path, exc.stage, exc.error_type, exc.message, file_id_for(path)))
-            except OSError as exc:
-                errors.append(ErrorRecord(path, "read", "read_error", str(exc), file_id_for(path)))
-        return records, errors
+        return extract_paths(paths, self.config)
 
 
 class RelationshipDetector:

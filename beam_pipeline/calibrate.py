@@ -4,7 +4,7 @@
 
 Fits on the typed candidate pairs of the fit seeds' corpora, then runs the
 whole detection on each held-out corpus and prints precision, recall, F1 and
-type accuracy. With --write the model replaces transforms/confidence_model.json.
+type accuracy. With --write the model replaces transforms/detect/confidence_model.json.
 """
 
 from __future__ import annotations
@@ -14,14 +14,19 @@ import os
 import tempfile
 from typing import Any, Dict, List, Sequence, Tuple
 
-from beam_pipeline.api import DataTransformationPipeline
 from beam_pipeline.sample_corpus import generate_corpus
-from transforms.calibration import LabelledRows, calibration_report, fit, labelled_rows
 from transforms.config import Config
-from transforms.evaluation import evaluate
+from transforms.detect.calibration import (
+    LabelledRows,
+    calibration_report,
+    fit,
+    labelled_rows,
+)
+from transforms.detect.evaluation import evaluate
+from transforms.detect.relationships import detect
+from transforms.detect.scoring import _MODEL_PATH, ConfidenceModel
+from transforms.extract.local import extract_paths
 from transforms.model import FileRecord
-from transforms.relationships import detect
-from transforms.scoring import _MODEL_PATH, ConfidenceModel
 
 
 def corpus_records(workdir: str, seed: int, projects: int, config: Config) -> Tuple[List[FileRecord], Dict, str]:
@@ -30,7 +35,7 @@ def corpus_records(workdir: str, seed: int, projects: int, config: Config) -> Tu
     truth = generate_corpus(root, projects=projects, seed=seed)
     drive = os.path.join(root, truth.get("root", ""))
     paths = [os.path.join(drive, p) for p in truth["files"]]
-    records, _ = DataTransformationPipeline(config).extract(paths)
+    records, _ = extract_paths(paths, config)
     return records, truth, drive
 
 

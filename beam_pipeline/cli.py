@@ -13,18 +13,12 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-import apache_beam as beam
 
-from beam_pipeline.options import effective_config, input_list, pipeline_options
-from beam_pipeline.pipeline import build_pipeline
-from transforms import writer
-from transforms.config import Config, ConfigError
-from transforms.evaluation import evaluate
-from transforms.matching import missing_inputs
-
-
-class UsageError(Exception):
-    """A problem with how the command was called."""
+from beam_pipeline.options import effective_config, input_list
+from beam_pipeline.pipeline import UsageError, run_pipeline
+from transforms.config import ConfigError
+from transforms.detect.evaluation import evaluate
+from transforms.output import writer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-seeds", default="1,2,3")
     cal.add_argument("--holdout-seeds", default="0,4")
     cal.add_argument("--projects", type=int, default=8)
-    cal.add_argument("--write", action="store_true", help="Replace transforms/confidence_model.json.")
+    cal.add_argument("--write", action="store_true", help="Replace transforms/detect/confidence_model.json.")
     return parser
 
 
@@ -69,18 +63,6 @@ def _seeds(text: str) -> List[int]:
         return [int(s) for s in text.split(",") if s.strip()]
     except ValueError as exc:
         raise UsageError(f"seeds must be comma-separated integers, got '{text}'") from exc
-
-
-def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
-    """Runs the pipeline to completion and returns run_summary.json's content."""
-    missing = missing_inputs(inputs)
-    if missing:
-        raise UsageError(f"input not found: {missing[0]}")
-    writer.clear_outputs(output)
-    options = pipeline_options(beam_args)
-    with beam.Pipeline(options=options) as p:
-        build_pipeline(p, inputs, output, config)
-    return writer.read_json(writer.join_path(output, "run_summary.json"))
 
 
 def _abs(path: str) -> str:

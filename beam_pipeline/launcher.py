@@ -19,14 +19,24 @@ import sys
 from typing import Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, SetupOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    PipelineOptions,
+    PortableOptions,
+    SetupOptions,
+    StandardOptions,
+)
 from apache_beam.runners.runner import PipelineResult
 
-from beam_pipeline.options import FilegraphOptions, config_from_options, input_list, pipeline_options
+from beam_pipeline.options import (
+    FilegraphOptions,
+    config_from_options,
+    input_list,
+    pipeline_options,
+)
 from beam_pipeline.pipeline import build_pipeline
-from transforms import writer
 from transforms.config import ConfigError
-from transforms.matching import missing_inputs
+from transforms.extract.matching import missing_inputs
+from transforms.output import writer
 
 PROG = "filegraph-launcher"
 # Portable runners that can hand a job to an external job service (Flink's, Spark's, ...).

@@ -8,8 +8,15 @@ from typing import Any, Dict, Sequence
 
 import apache_beam as beam
 
-from transforms import writer
+from beam_pipeline.options import pipeline_options
 from transforms.config import Config
+from transforms.detect.relationships import (
+    active_strategies,
+    needs_embeddings,
+    unavailable_strategies,
+)
+from transforms.extract.matching import missing_inputs
+from transforms.output import writer
 from transforms.ptransforms import (
     CandidatePairs,
     EmbedRecords,
@@ -19,7 +26,21 @@ from transforms.ptransforms import (
     MatchInputs,
     ScorePairs,
 )
-from transforms.relationships import active_strategies, needs_embeddings, unavailable_strategies
+
+
+class UsageError(Exception):
+    """A problem with how the command was called."""
+
+
+def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
+    """Runs the pipeline to completion and returns run_summary.json's content."""
+    missing = missing_inputs(inputs)
+    if missing:
+        raise UsageError(f"input not found: {missing[0]}")
+    writer.clear_outputs(output)
+    with beam.Pipeline(options=pipeline_options(beam_args)) as p:
+        build_pipeline(p, inputs, output, config)
+    return writer.read_json(writer.join_path(output, "run_summary.json"))
 
 
 def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config) -> None:

@@ -7,7 +7,7 @@ For each size, a labelled sample corpus of about that many (small) files is
 generated (rows_scale 0.02) and extracted once, in parallel, and cached under
 benchmarks/.cache. Blocking itself (key generation, bucketing, pair
 generation with the hot-key cap) is then timed on the extracted records with
-the same functions the Beam pipeline runs (transforms/blocking.py).
+the same functions the Beam pipeline runs (transforms/detect/blocking.py).
 Pairs completeness is the share of labelled pairs that blocking proposes.
 """
 
@@ -26,8 +26,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Sequence, Tuple
 
 from beam_pipeline.sample_corpus import generate_corpus
-from transforms import blocking
 from transforms.config import Config
+from transforms.detect import blocking
 from transforms.model import FileRecord
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -512,7 +512,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         notes.append("MarkItDown disabled (--no-markitdown).")
     elif not markitdown_available():
         notes.append(f"MarkItDown not installed (pip install '{MARKITDOWN_REQUIREMENT}'); skipped.")
-        print(f"note: MarkItDown is not installed; pip install -e '.[bench]' to compare", file=sys.stderr)
+        print("note: MarkItDown is not installed; pip install -e '.[bench]' to compare", file=sys.stderr)
     else:
         tools.append("markitdown")
         notes.append("MarkItDown's per-file limit is a SIGALRM; a file past it counts as failed ('timeout').")

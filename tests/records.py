@@ -7,7 +7,12 @@ from transforms.extract.context import ExtractContext
 from transforms.extract.profile import profile_table
 from transforms.model import FileRecord
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
-from transforms.text_signals import extract_entities, extract_numbers, key_terms, mentioned_files
+from transforms.text_signals import (
+    extract_entities,
+    extract_numbers,
+    key_terms,
+    mentioned_files,
+)
 
 _CTX = ExtractContext(uri="mem://test", file_name="test", extension="csv", limits=ExtractionConfig())
 

@@ -4,8 +4,13 @@ import os
 
 import networkx as nx
 
-from beam_pipeline.api import AgenticAIFormatter, DataTransformationPipeline, RelationshipDetector, to_networkx
-from transforms import writer
+from beam_pipeline.api import (
+    AgenticAIFormatter,
+    DataTransformationPipeline,
+    RelationshipDetector,
+    to_networkx,
+)
+from transforms.output import writer
 
 
 def _write_pair(folder):

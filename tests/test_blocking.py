@@ -1,8 +1,8 @@
 """Blocking keys and bucket caps: which files become candidate pairs, and which buckets are hot."""
 
 from tests.records import data_record, text_record
-from transforms import blocking
 from transforms.config import BlockingConfig, Config
+from transforms.detect import blocking
 
 CFG = BlockingConfig()
 

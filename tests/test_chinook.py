@@ -5,11 +5,11 @@ import os
 
 import pytest
 
-from beam_pipeline.cli import run_pipeline
-from transforms import writer
+from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config
-from transforms.evaluation import evaluate
+from transforms.detect.evaluation import evaluate
 from transforms.extract import extract_file
+from transforms.output import writer
 
 CHINOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data", "chinook")
 pytestmark = pytest.mark.skipif(not os.path.isdir(CHINOOK), reason="../shared/data/chinook is not present")
@@ -47,7 +47,7 @@ def _sqlite_links(strip_declarations: bool):
         data = handle.read()
     record = extract_file(path, data, Config())
     if strip_declarations:  # detection must not depend on the DDL
-        from transforms.inclusion import table_links
+        from transforms.detect.inclusion import table_links
 
         for table in record.tables:
             table.foreign_keys, table.primary_key = [], []

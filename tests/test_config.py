@@ -1,6 +1,12 @@
 import pytest
 
-from transforms.config import Config, ConfigError, config_from_dict, load_config, with_overrides
+from transforms.config import (
+    Config,
+    ConfigError,
+    config_from_dict,
+    load_config,
+    with_overrides,
+)
 
 
 def test_defaults_are_valid():

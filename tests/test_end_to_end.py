@@ -6,11 +6,12 @@ import os
 import jsonschema
 import pytest
 
-from beam_pipeline.cli import main, run_pipeline
+from beam_pipeline.cli import main
+from beam_pipeline.pipeline import run_pipeline
 from beam_pipeline.sample_corpus import write_sample_corpus
-from transforms import writer
 from transforms.config import Config
-from transforms.evaluation import evaluate
+from transforms.detect.evaluation import evaluate
+from transforms.output import writer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMAS = {name: json.load(open(os.path.join(REPO, "schemas", f"{name}.schema.json")))

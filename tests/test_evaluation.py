@@ -1,4 +1,4 @@
-from transforms.evaluation import evaluate
+from transforms.detect.evaluation import evaluate
 
 ROOT = "/corpus"
 

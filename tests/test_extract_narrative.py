@@ -2,8 +2,9 @@
 
 import dataclasses
 import io
-from datetime import datetime
 import zipfile
+from datetime import datetime
+
 import docx
 import pytest
 from docx.oxml import OxmlElement
@@ -14,6 +15,13 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Inches
 from pypdf import PdfWriter
 
+from tests.pdf_fixture import (
+    REPORT_CREATED_AT,
+    REPORT_INFO,
+    REPORT_SENTENCE,
+    RUNNING_HEADER,
+    report_pdf,
+)
 from transforms.config import Config, ExtractionConfig, PrivacyConfig
 from transforms.extract import extract_file
 from transforms.extract.context import ExtractContext
@@ -27,8 +35,6 @@ from transforms.extract.narrative import (
     read_text,
 )
 from transforms.model import ExtractionError
-
-from tests.pdf_fixture import REPORT_CREATED_AT, REPORT_INFO, REPORT_SENTENCE, RUNNING_HEADER, report_pdf
 
 
 def ctx(extension: str, **limits) -> ExtractContext:

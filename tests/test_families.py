@@ -1,5 +1,5 @@
-from transforms.families import family_of, keep_best_per_family, resolve
-from transforms.scoring import Edge
+from transforms.detect.families import family_of, keep_best_per_family, resolve
+from transforms.detect.scoring import Edge
 
 
 def edge(source, target, kind, confidence=0.9, **features):

@@ -53,9 +53,9 @@ def gcs(tmp_path_factory):
 
 
 def test_pipeline_reads_and_writes_gcs(gcs):
-    from beam_pipeline.cli import run_pipeline
-    from transforms import writer
+    from beam_pipeline.pipeline import run_pipeline
     from transforms.config import config_from_dict
+    from transforms.output import writer
 
     drive = gcs.create_bucket("drive")
     drive.blob("in/customers.csv").upload_from_string(

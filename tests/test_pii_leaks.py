@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
-from beam_pipeline.cli import run_pipeline
+from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config, PrivacyConfig
 from transforms.pii import Redactor, iban_valid, luhn_valid
 

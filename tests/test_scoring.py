@@ -2,12 +2,11 @@
 
 import random
 
-
 from tests.records import data_record, text_record
-from transforms import strategies
 from transforms.config import Config
-from transforms.relationships import active_strategies, detect
-from transforms.scoring import ConfidenceModel, classify, score_pair
+from transforms.detect import strategies
+from transforms.detect.relationships import active_strategies, detect
+from transforms.detect.scoring import ConfidenceModel, classify, score_pair
 
 CONFIG = Config()
 MODEL = ConfidenceModel.load()

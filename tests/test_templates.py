@@ -15,8 +15,12 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
 from beam_pipeline import cli, launcher
-from beam_pipeline.options import FilegraphOptions, config_from_options, effective_config
-from transforms import writer
+from beam_pipeline.options import (
+    FilegraphOptions,
+    config_from_options,
+    effective_config,
+)
+from transforms.output import writer
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEX = ROOT / "templates" / "flex_template"

@@ -8,8 +8,15 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.records import data_record, text_record
 from transforms.config import Config, config_from_dict
-from transforms.matching import MatchedFile
-from transforms.ptransforms import CandidatePairs, ExtractFiles, FormatTraining, JoinPairRecords, MatchInputs, ScorePairs
+from transforms.extract.matching import MatchedFile
+from transforms.ptransforms import (
+    CandidatePairs,
+    ExtractFiles,
+    FormatTraining,
+    JoinPairRecords,
+    MatchInputs,
+    ScorePairs,
+)
 
 RUNNER = "FnApiRunner"
 CONFIG = Config()

@@ -3,7 +3,7 @@ import json
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 
-from transforms import writer
+from transforms.output import writer
 
 
 def _write(tmp_path, records, fixed_shards=0):

@@ -98,7 +98,7 @@ class FileRecord:
     token_hashes: List[int] = field(default_factory=list)
     redactions: Dict[str, int] = field(default_factory=dict)  # PII kind -> count
     warnings: List[str] = field(default_factory=list)
-    # int8 sentence embedding (transforms/semantic.py); empty when not computed.
+    # int8 sentence embedding (transforms/detect/semantic.py); empty when not computed.
     embedding: List[int] = field(default_factory=list)
 
     @property

@@ -12,13 +12,13 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms import blocking, families, strategies
 from transforms.config import Config
-from transforms.matching import MatchedFile, expand_input
+from transforms.detect import blocking, families, strategies
+from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.extract.matching import MatchedFile, expand_input
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
-from transforms.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.output.training import file_summary, training_record
 from transforms.signatures import file_id_for
-from transforms.training import file_summary, training_record
 
 NAMESPACE = "filegraph"
 
@@ -49,10 +49,22 @@ class MatchInputs(beam.PTransform):
 # ---------------------------------------------------------------- extract
 
 
-class ExtractFileFn(beam.DoFn):
-    """Reads one file and extracts its record; failures go to the `errors` output."""
+# Outcomes of a step that can fail per element travel as one PCollection of
+# (kind, value) tuples split by two Filters, never as a multi-output ParDo:
+# Beam's DaskRunner routes every tagged output to the main one.
+OK = "ok"
+FAILED = "failed"
 
-    ERRORS = "errors"
+
+def split_outcomes(outcomes, label: str):
+    """(kind, value) outcomes -> (values that succeeded, values that failed)."""
+    ok = outcomes | f"{label}Ok" >> beam.FlatMap(lambda o: [o[1]] if o[0] == OK else [])
+    failed = outcomes | f"{label}Failed" >> beam.FlatMap(lambda o: [o[1]] if o[0] == FAILED else [])
+    return ok, failed
+
+
+class ExtractFileFn(beam.DoFn):
+    """Reads one file: (OK, FileRecord) or (FAILED, ErrorRecord)."""
 
     def __init__(self, config: Config):
         self._config = config
@@ -61,7 +73,8 @@ class ExtractFileFn(beam.DoFn):
         self._bytes = Metrics.counter(NAMESPACE, "bytes_read")
 
     def process(self, matched: MatchedFile):
-        from transforms.extract import extract_file  # heavy readers load on workers only
+        # Heavy readers load on workers only.
+        from transforms.extract import extract_file
 
         limits = self._config.extraction
         try:
@@ -78,21 +91,15 @@ class ExtractFileFn(beam.DoFn):
             record = extract_file(matched.path, data, self._config, size=matched.size, modified_at=matched.modified_at)
         except ExtractionError as exc:
             self._failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                self.ERRORS,
-                ErrorRecord(matched.path, exc.stage, exc.error_type, exc.message, file_id_for(matched.path)),
-            )
+            yield FAILED, ErrorRecord(matched.path, exc.stage, exc.error_type, exc.message, file_id_for(matched.path))
             return
         except Exception as exc:  # a reader bug must not fail the run; record it
             self._failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                self.ERRORS,
-                ErrorRecord(matched.path, "extract", "internal_error", f"{type(exc).__name__}: {exc}",
-                            file_id_for(matched.path)),
-            )
+            yield FAILED, ErrorRecord(matched.path, "extract", "internal_error", f"{type(exc).__name__}: {exc}",
+                                      file_id_for(matched.path))
             return
         self._processed.inc()
-        yield record
+        yield OK, record
 
 
 @beam.typehints.with_input_types(MatchedFile)
@@ -104,22 +111,22 @@ class ExtractFiles(beam.PTransform):
         self._config = config
 
     def expand(self, files):
-        results = (
+        outcomes = (
             files
             | "Reshuffle" >> beam.Reshuffle()  # spread files over workers after a cheap match
-            | "Extract" >> beam.ParDo(ExtractFileFn(self._config)).with_outputs(ExtractFileFn.ERRORS, main="records")
+            | "Extract" >> beam.ParDo(ExtractFileFn(self._config))
         )
-        return results.records, results[ExtractFileFn.ERRORS]
+        return split_outcomes(outcomes, "Split")
 
 
 class _EmbedBatchFn(beam.DoFn):
     def setup(self):
-        from transforms import semantic
+        from transforms.detect import semantic
 
         semantic._load_model()  # once per worker, before the first bundle
 
     def process(self, batch: List[FileRecord]):
-        from transforms.semantic import embed_records
+        from transforms.detect.semantic import embed_records
 
         yield from embed_records(batch)
 
@@ -141,7 +148,7 @@ class EmbedRecords(beam.PTransform):
 
 
 class _PairsFromBucket(beam.DoFn):
-    HOT_KEYS = "hot_keys"
+    """(key, members) -> (OK, (pair, kind)) per pair, or (FAILED, key) for a hot key."""
 
     def __init__(self, config):
         self._config = config
@@ -152,11 +159,11 @@ class _PairsFromBucket(beam.DoFn):
         pairs, hot = blocking.bucket_pairs(members, blocking.bucket_cap(key, self._config))
         if hot:
             self._hot.inc()
-            yield beam.pvalue.TaggedOutput(self.HOT_KEYS, key)
+            yield FAILED, key
             return
         kind = blocking.key_kind(key)
         for pair in pairs:
-            yield pair, kind
+            yield OK, (pair, kind)
 
 
 @beam.typehints.with_input_types(FileRecord)
@@ -169,20 +176,19 @@ class CandidatePairs(beam.PTransform):
 
     def expand(self, records):
         cfg = self._blocking
-        buckets = (
+        outcomes = (
             records
             | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)])
             | "GroupByKey" >> beam.GroupByKey()
-            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg)).with_outputs(
-                _PairsFromBucket.HOT_KEYS, main="pairs"
-            )
+            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg))
         )
+        bucket_pairs, hot_keys = split_outcomes(outcomes, "Split")
         pairs = (
-            buckets.pairs
+            bucket_pairs
             | "GroupKinds" >> beam.GroupByKey()
             | "DistinctKinds" >> beam.MapTuple(lambda pair, kinds: (pair, sorted(set(kinds))))
         )
-        return pairs, buckets[_PairsFromBucket.HOT_KEYS]
+        return pairs, hot_keys
 
 
 @beam.ptransform_fn
@@ -218,7 +224,7 @@ class ScorePairFn(beam.DoFn):
         self._strategies: Tuple[str, ...] = ()
 
     def setup(self):
-        from transforms.relationships import active_strategies
+        from transforms.detect.relationships import active_strategies
 
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)

@@ -27,13 +27,18 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from transforms.config import Config, PrivacyConfig
+from transforms.detect.inclusion import table_links
 from transforms.extract import safety
 from transforms.extract.context import ExtractContext
-from transforms.inclusion import table_links
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
 from transforms.pii import Redactor
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
-from transforms.text_signals import extract_entities, extract_numbers, key_terms, mentioned_files
+from transforms.text_signals import (
+    extract_entities,
+    extract_numbers,
+    key_terms,
+    mentioned_files,
+)
 
 Reader = Callable[[bytes, ExtractContext], Extracted]
 

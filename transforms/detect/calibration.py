@@ -16,11 +16,10 @@ from typing import Any, Dict, List, Mapping, Sequence
 import numpy as np
 
 from transforms.config import Config
-from transforms.evaluation import relative_to_root
+from transforms.detect.evaluation import relative_to_root
+from transforms.detect.relationships import typed_edges
+from transforms.detect.scoring import FEATURES, ConfidenceModel
 from transforms.model import FileRecord
-from transforms.relationships import typed_edges
-from transforms.scoring import FEATURES, ConfidenceModel
-
 
 MIN_ROWS_PER_TYPE = 20  # fewer labelled pairs than this: the type uses the pooled model
 # Weak signals (author, folder, timestamps) describe how a sample corpus was

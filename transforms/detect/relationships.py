@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from transforms import blocking, families, strategies
 from transforms.config import Config
+from transforms.detect import blocking, families, strategies
+from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.detect.strategies import StrategyResult
 from transforms.model import FileRecord
-from transforms.scoring import ConfidenceModel, Edge, typed_edge
-from transforms.strategies import StrategyResult
 
 
 def _runnable(name: str) -> bool:
     if name == "semantic_similarity":
-        from transforms import semantic
+        from transforms.detect import semantic
 
         return semantic.available()
     return name in strategies.STRATEGY_FUNCTIONS
@@ -40,7 +40,7 @@ def ensure_embeddings(records: Sequence[FileRecord], config: Config) -> None:
     """Embeds the records that lack an embedding, when semantic similarity runs."""
     missing = [r for r in records if not r.embedding]
     if missing and needs_embeddings(config):
-        from transforms.semantic import embed_records
+        from transforms.detect.semantic import embed_records
 
         embed_records(missing)
 

@@ -3,7 +3,7 @@
 `classify` applies the relationship definitions of the output contract to the
 strategies' features and picks a type and direction. `ConfidenceModel` is a
 logistic regression over the same features, fitted on labelled sample
-corpora (see `transforms/calibration.py`), so that an edge's confidence reads
+corpora (see `transforms/detect/calibration.py`), so that an edge's confidence reads
 as the probability that a person would agree the pair is related.
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from transforms.config import Thresholds
+from transforms.detect.strategies import StrategyResult
 from transforms.model import PRESENTATION_TYPES, FileRecord
-from transforms.strategies import StrategyResult
 
 RELATIONSHIP_TYPES = ("SUPPORTS", "SUMMARIZES", "DOCUMENTS", "REFERENCES", "VERSION_OF", "RELATED_TO")
 

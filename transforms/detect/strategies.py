@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+from transforms.detect.inclusion import GENERIC_COLUMNS, best_inclusion, column_words
 from transforms.extract.profile import is_measure
-from transforms.inclusion import GENERIC_COLUMNS, best_inclusion, column_words
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard
-
 
 
 @dataclass
@@ -109,7 +108,7 @@ def _mentions(a: FileRecord, b: FileRecord) -> bool:
 
 def _phrase_similarity():
     """Synonym check for key names, when the sentence model runs (records carry embeddings)."""
-    from transforms.semantic import phrase_similarity
+    from transforms.detect.semantic import phrase_similarity
 
     return phrase_similarity
 
@@ -281,7 +280,7 @@ def metadata_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
 
 
 def semantic_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
-    from transforms.semantic import cosine
+    from transforms.detect.semantic import cosine
 
     value = cosine(a.embedding, b.embedding)
     result = StrategyResult()
@@ -294,7 +293,7 @@ def semantic_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
 Strategy = Callable[[FileRecord, FileRecord], StrategyResult]
 
 # Strategies by configured name. semantic_similarity needs embeddings on the
-# records (transforms/semantic.py); relationships.active_strategies drops it
+# records (transforms/detect/semantic.py); relationships.active_strategies drops it
 # where the model is not installed.
 STRATEGY_FUNCTIONS: Dict[str, Strategy] = {
     "semantic_similarity": semantic_similarity,

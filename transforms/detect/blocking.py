@@ -27,11 +27,11 @@ import re
 from typing import Iterable, List, Set, Tuple
 
 from transforms.config import BlockingConfig
+from transforms.detect.inclusion import GENERIC_COLUMNS, column_words
+from transforms.extract.profile import is_measure
 from transforms.model import FileRecord
 from transforms.naming import analyse_name
 from transforms.signatures import hash64, lsh_bands, normalise_value
-from transforms.extract.profile import is_measure
-from transforms.inclusion import GENERIC_COLUMNS, column_words
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12

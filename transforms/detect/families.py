@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import networkx as nx
 
-from transforms.scoring import Edge
+from transforms.detect.scoring import Edge
 
 # Links from a report or memo to a data file, and what makes one link better.
 FAMILY_SCOPED = {
