@@ -19,11 +19,13 @@ from transforms.extract.matching import missing_inputs
 from transforms.output import writer
 from transforms.ptransforms import (
     CandidatePairs,
+    DeclaredEdges,
     EmbedRecords,
     ExtractFiles,
     FormatTraining,
     JoinPairRecords,
     MatchInputs,
+    MergeDeclared,
     ScorePairs,
 )
 
@@ -53,7 +55,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     if needs_embeddings(config):
         records = records | "EmbedRecords" >> EmbedRecords()
     pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
-    edges = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
+    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
+    declared = records | "DeclaredEdges" >> DeclaredEdges()
+    edges = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
     training = edges | "FormatTraining" >> FormatTraining(records)
 
     nodes = records | "NodeDicts" >> beam.Map(lambda r: r.to_node())

@@ -23,7 +23,7 @@ STRATEGIES = (
 
 DEFAULT_PATTERNS = (
     "*.xlsx", "*.xlsm", "*.xls", "*.csv", "*.tsv", "*.json", "*.jsonl",
-    "*.pptx", "*.docx", "*.sqlite", "*.db", "*.pdf", "*.md", "*.txt",
+    "*.pptx", "*.docx", "*.sqlite", "*.db", "*.pdf", "*.md", "*.txt", "*.sql", "*.yml", "*.yaml",
 )
 
 

@@ -100,6 +100,9 @@ class FileRecord:
     warnings: List[str] = field(default_factory=list)
     # int8 sentence embedding (transforms/detect/semantic.py); empty when not computed.
     embedding: List[int] = field(default_factory=list)
+    # Tables and foreign keys the file declares (CSVW, datapackage.json, JSON Schema,
+    # SQL DDL, dbt schema.yml): the shape is documented in transforms/extract/declared.py.
+    declared: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_data(self) -> bool:
@@ -187,3 +190,4 @@ class Extracted:
     properties: Dict[str, Any] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
     redactions: Dict[str, int] = field(default_factory=dict)  # PII kind -> count, from sample values
+    declared: Dict[str, Any] = field(default_factory=dict)  # FileRecord.declared

@@ -13,7 +13,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
-from transforms.detect import blocking, families, strategies
+from transforms.detect import blocking, declared, families, strategies
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.extract.matching import MatchedFile, expand_input
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
@@ -290,6 +290,84 @@ def _count_edge(edge: Edge) -> Edge:
 def _concat_pair_lists(pair_lists) -> list:
     """Combines lists of version pairs (associative: partial results are lists too)."""
     return [pair for pairs in pair_lists for pair in pairs]
+
+
+# ---------------------------------------------------------------- declared schemas
+
+
+@beam.typehints.with_input_types(FileRecord)
+@beam.typehints.with_output_types(Edge)
+class DeclaredEdges(beam.PTransform):
+    """Records -> the DOCUMENTS / REFERENCES edges their declared schemas give (no blocking).
+
+    Declarations' table lookups meet data files' paths and names in one
+    CoGroupByKey; the found tables meet their declaration in a second.
+    """
+
+    def expand(self, records):
+        declarations = records | "Declarations" >> beam.Filter(lambda r: bool(r.declared))
+        lookups = declarations | "TableLookups" >> beam.FlatMap(declared.table_lookups)
+        candidates = records | "Candidates" >> beam.FlatMap(declared.candidate_entries)
+        resolutions = (
+            {"lookups": lookups, "candidates": candidates}
+            | "MeetByKey" >> beam.CoGroupByKey()
+            | "Resolve" >> beam.FlatMap(lambda kv: declared.resolve(kv[0], kv[1]["lookups"], kv[1]["candidates"]))
+        )
+        return (
+            {"declaration": declarations | "KeyDeclarations" >> beam.Map(lambda r: (r.file_id, r)),
+             "found": resolutions}
+            | "PerDeclaration" >> beam.CoGroupByKey()
+            | "Edges" >> beam.FlatMap(
+                lambda kv: declared.edges_for_declaration(kv[1]["declaration"][0], kv[1]["found"])
+                if kv[1]["declaration"] else [])
+        )
+
+
+class _MergePairFn(beam.DoFn):
+    def __init__(self, min_confidence: float):
+        self._min_confidence = min_confidence
+        self._declared = Metrics.counter(NAMESPACE, "declared_edges")
+        # Scored edges folded into a declared edge of their pair, or overruled by a declaration.
+        self._dropped = Metrics.counter(NAMESPACE, "scored_edges_dropped")
+
+    def process(self, element, scope: declared.DeclaredScope):
+        _, grouped = element
+        scored, found = list(grouped["scored"]), list(grouped["declared"])
+        merged = declared.merge_pair(scored, found, scope, self._min_confidence)
+        self._declared.inc(sum(1 for e in merged if declared.EVIDENCE in e.evidence))
+        self._dropped.inc(len(scored) - sum(1 for e in merged if declared.EVIDENCE not in e.evidence))
+        yield from merged
+
+
+@beam.typehints.with_input_types(Edge)
+@beam.typehints.with_output_types(Edge)
+class MergeDeclared(beam.PTransform):
+    """Scored edges + declared edges -> one set: a declared edge wins its pair (see declared.merge_pair).
+
+    After ScorePairs: declared edges are facts, so version-family pruning does
+    not apply to them; min_confidence does, here.
+    """
+
+    def __init__(self, declared_edges, records, config: Config, label: Optional[str] = None):
+        super().__init__(label)
+        self._declared = declared_edges
+        self._records = records
+        self._min_confidence = config.relationships.thresholds.min_confidence
+
+    def expand(self, scored):
+        ids = self._records | "DeclarationIds" >> beam.FlatMap(lambda r: [r.file_id] if r.declared else [])
+        scope = (
+            scored.pipeline
+            | "ScopeSeed" >> beam.Create([None])
+            | "Scope" >> beam.Map(lambda _, ids, edges: declared.declared_scope(ids, edges),
+                                  ids=beam.pvalue.AsList(ids), edges=beam.pvalue.AsList(self._declared))
+        )
+        return (
+            {"scored": scored | "KeyScored" >> beam.Map(lambda e: (declared.pair_key(e), e)),
+             "declared": self._declared | "KeyDeclared" >> beam.Map(lambda e: (declared.pair_key(e), e))}
+            | "GroupByPair" >> beam.CoGroupByKey()
+            | "MergePair" >> beam.ParDo(_MergePairFn(self._min_confidence), scope=beam.pvalue.AsSingleton(scope))
+        )
 
 
 # ---------------------------------------------------------------- training

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms.config import Config
-from transforms.detect import blocking, families, strategies
+from transforms.detect import blocking, declared, families, strategies
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.detect.strategies import StrategyResult
 from transforms.model import FileRecord
@@ -72,6 +72,10 @@ def typed_edges(records: Sequence[FileRecord], config: Config, model: Confidence
 
 
 def detect(records: Sequence[FileRecord], config: Config, model: Optional[ConfidenceModel] = None) -> List[Edge]:
+    """Scored edges over min_confidence merged with declared ones, as the pipeline's MergeDeclared step."""
     model = model or ConfidenceModel.load()
     threshold = config.relationships.thresholds.min_confidence
-    return [e for e in typed_edges(records, config, model) if e.confidence >= threshold]
+    scored = [e for e in typed_edges(records, config, model) if e.confidence >= threshold]
+    found = declared.declared_edges(records)
+    scope = declared.declared_scope((r.file_id for r in records if r.declared), found)
+    return declared.merge_declared(scored, found, scope, threshold)

@@ -6,8 +6,9 @@ Order matters and is fixed here:
   1. compliance: `privacy.exclude_paths` (fnmatch on the URI) -> `excluded`
   2. safety checks (`safety.check`): too_large, unsupported_format, encrypted,
      corrupt_archive, zip_bomb, xml_bomb
-  3. the reader for the extension, under `extraction.timeout_seconds`; any
-     unexpected reader exception becomes `parse_error`
+  3. the reader for the extension, then the tables and keys the file declares
+     (`declared.py`: CSVW, datapackage.json, JSON Schema, SQL DDL, dbt), under
+     `extraction.timeout_seconds`; any unexpected reader exception becomes `parse_error`
   4. compliance: a classification in `privacy.exclude_classifications` -> `excluded`
   5. redaction of text, titles, structure, properties and table/column names,
      in one pass, before any signal is computed from them
@@ -30,6 +31,7 @@ from transforms.config import Config, PrivacyConfig
 from transforms.detect.inclusion import table_links
 from transforms.extract import safety
 from transforms.extract.context import ExtractContext
+from transforms.extract.declared import with_declared_schema
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
 from transforms.pii import Redactor
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
@@ -60,8 +62,12 @@ READERS: Dict[str, str] = {
     "md": "narrative.read_markdown",
     "markdown": "narrative.read_markdown",
     "txt": "narrative.read_text",
+    # Read as text; what they declare (SQL DDL, dbt schema.yml) is read by declared.py.
+    "sql": "narrative.read_text",
+    "yml": "narrative.read_text",
+    "yaml": "narrative.read_text",
 }
-_FILE_TYPES = {"db": "sqlite", "markdown": "md"}
+_FILE_TYPES = {"db": "sqlite", "markdown": "md", "yml": "yaml"}
 # Custom properties that carry a sensitivity label (MIP labels are MSIP_Label_<guid>_Name).
 _CLASSIFICATION_KEYS = ("classification", "sensitivity")
 # Properties written to the node as metadata, not free text: not redacted.
@@ -90,7 +96,7 @@ def extract_file(
     safety.check(data, extension, limits, READERS, size=size)
     redactor = _redactor(config.privacy.redact, config.privacy.policy)
     ctx = ExtractContext(uri=uri, file_name=file_name, extension=extension, limits=limits, redactor=redactor)
-    extracted = _read(reader_for(extension), data, ctx)
+    extracted = _read(with_declared_schema(reader_for(extension)), data, ctx)
     _check_classification(extracted.properties, config.privacy)
     return _build_record(uri, file_name, file_type_for(extension), data, size, modified_at, extracted, ctx)
 
@@ -188,6 +194,7 @@ def _build_record(
         token_hashes=text_value_hashes(text) if narrative else [],
         redactions=counts,
         warnings=list(redacted.warnings),
+        declared=redacted.declared,
     )
 
 
@@ -218,15 +225,16 @@ def _redact_extracted(redactor: Redactor, extracted: Extracted) -> Tuple[Extract
     names += [column.name for table in extracted.tables for column in table.columns]
     # Table previews and key: value lines are redacted column-aware first.
     structured_text, counts = redactor.redact_structured(extracted.text)
-    tree = [structured_text, extracted.structure, free_props, names]
+    tree = [structured_text, extracted.structure, free_props, names, extracted.declared]
     redacted, more = _redact_strings(redactor, list(_strings(tree)))
     for kind, n in more.items():
         counts[kind] = counts.get(kind, 0) + n
-    text, structure, free_props, names = _replace_strings(tree, iter(redacted))
+    text, structure, free_props, names, declared = _replace_strings(tree, iter(redacted))
     _rename_tables(extracted.tables, iter(names))
     for kind, n in extracted.redactions.items():
         counts[kind] = counts.get(kind, 0) + n
-    return dataclasses.replace(extracted, text=text, structure=structure, properties={**free_props, **metadata}), counts
+    return dataclasses.replace(extracted, text=text, structure=structure, properties={**free_props, **metadata},
+                               declared=declared), counts
 
 
 def _long_numbers_as_text(value: Any) -> Any:
