@@ -105,6 +105,11 @@ def test_ddl_foreign_keys_become_references_between_the_exported_csvs(chinook_ru
         assert declared["basis"].startswith("FOREIGN KEY (") and " REFERENCES " in declared["basis"]
         assert len(edge["evidence_details"]["declared_also_by"]) == 1
         assert edge["confidence"] == 0.95  # tables found by name
+    # The DDL lists every key between its tables: chance containments between them are overruled.
+    csv_dir = os.path.join(chinook_run[0], "chinook", "csv")
+    inside = [e for e in edges if e["relationship_type"] == "REFERENCES"
+              and os.path.dirname(e["source_path"]) == os.path.dirname(e["target_path"]) == csv_dir]
+    assert len(inside) == len(references)
 
 
 def test_each_ddl_script_documents_every_exported_table_and_nothing_outside_its_folder(chinook_run):
@@ -128,6 +133,51 @@ def test_in_memory_detection_gives_the_pipeline_edges(chinook_run):
     assert not errors
     in_memory = {(e.source, e.target, e.relationship_type, e.confidence) for e in detect(records, Config())}
     assert in_memory == {(e["source"], e["target"], e["relationship_type"], e["confidence"]) for e in edges}
+
+
+def _write(root, path, content):
+    full = os.path.join(root, path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w", encoding="utf-8") as handle:
+        handle.write(content if isinstance(content, str) else json.dumps(content))
+    return full
+
+
+def test_datapackage_dbt_and_json_schema_from_files_to_edges(tmp_path):
+    root = str(tmp_path)
+    customers = "id,name\n" + "".join(f"{i},Customer {i}\n" for i in range(1, 31))
+    orders = "order_id,customer_id,total\n" + "".join(f"{i},{i % 30 + 1},{i * 7}\n" for i in range(1, 91))
+    _write(root, "shop/data/customers.csv", customers)
+    _write(root, "shop/data/orders.csv", orders)
+    _write(root, "shop/datapackage.json", {"name": "shop", "resources": [
+        {"name": "orders", "path": "data/orders.csv", "schema": {
+            "fields": [{"name": "order_id"}, {"name": "customer_id"}, {"name": "total"}],
+            "foreignKeys": [{"fields": "customer_id", "reference": {"resource": "customers", "fields": "id"}}]}},
+        {"name": "customers", "path": "data/customers.csv", "schema": {"fields": [{"name": "id"}, {"name": "name"}]}},
+    ]})
+    _write(root, "warehouse/exports/orders.csv", orders)
+    _write(root, "warehouse/exports/customers.csv", customers)
+    _write(root, "warehouse/schema.yml", "version: 2\nmodels:\n  - name: orders\n    columns:\n"
+           "      - name: customer_id\n        tests:\n          - relationships: {to: ref('customers'), field: id}\n"
+           "  - name: customers\n")
+    _write(root, "api/orders.json", [{"order_id": i, "total": i * 7} for i in range(1, 11)])
+    _write(root, "api/orders.schema.json", {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                            "type": "array", "items": {"type": "object", "properties": {
+                                                "order_id": {"type": "integer"}, "total": {"type": "number"}}}})
+    paths = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files)
+    records, errors = extract_paths(paths, Config())
+    assert not errors
+    found = {(os.path.relpath(e.source_path, root), os.path.relpath(e.target_path, root), e.relationship_type)
+             for e in detect(records, Config()) if EVIDENCE in e.evidence}
+    assert found == {
+        ("shop/datapackage.json", "shop/data/orders.csv", "DOCUMENTS"),
+        ("shop/datapackage.json", "shop/data/customers.csv", "DOCUMENTS"),
+        ("shop/data/orders.csv", "shop/data/customers.csv", "REFERENCES"),
+        ("warehouse/schema.yml", "warehouse/exports/orders.csv", "DOCUMENTS"),
+        ("warehouse/schema.yml", "warehouse/exports/customers.csv", "DOCUMENTS"),
+        ("warehouse/exports/orders.csv", "warehouse/exports/customers.csv", "REFERENCES"),
+        ("api/orders.schema.json", "api/orders.json", "DOCUMENTS"),
+    }
 
 
 # ---------------------------------------------------------------- open data: CSVW metadata and data packages
