@@ -140,36 +140,8 @@ class _Statement:
 
     def name_list(self) -> List[str]:
         """(a, b DESC, c(10)) -> [a, b, c]; the cursor must be on '('."""
-        names: List[str] = []
-        if not self.accept_punct("("):
-            return names
-        depth, expecting = 1, True
-        while depth and self.peek()[0] != "end":
-            token = self.take()
-            if token == ("punct", "("):
-                depth += 1
-            elif token == ("punct", ")"):
-                depth -= 1
-            elif token == ("punct", ",") and depth == 1:
-                expecting = True
-            elif expecting and depth == 1 and token[0] in ("ident", "word"):
-                names.append(token[1])
-                expecting = False
-        return names
-
-    def skip_group(self) -> None:
-        """Skips a balanced (...) group when the cursor is on '('."""
-        if self.peek() != ("punct", "("):
-            return
-        depth = 0
-        while self.peek()[0] != "end":
-            token = self.take()
-            if token == ("punct", "("):
-                depth += 1
-            elif token == ("punct", ")"):
-                depth -= 1
-                if depth == 0:
-                    return
+        firsts = (item.peek() for item in self.items())
+        return [token[1] for token in firsts if token[0] in ("ident", "word")]
 
     def items(self) -> List["_Statement"]:
         """The comma-separated items of a (...) group, each as its own cursor."""
@@ -295,7 +267,7 @@ def _column(stmt: _Statement, table: Dict, schema: _Schema) -> None:
             if ref:
                 schema.add_foreign_key(table["name"], [name], ref[0], ref[1])
         elif stmt.peek() == ("punct", "("):
-            stmt.skip_group()
+            stmt.items()  # a type's size, a CHECK or DEFAULT expression
         else:
             stmt.take()
 
