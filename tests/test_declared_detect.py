@@ -85,6 +85,12 @@ def test_sql_tables_map_to_data_files_by_name_within_the_folder_tree():
     assert len(merged) == 4
 
 
+def test_a_declaration_at_the_root_sees_the_whole_drive():
+    ddl = _declaration("/schema.sql", "sql_ddl", HR_DDL[:1])
+    assert _found(declared_edges([ddl, _csv("/hr/departments.csv", *DEPARTMENTS)])) == {
+        ("/schema.sql", "/hr/departments.csv", "DOCUMENTS")}
+
+
 def test_a_table_name_matching_two_files_in_the_tree_is_not_resolved():
     ddl = _declaration("/d/hr/schema.sql", "sql_ddl", HR_DDL, HR_KEYS)
     files = [_csv("/d/hr/departments.csv", *DEPARTMENTS), _csv("/d/hr/employees.csv", *EMPLOYEES),

@@ -115,6 +115,12 @@ def _folder(uri: str) -> str:
     return prefix + posixpath.dirname(posixpath.normpath(rest))
 
 
+def _under(path: str, folder: str) -> bool:
+    """Whether `path` lies in `folder` or below it."""
+    folder = folder.rstrip("/")
+    return not folder or path.replace("\\", "/").startswith(folder + "/")
+
+
 def _is_remote(path: str) -> bool:
     return "://" in path or path.startswith("//")
 
@@ -174,10 +180,7 @@ def resolve(key: str, lookups: Iterable[Lookup], candidates: Iterable[Candidate]
     candidates = list({c.file_id: c for c in candidates}.values())
     out = []
     for lookup in lookups:
-        if lookup.by == "path":
-            found = candidates
-        else:
-            found = [c for c in candidates if c.file_path.replace("\\", "/").startswith(lookup.scope + "/")]
+        found = candidates if lookup.by == "path" else [c for c in candidates if _under(c.file_path, lookup.scope)]
         if len(found) == 1:
             table, columns = _table_in(found[0], key)
             resolution = Resolution(lookup.table, lookup.by, found[0].file_id, found[0].file_path,
