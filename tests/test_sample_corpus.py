@@ -3,12 +3,13 @@
 The main fixture builds one drive with ten projects (one per domain) at a
 reduced row scale; every test reads the real files back from disk with the
 ordinary readers (openpyxl, python-pptx, python-docx, sqlite3, json, csv) and
-checks one property of the drive or of its truth.
+checks one property of the drive or of its truth: the structure of the truth,
+each relationship type, and each hard case (negative classes that must stay
+unlabelled, positive classes that must be labelled).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import json
@@ -17,8 +18,6 @@ import sqlite3
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
-import docx
-import openpyxl
 import pptx
 import pytest
 
@@ -30,6 +29,13 @@ from beam_pipeline.sample_corpus import (
     generate_corpus,
     plan_projects,
 )
+from beam_pipeline.sample_corpus.domains import DEPARTMENT_CODES, ROLE_KEYS
+from beam_pipeline.sample_corpus.traits import (GUARANTEED_HEAD, NEGATIVE_CLASSES, POSITIVE_CLASSES, PROJECT_TRAITS,
+                                                make_context)
+from beam_pipeline.sample_corpus.vocabulary import CODE_LISTS, PUBLIC_CODES
+from tests.corpus_files import ext, modified_at, narrative_text, parse_figure, read_tables
+
+ROLE_KEYS_ALL = {role for roles in ROLE_KEYS.values() for role in roles}
 
 PROJECTS = 10  # one project per domain
 SCALE = 0.25
@@ -42,110 +48,15 @@ def corpus(tmp_path_factory):
     return root, truth
 
 
-def ext(rel: str) -> str:
-    return PurePosixPath(rel).suffix.lstrip(".").lower()
-
-
-def project_of(rel: str) -> str:
-    return "/".join(PurePosixPath(rel).parts[:2])
+def project_of(truth, rel: str):
+    """The project code of a file; None for files of no project."""
+    return truth["file_projects"].get(rel)
 
 
 def tree(root: Path) -> dict:
     """Relative path -> sha256 of every file under root except truth.json."""
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and p.name != "truth.json"}
-
-
-# ---- readers used by the checks -------------------------------------------
-
-
-def read_tables(path: Path) -> dict:
-    """Table name -> (header, rows) for a data file, as the file stores it."""
-    kind = ext(path.name)
-    if kind == "csv":
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-        return {path.stem: (rows[0], rows[1:])}
-    if kind in ("json", "jsonl"):
-        text = path.read_text(encoding="utf-8")
-        if kind == "jsonl":
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            data = json.loads(text)
-            records = data["data"] if isinstance(data, dict) else data
-        header = list(records[0])
-        return {path.stem: (header, [[r[c] for c in header] for r in records])}
-    if kind in ("sqlite", "db"):
-        con = sqlite3.connect(str(path))
-        try:
-            out = {}
-            for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
-                cur = con.execute(f'SELECT * FROM "{name}"')
-                out[name] = ([d[0] for d in cur.description], [list(r) for r in cur.fetchall()])
-            return out
-        finally:
-            con.close()
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
-        out = {}
-        for ws in wb.worksheets:
-            values = [list(r) for r in ws.iter_rows(values_only=True)]
-            # The header is the first row with two or more cells (title rows have
-            # one); a notes sheet has none and is read from its first row.
-            start = next((i for i, r in enumerate(values) if sum(v is not None for v in r) >= 2), 0)
-            body = []
-            for r in values[start + 1:]:
-                if r[0] == "Total":  # formula total row
-                    break
-                body.append(r)
-            out[ws.title] = (values[start], body)
-        return out
-    finally:
-        wb.close()
-
-
-def narrative_text(path: Path) -> str:
-    kind = ext(path.name)
-    if kind == "docx":
-        d = docx.Document(str(path))
-        parts = [p.text for p in d.paragraphs]
-        parts += [c.text for t in d.tables for row in t.rows for c in row.cells]
-        parts += [p.text for s in d.sections for p in s.footer.paragraphs]
-        return "\n".join(parts)
-    if kind == "pptx":
-        parts = []
-        for slide in pptx.Presentation(str(path)).slides:
-            for shape in slide.shapes:
-                if shape.has_text_frame:
-                    parts += [p.text for p in shape.text_frame.paragraphs]
-                if shape.has_table:
-                    parts += [c.text for row in shape.table.rows for c in row.cells]
-            if slide.has_notes_slide:
-                parts.append(slide.notes_slide.notes_text_frame.text)
-        return "\n".join(parts)
-    return path.read_text(encoding="utf-8")
-
-
-def modified_at(path: Path):
-    if ext(path.name) == "xlsx":
-        wb = openpyxl.load_workbook(path, read_only=True)
-        try:
-            return wb.properties.modified
-        finally:
-            wb.close()
-    if ext(path.name) == "docx":
-        return docx.Document(str(path)).core_properties.modified
-    return pptx.Presentation(str(path)).core_properties.modified
-
-
-def parse_figure(text: str):
-    """'$1.23M' / '45.2k' / '1,234.50' -> (value, rounding tolerance)."""
-    s = text.strip().lstrip("$").replace(",", "")
-    scale = {"k": 1e3, "M": 1e6, "B": 1e9}.get(s[-1], 1.0)
-    if scale != 1.0:
-        s = s[:-1]
-    decimals = len(s.split(".")[1]) if "." in s else 0
-    return float(s) * scale, 0.5 * 10 ** -decimals * scale + 1e-6
 
 
 def edges_of(truth, kind):
@@ -218,8 +129,15 @@ def test_one_sorted_edge_per_unordered_pair(corpus):
 def test_edges_never_cross_projects(corpus):
     _, truth = corpus
     for e in truth["edges"]:
-        assert project_of(e["a"]) == project_of(e["b"])
-        assert not e["a"].startswith("shared/")
+        assert project_of(truth, e["a"]) is not None
+        assert project_of(truth, e["a"]) == project_of(truth, e["b"])
+
+
+def test_file_projects_name_planned_codes_and_listed_files(corpus):
+    _, truth = corpus
+    codes = {p.code for p in plan_projects(truth["projects"], seed=truth["seed"])}
+    assert set(truth["file_projects"]) <= set(truth["files"])
+    assert set(truth["file_projects"].values()) == codes
 
 
 # ---- files parse -------------------------------------------------------------
@@ -333,7 +251,7 @@ def test_documents_goes_from_a_memo_naming_the_file_and_its_columns(corpus):
     assert edges
     for e in edges:
         memo, data = e["source"], target_of(e)
-        assert ext(memo) in ("docx", "md") and ext(data) in DATA_EXTENSIONS
+        assert ext(memo) in ("docx", "md", "txt") and ext(data) in DATA_EXTENSIONS
         text = narrative_text(root / memo)
         assert PurePosixPath(data).name in text
         assert "Data dictionary" in text and "Method" in text and "Sources" in text
@@ -352,7 +270,10 @@ def test_references_hold_in_the_files(corpus):
         assert ext(source) in DATA_EXTENSIONS and ext(target) in DATA_EXTENSIONS
         fk, key = e["columns"]
         assert fk in e["note"] and key in e["note"]
-        values = {str(r[h.index(fk)]) for h, rows in read_tables(root / source).values() if fk in h for r in rows}
+        cells = [str(r[h.index(fk)]) for h, rows in read_tables(root / source).values() if fk in h for r in rows]
+        if e.get("class") == "list_valued_key":
+            cells = [v for cell in cells for v in re.split(r"[;\s]+", cell) if v]
+        values = set(cells)
         keys = {str(r[h.index(key)]) for h, rows in read_tables(root / target).values() if key in h for r in rows}
         assert values and keys
         assert len(values & keys) / len(values) >= 0.9, (source, target)
@@ -381,7 +302,10 @@ def test_version_of_points_from_newer_to_older(corpus):
     for e in edges:
         newer, older = e["source"], target_of(e)
         assert ext(newer) == ext(older)
-        assert modified_at(root / newer) > modified_at(root / older), (newer, older)
+        if e.get("class") == "byte_identical_copy":  # same bytes, so same core properties: the copy is saved later
+            assert (root / newer).stat().st_mtime > (root / older).stat().st_mtime
+        else:
+            assert modified_at(root / newer) > modified_at(root / older), (newer, older)
 
 
 def test_version_families_are_complete_and_cover_docs_and_data(corpus):
@@ -403,8 +327,8 @@ def test_related_to_links_every_untyped_narrative_pair_of_a_project(corpus):
     related = {frozenset((e["a"], e["b"])) for e in edges_of(truth, "RELATED_TO")}
     by_project = defaultdict(list)
     for rel in truth["files"]:
-        if ext(rel) in NARRATIVE_EXTENSIONS and not rel.startswith("shared/"):
-            by_project[project_of(rel)].append(rel)
+        if ext(rel) in NARRATIVE_EXTENSIONS and project_of(truth, rel):
+            by_project[project_of(truth, rel)].append(rel)
     for files in by_project.values():
         for a, b in itertools.combinations(files, 2):
             pair = frozenset((a, b))
@@ -417,15 +341,15 @@ def test_related_to_links_every_untyped_narrative_pair_of_a_project(corpus):
 
 def test_narratives_mention_their_code_and_name_and_no_other_code(corpus):
     root, truth = corpus
-    plans = {p.folder: p for p in plan_projects(truth["projects"], seed=truth["seed"])}
-    codes = {p.code for p in plans.values()}
+    plans = {p.code: p for p in plan_projects(truth["projects"], seed=truth["seed"])}
+    codes = set(plans)
     for rel in truth["files"]:
         if ext(rel) not in NARRATIVE_EXTENSIONS:
             continue
         text = narrative_text(root / rel)
-        plan = plans.get(project_of(rel))
+        plan = plans.get(project_of(truth, rel))
         mentioned = {c for c in codes if c in text}
-        if plan is None:  # shared/ files belong to no project
+        if plan is None:  # files of no project mention none
             assert not mentioned, rel
         else:
             assert plan.name in text and mentioned == {plan.code}, rel
@@ -446,20 +370,21 @@ def test_first_projects_cover_distinct_domains():
 # ---- distractors -----------------------------------------------------------------
 
 
-def test_shared_standalone_files_exist_and_relate_to_nothing(corpus):
+def test_files_of_no_project_exist_outside_shared_and_relate_to_nothing(corpus):
     _, truth = corpus
-    shared = [f for f in truth["files"] if f.startswith("shared/")]
-    assert {ext(f) for f in shared} >= {"docx", "txt", "csv"}
+    standalone = [f for f in truth["files"] if project_of(truth, f) is None]
+    assert {ext(f) for f in standalone} >= {"docx", "txt", "csv", "md"}
+    assert any(not f.startswith("shared/") for f in standalone)
     touched = {f for e in truth["edges"] for f in (e["a"], e["b"])}
-    assert not touched & set(shared)
+    assert not touched & set(standalone)
 
 
 def test_same_file_names_recur_across_unrelated_projects(corpus):
     _, truth = corpus
     projects_by_name = defaultdict(set)
     for rel in truth["files"]:
-        if not rel.startswith("shared/"):
-            projects_by_name[PurePosixPath(rel).name].add(project_of(rel))
+        if project_of(truth, rel):
+            projects_by_name[PurePosixPath(rel).name].add(project_of(truth, rel))
     assert any(len(p) > 1 for p in projects_by_name.values())
 
 
@@ -511,6 +436,266 @@ def test_pii_appears_in_realistic_places(corpus):
 def test_rows_scale_shrinks_data_files(tmp_path):
     truth = generate_corpus(str(tmp_path), projects=2, seed=1, rows_scale=0.02)
     for rel in truth["files"]:
-        if ext(rel) in DATA_EXTENSIONS and not rel.startswith("shared/"):
-            for _, rows in read_tables(tmp_path / rel).values():
-                assert 1 <= len(rows) <= 40, rel
+        if ext(rel) in DATA_EXTENSIONS and project_of(truth, rel):
+            for header, rows in read_tables(tmp_path / rel).values():
+                if len(header) > 1:  # a one-cell file (trivial_content) has no rows to shrink
+                    assert 1 <= len(rows) <= 40, rel
+
+
+# ---- hard negatives: look related, are not -------------------------------------------
+
+
+def negatives_of(truth, cls):
+    return [n for n in truth["hard_negatives"] if n["class"] == cls]
+
+
+def lines_of(path: Path) -> set:
+    return {line.strip() for line in narrative_text(path).splitlines() if line.strip()}
+
+
+def int_columns(path: Path) -> dict:
+    """Column -> set of values, for columns holding only integers."""
+    out = {}
+    for header, rows in read_tables(path).values():
+        for i, column in enumerate(header):
+            cells = [r[i] for r in rows]
+            if cells and all(re.fullmatch(r"-?\d+", str(v)) for v in cells):
+                out[column] = {int(v) for v in cells}
+    return out
+
+
+def cell_values(path: Path) -> set:
+    return {str(v) for _, rows in read_tables(path).values() for r in rows for v in r}
+
+
+def test_every_class_is_present_and_negatives_are_not_edges(corpus):
+    _, truth = corpus
+    assert {n["class"] for n in truth["hard_negatives"]} == set(NEGATIVE_CLASSES)
+    assert {e["class"] for e in truth["edges"] if "class" in e} == set(POSITIVE_CLASSES)
+    edges = {(e["a"], e["b"]) for e in truth["edges"]}
+    files = set(truth["files"])
+    for n in truth["hard_negatives"]:
+        assert n["a"] < n["b"] and n["a"] in files and n["b"] in files
+        assert (n["a"], n["b"]) not in edges
+
+
+def test_every_trait_goes_to_two_of_the_first_projects():
+    for seed in range(5):
+        plans = plan_projects(GUARANTEED_HEAD, seed=seed)
+        for trait in PROJECT_TRAITS:
+            assert sum(p.trait(trait) is not None for p in plans) >= 2, (seed, trait)
+
+
+def test_template_sibling_minutes_share_most_lines_but_not_the_project(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "template_sibling_minutes")
+    assert pairs
+    for n in pairs:
+        a, b = lines_of(root / n["a"]), lines_of(root / n["b"])
+        assert len(a & b) >= 0.6 * min(len(a), len(b)), n
+        assert project_of(truth, n["a"]) != project_of(truth, n["b"])
+        assert project_of(truth, n["a"]) in narrative_text(root / n["a"])
+        assert project_of(truth, n["a"]) not in narrative_text(root / n["b"])
+
+
+def test_memo_series_repeats_one_template_for_other_departments_or_quarters(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "template_sibling_memo_series")
+    assert pairs
+    for n in pairs:
+        a, b = lines_of(root / n["a"]), lines_of(root / n["b"])
+        assert len(a & b) >= 0.5 * min(len(a), len(b)), n
+        title_a, title_b = (narrative_text(root / n[k]).splitlines()[0] for k in ("a", "b"))
+        assert title_a != title_b  # another department or quarter
+        assert project_of(truth, n["a"]) is None and project_of(truth, n["b"]) is None
+
+
+def test_readme_siblings_share_the_template_and_document_different_files(corpus):
+    root, truth = corpus
+    documented = {e["source"]: target_of(e) for e in edges_of(truth, "DOCUMENTS")}
+    pairs = negatives_of(truth, "template_sibling_readme")
+    readme_pairs = [n for n in pairs if n["a"] in documented and n["b"] in documented]
+    assert readme_pairs and len(readme_pairs) < len(pairs)  # README/README and README/other dataset
+    for n in readme_pairs:
+        a, b = lines_of(root / n["a"]), lines_of(root / n["b"])
+        assert {"Data dictionary", "Method", "Sources", "Access and licence", "Change log"} <= {
+            line.lstrip("#= ").strip() for line in a & b}
+        assert PurePosixPath(documented[n["a"]]).name != PurePosixPath(documented[n["b"]]).name or \
+            project_of(truth, documented[n["a"]]) != project_of(truth, documented[n["b"]])
+
+
+def test_small_integer_domains_lie_inside_other_tables_integer_keys(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "small_integer_domain")
+    assert any(project_of(truth, n["a"]) != project_of(truth, n["b"]) for n in pairs)
+    assert any(project_of(truth, n["a"]) == project_of(truth, n["b"]) for n in pairs)
+    for n in pairs:
+        cols_a, cols_b = int_columns(root / n["a"]), int_columns(root / n["b"])
+        inside = any(values <= keys for x, y in ((cols_a, cols_b), (cols_b, cols_a))
+                     for values in x.values() for keys in y.values())
+        assert inside, n
+    decoys = defaultdict(set)
+    for rel in truth["files"]:
+        if ext(rel) in ("xlsx", "csv"):
+            for column, values in int_columns(root / rel).items():
+                if column in ("quantity", "line_no", "store_id", "pct_complete"):
+                    decoys[column] |= {len(values)}
+    assert 1 in decoys["store_id"]  # a store_id column holding one value
+    assert decoys.keys() >= {"quantity", "line_no"} or decoys.keys() >= {"pct_complete"}
+
+
+def test_shared_code_lists_hold_one_public_list_in_unrelated_projects(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "shared_code_list")
+    assert pairs
+    for n in pairs:
+        assert project_of(truth, n["a"]) != project_of(truth, n["b"])
+        lists = []
+        for rel in (n["a"], n["b"]):
+            values = cell_values(root / rel)
+            lists.append({name for name, codes in CODE_LISTS.items() if len(values & set(codes)) >= 5})
+        assert lists[0] & lists[1], n
+
+
+def test_standard_readme_explains_the_columns_of_tables_it_does_not_name(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "standard_readme")
+    assert len(pairs) >= 2
+    for n in pairs:
+        readme, table = (n["a"], n["b"]) if project_of(truth, n["a"]) is None else (n["b"], n["a"])
+        text = narrative_text(root / readme)
+        header = next(iter(read_tables(root / table).values()))[0]
+        assert {"latitude", "longitude", "iso_code", "region"} <= set(header) and all(c in text for c in
+                                                                                         ("latitude", "iso_code"))
+        assert PurePosixPath(table).name not in text and PurePosixPath(table).stem not in text
+
+
+def test_coincident_numbers_are_a_few_round_numbers_in_unrelated_files(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "coincident_numbers")
+    assert pairs
+    ctx = make_context(truth["seed"])
+    amount, phases, sites = ctx.round_numbers
+    shown = (f"{amount:,}", f"{amount // 1000}k")
+    for n in pairs:
+        assert project_of(truth, n["a"]) != project_of(truth, n["b"])
+        for rel in (n["a"], n["b"]):
+            if ext(rel) in DATA_EXTENSIONS:
+                assert {str(amount), str(phases), str(sites)} <= cell_values(root / rel)
+            else:
+                text = narrative_text(root / rel)
+                assert any(s in text for s in shown) and f"{sites} sites" in text and f"{phases} phases" in text
+
+
+def test_shared_public_codes_appear_in_narratives_of_different_projects(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "shared_public_code")
+    assert pairs
+    for n in pairs:
+        texts = [narrative_text(root / n[k]) for k in ("a", "b")]
+        assert any(code in texts[0] and code in texts[1] for code in PUBLIC_CODES)
+        assert project_of(truth, n["a"]) != project_of(truth, n["b"])
+
+
+def test_trivial_files_hold_one_cell_one(corpus):
+    root, truth = corpus
+    pairs = negatives_of(truth, "trivial_content")
+    assert pairs
+    for n in pairs:
+        for rel in (n["a"], n["b"]):
+            tables = read_tables(root / rel)
+            assert list(tables.values()) == [([1] if ext(rel) == "xlsx" else ["1"], [])], rel
+
+
+# ---- hard positives: related, and hard to see ------------------------------------------
+
+
+def classed(truth, cls):
+    return [e for e in truth["edges"] if e.get("class") == cls]
+
+
+def fk_and_keys(root, edge):
+    fk, key = edge["columns"]
+    child = [str(r[h.index(fk)]) for h, rows in read_tables(root / edge["source"]).values() if fk in h for r in rows]
+    keys = {str(r[h.index(key)]) for h, rows in read_tables(root / target_of(edge)).values() if key in h for r in rows}
+    return child, keys
+
+
+def test_constant_fk_holds_one_parent_key_on_every_row(corpus):
+    root, truth = corpus
+    edges = classed(truth, "constant_fk")
+    assert edges and all(e["type"] == "REFERENCES" for e in edges)
+    for e in edges:
+        child, keys = fk_and_keys(root, e)
+        assert len(child) >= 3 and len(set(child)) == 1 and child[0] in keys
+
+
+def test_role_named_keys_do_not_name_their_parent(corpus):
+    root, truth = corpus
+    edges = classed(truth, "role_named_key")
+    assert edges
+    for e in edges:
+        fk, key = e["columns"]
+        assert fk in ROLE_KEYS_ALL and not set(fk.split("_")) & set(key.split("_"))
+        child, keys = fk_and_keys(root, e)
+        assert len(set(child) & keys) >= 0.9 * len(set(child))
+
+
+def test_list_valued_keys_join_several_parent_keys_in_one_cell(corpus):
+    root, truth = corpus
+    edges = classed(truth, "list_valued_key")
+    assert edges
+    for e in edges:
+        child, keys = fk_and_keys(root, e)
+        assert any(re.search(r"[; ]", cell) for cell in child)
+        parts = {v for cell in child for v in re.split(r"[;\s]+", cell) if v}
+        assert parts <= keys
+
+
+def test_name_keys_are_handles_or_names_used_elsewhere(corpus):
+    root, truth = corpus
+    edges = classed(truth, "name_key")
+    assert edges
+    for e in edges:
+        child, keys = fk_and_keys(root, e)
+        assert all(re.fullmatch(r"[A-Za-z][A-Za-z._ ]+", k) for k in keys)
+        assert len(set(child) & keys) >= 0.9 * len(set(child))
+
+
+def test_byte_identical_copies_are_versions_under_another_name(corpus):
+    root, truth = corpus
+    edges = classed(truth, "byte_identical_copy")
+    assert edges and all(e["type"] == "VERSION_OF" for e in edges)
+    for e in edges:
+        copy, original = e["source"], target_of(e)
+        assert PurePosixPath(copy).name != PurePosixPath(original).name
+        assert (root / copy).read_bytes() == (root / original).read_bytes()
+
+
+# ---- naming conventions and folder layouts ------------------------------------------------
+
+
+def test_projects_use_several_naming_conventions_and_layouts(corpus):
+    _, truth = corpus
+    files = [f for f in truth["files"] if project_of(truth, f)]
+    names = [PurePosixPath(f).stem for f in files]
+    assert any(re.fullmatch(r"20\d\d-\d\d_[a-z0-9_-]+", n) for n in names)  # date-prefixed
+    assert any(re.fullmatch(r"([A-Z][a-z]+){2,}(_[\w-]+)?", n) for n in names)  # CamelCase
+    assert any(re.fullmatch(r"[A-Z0-9]+(_[A-Z0-9-]+)+", n) for n in names)  # UPPER_SNAKE
+    folders = defaultdict(set)
+    for f in files:
+        folders[str(PurePosixPath(f).parent)].add(project_of(truth, f))
+    flat = [d for d, owners in folders.items() if len(owners) >= 2]
+    assert flat  # one folder holds the data and decks of several projects
+    assert any(PurePosixPath(f).parts[0] in DEPARTMENT_CODES.values() for f in files)
+    split = defaultdict(set)
+    for f in files:
+        split[project_of(truth, f)].add(PurePosixPath(f).parts[0])
+    assert any({"data", "reports"} <= tops for tops in split.values())  # related files in different trees
+
+
+def test_related_files_of_split_projects_sit_in_different_trees(corpus):
+    _, truth = corpus
+    crossing = [e for e in truth["edges"] if e["type"] in ("SUMMARIZES", "SUPPORTS", "DOCUMENTS")
+                and PurePosixPath(e["a"]).parts[0] != PurePosixPath(e["b"]).parts[0]]
+    assert crossing

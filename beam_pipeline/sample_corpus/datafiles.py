@@ -25,9 +25,7 @@ class DataFile:
     notes: Dict[str, Any] = field(default_factory=dict)  # header row, extra sheets, layout
 
     def register(self, truth: Truth) -> None:
-        for t in self.tables:
-            truth.hold(self.rel, t)
-            truth.refer(self.rel, t)
+        truth.register_tables(self.rel, self.tables)
 
 
 def workbook_sheets(p: Project, table: Table, sheet_name: str, layout: Dict[str, Any]) -> List[Sheet]:
@@ -135,3 +133,18 @@ def write_versioned_workbooks(drive: Drive, p: Project, tables: List[Table], wor
         files.append(write_workbook(drive, p, rel, table, meta, layout))
     drive.truth.versions([f.rel for f in files], f"{what}, {len(tables)} versions with edited values")
     return files
+
+
+PLAIN_SHEET = {"title_rows": 0, "total_row": False, "extra_sheet": None}
+
+
+def write_table(drive: Drive, p: Project, words: Sequence[str], table: Table, day: float) -> DataFile:
+    """A table of a hard case as a CSV or a plain workbook, registered with the truth."""
+    ext = p.rng.choice(("csv", "csv", "xlsx"))
+    rel = p.path("data", p.fname(words, ext, "snake" if p.rng.random() < 0.5 else p.style))
+    if ext == "csv":
+        data = write_csv_file(drive, p, rel, table, day)
+    else:
+        data = write_workbook(drive, p, rel, table, p.meta(pretty(table.name), day), PLAIN_SHEET)
+    data.register(drive.truth)
+    return data

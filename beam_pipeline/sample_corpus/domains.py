@@ -336,3 +336,21 @@ DOMAINS: Tuple[Domain, ...] = (
         ops_log=True),
 )
 DOMAIN_BY_KEY = {d.key: d for d in DOMAINS}
+
+# Key columns named after the role a row plays, not after the table they point at.
+ROLE_KEYS = {
+    "retail": ("billed_to", "ship_to", "referred_by"),
+    "hr": ("approved_by", "reports_to", "line_manager"),
+    "marketing": ("attributed_to", "follow_up_of", "spun_off_from"),
+    "logistics": ("ship_from", "return_to", "fulfilled_by"),
+    "support": ("assigned_to", "escalated_to", "reviewed_by"),
+    "energy": ("replaced_by", "read_via", "backup_for"),
+    "clinical": ("index_case", "paired_with", "transferred_from"),
+    "finance": ("paid_to", "remit_to", "billed_by"),
+    "manufacturing": ("fed_by", "backup_for", "replaced_by"),
+    "saas": ("billed_to", "resold_by", "managed_by"),
+}
+# Short department codes some folder layouts use instead of department names.
+DEPARTMENT_CODES = {"Sales": "SLS", "People": "PPL", "Marketing": "MKTG", "Operations": "OPRS",
+                    "Customer Success": "CSX", "Facilities": "FAC", "R&D": "RND", "Finance": "FNC",
+                    "Manufacturing": "MFG", "Product": "PRD"}

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import List, Sequence
 
 from beam_pipeline.sample_corpus.datafiles import family_names
+from beam_pipeline.sample_corpus.negatives import mark_status_report, status_report_extras
 from beam_pipeline.sample_corpus.projects import Project, about_paragraph
 from beam_pipeline.sample_corpus.reports import contact_line, context_paragraph
 from beam_pipeline.sample_corpus.truth import Drive
@@ -128,12 +129,14 @@ def write_status_report(drive: Drive, p: Project, day: float) -> str:
         blocks.append(("p", f"Corporate card {card_number(rng)} was blocked after the audit finding."))
         if rng.random() < 0.5:
             blocks.append(("p", f"Vendor refund due to IBAN {iban_number(rng)} once the dispute is closed."))
+    blocks += status_report_extras(p)
     blocks.append(("p", contact_line(p)))
     ext = rng.choice(("txt", "md"))
     words = rng.choice((["status"], ["status report", f"{week:%Y-%m-%d}"], ["weekly status"]))
     rel = p.path("", p.fname(words, ext))
     meta = p.meta(f"{p.name} status", day)
     drive.put(rel, lambda path: save_narrative(path, blocks, meta, p.footer()), meta.modified)
+    mark_status_report(drive, p, rel)
     p.narratives.append(rel)
     return rel
 

@@ -189,7 +189,8 @@ def write_supporting_file(drive: Drive, p: Project, source: DataFile, day: float
 
 
 TYPE_WORDS = {"key": "identifier", "fk": "reference", "date": "date", "label": "category", "money": "amount (USD)",
-              "int": "integer", "float": "decimal", "text": "text"}
+              "int": "integer", "float": "decimal", "text": "text", "smallint": "integer", "constant": "identifier",
+              "pct": "percentage", "code": "code", "fk_list": "list of references", "number": "decimal"}
 
 
 def dictionary_blocks(target: DataFile) -> List[Block]:

@@ -23,6 +23,15 @@ class ForeignKey:
     target_uid: str  # logical table it points at (versions share a uid)
     target_table: str
     target_column: str
+    separator: Optional[str] = None  # list-valued cells: several keys joined by this
+    hard_class: Optional[str] = None  # the positive class it exemplifies (traits.POSITIVE_CLASSES)
+
+    def values(self, cells: Sequence[Any]) -> set:
+        """The distinct keys a column of cells holds."""
+        if self.separator is None:
+            return set(cells)
+        sep = self.separator.strip() or None  # None: any run of whitespace
+        return {part.strip() for cell in cells for part in str(cell).split(sep) if part.strip()}
 
 
 @dataclass
@@ -72,6 +81,14 @@ def column_value(p: Project, col: Col) -> Any:
         return rng.choice(p.labels.get(col.name) or col.arg)
     if kind in MEASURE_KINDS:
         return measure_value(rng, col)
+    if kind == "smallint":
+        return rng.randint(*col.arg)
+    if kind == "constant":
+        return col.arg
+    if kind == "pct":
+        return 5 * rng.randint(1, 20)
+    if kind == "code":
+        return rng.choice(col.arg)
     if kind == "date":
         return p.data_start + timedelta(days=rng.randint(0, p.data_days))
     if kind == "person":
@@ -106,17 +123,18 @@ def make_record(p: Project, cols: Sequence[Col], fixed: Dict[str, Any]) -> Dict[
 
 def make_entity_table(p: Project, uid: str) -> Table:
     spec = p.domain.entity
+    attrs = spec.attrs + p.entity_extra
     n = p.rows(20, 300)
     keys = make_keys(p.key_format, n, spec.prefix, p.rng)
     if p.key_format != "smallint" and p.rng.random() < 0.5:
         keys.sort(key=str)  # some exports come sorted, some in insertion order
-    columns = [spec.key] + [c.name for c in spec.attrs]
+    columns = [spec.key] + [c.name for c in attrs]
     rows = []
     for k in keys:
-        row = make_record(p, spec.attrs, {spec.key: k})
+        row = make_record(p, attrs, {spec.key: k})
         rows.append([row[c] for c in columns])
-    kinds = {spec.key: "key", **{c.name: c.kind for c in spec.attrs}}
-    descs = {spec.key: f"Unique {spec.noun} identifier (primary key)", **{c.name: c.desc for c in spec.attrs}}
+    kinds = {spec.key: "key", **{c.name: c.kind for c in attrs}}
+    descs = {spec.key: f"Unique {spec.noun} identifier (primary key)", **{c.name: c.desc for c in attrs}}
     return Table(uid, spec.table, columns, kinds, descs, rows, key=spec.key)
 
 
@@ -168,14 +186,14 @@ class FactFactory:
         out = [self.ident(i), day]
         if self.fk:
             out.append(p.rng.choice(self.fk[1]))
-        out += [column_value(p, c) for c in p.fact_dims]
+        out += [column_value(p, c) for c in p.fact_dims + p.fact_decoys]
         out += [measure_value(p.rng, c) for c in p.fact_measures]
         return out
 
 
 def make_fact_table(p: Project, uid: str, entity: Optional[Table], fk_col: Optional[str]) -> Tuple[Table, FactFactory]:
     d = p.domain
-    generic = p.rng.random() < 0.4  # plain `id` 1..n, the classic false-overlap trap
+    generic = p.rng.random() < 0.4 or p.surrogate_ids  # plain `id` 1..n, the classic false-overlap trap
     id_col = "id" if generic else d.fact_id[0]
     start = 1 if generic else p.rng.randint(1000, 90000)
     keys = entity.col(entity.key) if entity is not None and fk_col else None
@@ -183,11 +201,11 @@ def make_fact_table(p: Project, uid: str, entity: Optional[Table], fk_col: Optio
     n = p.rows(100, 1500)
     days = sorted(p.data_start + timedelta(days=p.rng.randint(0, p.data_days)) for _ in range(n))
     rows = [factory.row(start + i, day) for i, day in enumerate(days)]
-    columns = [id_col, d.date_col] + ([fk_col] if keys else []) + [c.name for c in p.fact_dims] + \
-              [c.name for c in p.fact_measures]
-    kinds = {id_col: "key", d.date_col: "date", **{c.name: c.kind for c in p.fact_dims + p.fact_measures}}
+    cols = p.fact_dims + p.fact_decoys + p.fact_measures
+    columns = [id_col, d.date_col] + ([fk_col] if keys else []) + [c.name for c in cols]
+    kinds = {id_col: "key", d.date_col: "date", **{c.name: c.kind for c in cols}}
     descs = {id_col: f"Unique {d.row_noun} identifier", d.date_col: f"Date of the {d.row_noun} (YYYY-MM-DD)",
-             **{c.name: c.desc for c in p.fact_dims + p.fact_measures}}
+             **{c.name: c.desc for c in cols}}
     fks = []
     if keys:
         vals = fk_values(p, keys, n)
@@ -203,7 +221,7 @@ def make_fact_table(p: Project, uid: str, entity: Optional[Table], fk_col: Optio
 def make_events_table(p: Project, uid: str, entity: Table, fk_col: str) -> Table:
     spec = p.domain.events
     n = p.rows(60, 600)
-    id_col = "id" if p.rng.random() < 0.35 else spec.id_col
+    id_col = "id" if p.rng.random() < 0.35 or p.surrogate_ids else spec.id_col
     ids = make_keys("smallint" if id_col == "id" or p.rng.random() < 0.5 else "code", n,
                     spec.id_col.split("_")[0][:3].upper(), p.rng)
     fk_vals = fk_values(p, entity.col(entity.key), n)

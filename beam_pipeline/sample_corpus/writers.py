@@ -243,7 +243,7 @@ def save_json(path: Path, table: Table, layout: str) -> None:
 
 
 def _sql_type(kind: str, sample: Any) -> str:
-    if isinstance(sample, int) and kind in ("key", "fk", "int"):
+    if isinstance(sample, int) and kind in ("key", "fk", "int", "smallint", "constant", "pct"):
         return "INTEGER"
     return "REAL" if kind in ("money", "float") else "TEXT"
 
