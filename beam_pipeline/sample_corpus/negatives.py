@@ -151,8 +151,9 @@ def write_locations(drive: Drive, p: Project, uid: str) -> DataFile:
     cities = rng.sample(CITY_COORDINATES, rng.randint(4, min(12, len(CITY_COORDINATES))))
     key = rng.choice(("site_code", "location_id"))
     rows = []
-    for i, (city, lat, lon, iso, region) in enumerate(cities, 1):
-        rows.append([f"S{i:03d}" if key == "site_code" else f"LOC-{rng.randint(1000, 9999)}-{i}",
+    codes = rng.sample(range(1000, 10000), len(cities))  # project-specific codes, not S001.. everywhere
+    for code, (city, lat, lon, iso, region) in zip(codes, cities):
+        rows.append([f"S{code}" if key == "site_code" else f"LOC-{code}",
                      f"{city} {rng.choice(('site', 'office', 'depot', 'hub'))}",
                      round(lat + rng.uniform(-0.05, 0.05), 5), round(lon + rng.uniform(-0.05, 0.05), 5), iso, region])
     columns = [key, "site_name", "latitude", "longitude", "iso_code", "region"]
@@ -162,6 +163,7 @@ def write_locations(drive: Drive, p: Project, uid: str) -> DataFile:
                    "region": "label"}, descs, rows, key=key)
     data = write_table(drive, p, rng.choice((["locations"], ["sites"], ["site", "coordinates"])), table, 1)
     drive.truth.mark("standard_readme", "location", "table", data.rel)
+    drive.truth.mark("shared_code_list", "country", "table", data.rel)  # iso_code is a public code list too
     return data
 
 

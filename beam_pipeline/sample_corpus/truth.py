@@ -22,6 +22,7 @@ from beam_pipeline.sample_corpus.projects import Project
 from beam_pipeline.sample_corpus.tables import ForeignKey, Table
 
 DECOY_KINDS = frozenset({"smallint", "constant", "pct"})
+SMALL_INT = 10_000  # keys up to this are surrogate-like: they fit inside other tables' 1..n ranges
 # Which roles of one class make a hard negative when they meet across projects.
 PAIR_ROLES = {
     "template_sibling_minutes": {("minutes", "minutes")},
@@ -34,8 +35,8 @@ PAIR_ROLES = {
     "trivial_content": {("file", "file")},
     "small_integer_domain": {("decoy", "keys")},
 }
-PARTNERS_PER_MARK = 4  # cross-project pairs listed per mark: enough to test, linear in the corpus
-SCAN_BUDGET = 400  # candidates looked at per mark, so pairing stays linear too
+PARTNERS_PER_MARK = 6  # cross-project pairs listed per mark: enough to test, linear in the corpus
+SCAN_BUDGET = 300  # candidates looked at per mark, so pairing stays linear too
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ class Truth:
                     if not _int_cells(cells):
                         continue
                     values = set(cells)
-                    if t.kinds.get(column) in DECOY_KINDS:
+                    if t.kinds.get(column) in DECOY_KINDS or (t.kinds.get(column) in ("key", "fk")
+                                                              and 0 < min(values) and max(values) <= SMALL_INT):
                         self.mark("small_integer_domain", "int", "decoy", rel, tuple(sorted(values)))
                     for other, key, held in keys:
                         if other != rel and values <= held:
@@ -229,7 +231,7 @@ def _note(cls: str, a: Mark, b: Mark) -> str:
     who = f"{a.owner or 'no project'} / {b.owner or 'no project'}"
     if cls == "small_integer_domain":
         decoy, keys = (a, b) if a.role == "decoy" else (b, a)
-        return (f"{len(decoy.payload)} small integer values ({decoy.payload[0]}..{decoy.payload[-1]}) of "
+        return (f"{len(decoy.payload)} integer value(s) ({decoy.payload[0]}..{decoy.payload[-1]}) of "
                 f"{PurePosixPath(decoy.rel).name} lie inside the key range {keys.payload[0]}..{keys.payload[1]} of "
                 f"{PurePosixPath(keys.rel).name}; {who}")
     return f"{a.role} / {b.role} of {a.group}; {who}"
