@@ -90,6 +90,7 @@ def write_memo_series(drive: Drive, ctx: CorpusContext, rng: random.Random) -> L
         issues.append((departments[1], first + 1))
     style = rng.choice(NAME_STYLES)
     folder = rng.choice(("Memos", "Compliance", "Governance"))
+    dept_folders = {d: d if rng.random() < 0.5 else DEPARTMENT_CODES[d] for d in departments}
     rels = []
     for department, quarter in issues:
         head = person_name(rng)
@@ -108,8 +109,7 @@ def write_memo_series(drive: Drive, ctx: CorpusContext, rng: random.Random) -> L
                               "Two late completions were followed up with the managers."))),
             ("h", "Sign-off"), ("p", f"Signed: {head}, head of {department}."),
             ("p", about_paragraph(ctx.company))]
-        dept_folder = department if rng.random() < 0.5 else DEPARTMENT_CODES[department]
-        rel = f"{dept_folder}/{folder}/{styled([f'2024-Q{quarter}', series], style)}.docx"
+        rel = f"{dept_folders[department]}/{folder}/{styled([f'2024-Q{quarter}', series], style)}.docx"
         when = datetime(2024, 3 * quarter, 8, 9, 0) + timedelta(days=rng.randint(0, 20))
         meta = Meta(f"{series} Q{quarter}", head, when, when + timedelta(hours=rng.randint(1, 48)))
         drive.put(rel, lambda path, b=blocks, m=meta: save_docx(path, b, m, boilerplate_footer(ctx.company)),

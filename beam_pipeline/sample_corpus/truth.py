@@ -61,6 +61,7 @@ class Truth:
     def __init__(self, owner: str = "") -> None:
         self.owner = owner
         self.files: List[str] = []
+        self._file_set: set = set()
         self.file_projects: Dict[str, str] = {}
         self.edges: Dict[frozenset, dict] = {}
         self.negatives: Dict[frozenset, dict] = {}
@@ -71,6 +72,7 @@ class Truth:
 
     def add_file(self, rel: str) -> None:
         self.files.append(rel)
+        self._file_set.add(rel)
         if self.owner:
             self.file_projects[rel] = self.owner
 
@@ -159,10 +161,11 @@ class Truth:
 
     def merge(self, other: "Truth") -> None:
         """Take over another collector's files, edges, negatives and marks (a built project)."""
-        clash = set(other.files) & set(self.files)
+        clash = next((f for f in other.files if f in self._file_set), None)
         if clash:
-            raise ValueError(f"path written by two projects: {sorted(clash)[0]}")
+            raise ValueError(f"path written by two projects: {clash}")
         self.files.extend(other.files)
+        self._file_set.update(other.files)
         self.file_projects.update(other.file_projects)
         for pair, e in other.edges.items():
             if pair in self.edges:
