@@ -102,12 +102,11 @@ class Truth:
             for fk in table.fks:
                 self._refs.append((rel, fk, fk.values(table.col(fk.column))))
 
-    def versions(self, rels_old_to_new: Sequence[str], what: str, **extra: Any) -> None:
+    def versions(self, rels_old_to_new: Sequence[str], what: str) -> None:
         for j, newer in enumerate(rels_old_to_new):
             for older in rels_old_to_new[:j]:
                 self.edge(newer, older, "VERSION_OF",
-                          f"{what}: {PurePosixPath(newer).name} is a later version of {PurePosixPath(older).name}",
-                          **extra)
+                          f"{what}: {PurePosixPath(newer).name} is a later version of {PurePosixPath(older).name}")
 
     def finish_project(self, p: Project) -> None:
         """Resolve this project's foreign keys, list its integer look-alikes, relate its narratives."""
