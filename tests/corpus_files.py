@@ -2,7 +2,9 @@
 python-docx, sqlite3, json, csv), as the sample-corpus tests check it."""
 
 import csv
+import hashlib
 import json
+import re
 import sqlite3
 from pathlib import Path, PurePosixPath
 
@@ -102,3 +104,66 @@ def parse_figure(text: str):
         s = s[:-1]
     decimals = len(s.split(".")[1]) if "." in s else 0
     return float(s) * scale, 0.5 * 10 ** -decimals * scale + 1e-6
+
+
+# ---- truth look-ups and comparisons ------------------------------------------
+
+
+def project_of(truth, rel: str):
+    """The project code of a file; None for files of no project."""
+    return truth["file_projects"].get(rel)
+
+
+def tree(root: Path) -> dict:
+    """Relative path -> sha256 of every file under root except truth.json."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "truth.json"}
+
+
+def edges_of(truth, kind):
+    return [e for e in truth["edges"] if e["type"] == kind]
+
+
+def target_of(edge):
+    return edge["b"] if edge["source"] == edge["a"] else edge["a"]
+
+
+def negatives_of(truth, cls):
+    return [n for n in truth["hard_negatives"] if n["class"] == cls]
+
+
+def lines_of(path: Path) -> set:
+    """Text lines without Markdown or plain-text list and heading markers, so .md and .docx compare."""
+    lines = (re.sub(r"^(#+|[-*]|\d+\.)\s+", "", line.strip()).strip("_= ") for line in narrative_text(path).splitlines())
+    return {line for line in lines if line and set(line) != {"-"}}
+
+
+def shared_lines(root: Path, pair: dict) -> float:
+    a, b = lines_of(root / pair["a"]), lines_of(root / pair["b"])
+    return len(a & b) / min(len(a), len(b))
+
+
+def int_columns(path: Path) -> dict:
+    """Column -> set of values, for columns holding only integers."""
+    out = {}
+    for header, rows in read_tables(path).values():
+        for i, column in enumerate(header):
+            cells = [r[i] for r in rows]
+            if cells and all(re.fullmatch(r"-?\d+", str(v)) for v in cells):
+                out[column] = {int(v) for v in cells}
+    return out
+
+
+def cell_values(path: Path) -> set:
+    return {str(v) for _, rows in read_tables(path).values() for r in rows for v in r}
+
+
+def classed(truth, cls):
+    return [e for e in truth["edges"] if e.get("class") == cls]
+
+
+def fk_and_keys(root, edge):
+    fk, key = edge["columns"]
+    child = [str(r[h.index(fk)]) for h, rows in read_tables(root / edge["source"]).values() if fk in h for r in rows]
+    keys = {str(r[h.index(key)]) for h, rows in read_tables(root / target_of(edge)).values() if key in h for r in rows}
+    return child, keys

@@ -10,13 +10,12 @@ unlabelled, positive classes that must be labelled).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
 import sqlite3
 from collections import defaultdict
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import pptx
 import pytest
@@ -33,7 +32,9 @@ from beam_pipeline.sample_corpus.domains import DEPARTMENT_CODES, ROLE_KEYS
 from beam_pipeline.sample_corpus.traits import (GUARANTEED_HEAD, NEGATIVE_CLASSES, POSITIVE_CLASSES, PROJECT_TRAITS,
                                                 make_context)
 from beam_pipeline.sample_corpus.vocabulary import CODE_LISTS, PUBLIC_CODES
-from tests.corpus_files import ext, modified_at, narrative_text, parse_figure, read_tables
+from tests.corpus_files import (cell_values, classed, edges_of, ext, fk_and_keys, int_columns, lines_of,
+                                modified_at, narrative_text, negatives_of, parse_figure, project_of,
+                                read_tables, shared_lines, target_of, tree)
 
 ROLE_KEYS_ALL = {role for roles in ROLE_KEYS.values() for role in roles}
 
@@ -46,25 +47,6 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     truth = generate_corpus(str(root), projects=PROJECTS, seed=0, rows_scale=SCALE)
     return root, truth
-
-
-def project_of(truth, rel: str):
-    """The project code of a file; None for files of no project."""
-    return truth["file_projects"].get(rel)
-
-
-def tree(root: Path) -> dict:
-    """Relative path -> sha256 of every file under root except truth.json."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "truth.json"}
-
-
-def edges_of(truth, kind):
-    return [e for e in truth["edges"] if e["type"] == kind]
-
-
-def target_of(edge):
-    return edge["b"] if edge["source"] == edge["a"] else edge["a"]
 
 
 # ---- determinism ------------------------------------------------------------
@@ -445,36 +427,6 @@ def test_rows_scale_shrinks_data_files(tmp_path):
 # ---- hard negatives: look related, are not -------------------------------------------
 
 
-def negatives_of(truth, cls):
-    return [n for n in truth["hard_negatives"] if n["class"] == cls]
-
-
-def lines_of(path: Path) -> set:
-    """Text lines without Markdown or plain-text list and heading markers, so .md and .docx compare."""
-    lines = (re.sub(r"^(#+|[-*]|\d+\.)\s+", "", line.strip()).strip("_= ") for line in narrative_text(path).splitlines())
-    return {line for line in lines if line and set(line) != {"-"}}
-
-
-def shared_lines(root: Path, pair: dict) -> float:
-    a, b = lines_of(root / pair["a"]), lines_of(root / pair["b"])
-    return len(a & b) / min(len(a), len(b))
-
-
-def int_columns(path: Path) -> dict:
-    """Column -> set of values, for columns holding only integers."""
-    out = {}
-    for header, rows in read_tables(path).values():
-        for i, column in enumerate(header):
-            cells = [r[i] for r in rows]
-            if cells and all(re.fullmatch(r"-?\d+", str(v)) for v in cells):
-                out[column] = {int(v) for v in cells}
-    return out
-
-
-def cell_values(path: Path) -> set:
-    return {str(v) for _, rows in read_tables(path).values() for r in rows for v in r}
-
-
 def test_every_class_is_present_and_negatives_are_not_edges(corpus):
     _, truth = corpus
     assert {n["class"] for n in truth["hard_negatives"]} == set(NEGATIVE_CLASSES)
@@ -613,17 +565,6 @@ def test_trivial_files_hold_one_cell_one(corpus):
 
 
 # ---- hard positives: related, and hard to see ------------------------------------------
-
-
-def classed(truth, cls):
-    return [e for e in truth["edges"] if e.get("class") == cls]
-
-
-def fk_and_keys(root, edge):
-    fk, key = edge["columns"]
-    child = [str(r[h.index(fk)]) for h, rows in read_tables(root / edge["source"]).values() if fk in h for r in rows]
-    keys = {str(r[h.index(key)]) for h, rows in read_tables(root / target_of(edge)).values() if key in h for r in rows}
-    return child, keys
 
 
 def test_constant_fk_holds_one_parent_key_on_every_row(corpus):
