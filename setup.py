@@ -21,7 +21,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["beam_pipeline", "beam_pipeline.*", "transforms", "transforms.*", "templates"]),
     # The confidence model and the prompt templates are read at run time, on workers too.
-    package_data={"transforms.detect": ["*.json"], "templates": ["prompts/*.txt"]},
+    package_data={"transforms.detect": ["*.json"], "transforms.output": ["report_assets/*"],
+                  "templates": ["prompts/*.txt"]},
     include_package_data=True,
     install_requires=_requirements("requirements.txt"),
     extras_require={
