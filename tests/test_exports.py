@@ -1,7 +1,6 @@
 """Each export of a real run, loaded back by the tool it is meant for."""
 
 import csv
-import io
 import json
 import re
 
