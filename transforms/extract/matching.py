@@ -94,7 +94,8 @@ def input_root(spec: str) -> str:
     if is_glob(spec):
         fixed = spec[:min(spec.index(ch) for ch in _GLOB_CHARS if ch in spec)]
         return fixed.rsplit("/", 1)[0] + "/"
-    if spec.endswith("/") or ("://" not in spec and os.path.isdir(spec)):
+    folder = os.path.isdir(spec) if "://" not in spec else not FileSystems.exists(spec)  # a bucket prefix
+    if spec.endswith("/") or folder:
         return spec.rstrip("/") + "/"
     return spec.rsplit("/", 1)[0] + "/"
 
