@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
-from transforms.pii import _ROLE_WORDS, column_pii_kind
+from transforms.pii import ROLE_WORDS, column_pii_kind
 from transforms.signatures import containment
 
 # Column names too generic to say anything on their own.
@@ -98,7 +98,7 @@ def names_reference(s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnPr
     if d_entity and s_words == d_entity:
         return True  # "vendor" holding vendor ids -> "vendor id"
     tokens = s_words.split()
-    role = bool(tokens) and _KEY_NAME.search(s_words) is not None and any(t in _ROLE_WORDS for t in tokens)
+    role = bool(tokens) and _KEY_NAME.search(s_words) is not None and any(t in ROLE_WORDS for t in tokens)
     if role and _is_people_table(d_table, target_stem):
         return True  # "support rep id" -> employees
     # Synonymous key names ("supplier id" -> "vendor id"), judged by the sentence model.

@@ -1,0 +1,60 @@
+"""Keyed pseudonyms: the same PII value gets the same pseudonym in every file and run.
+
+A pseudonym is HMAC-SHA256 of the normalised value (lower-case e-mail, digits of
+a phone number, "Doe, Jane" as "jane doe", ...) under the PII key, so joins on
+pseudonymised values still work while the value cannot be read back without the
+key. The key is ``FILEGRAPH_PII_SALT`` from the environment if set, else a fixed
+default; set the variable in production, since low-entropy values (phones,
+SSNs) can be brute-forced against the public default key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+
+from transforms.pii.names import TITLES
+from transforms.pii.validators import digits_of
+
+SALT_ENV = "FILEGRAPH_PII_SALT"
+_DEFAULT_SALT = "filegraph-pii-default-salt-v1"
+
+
+def pii_key() -> bytes:
+    """The key pseudonyms are made with, read from the environment now."""
+    return (os.environ.get(SALT_ENV) or _DEFAULT_SALT).encode("utf-8")
+
+
+def digest(key: bytes, kind: str, value: str) -> str:
+    """The hex HMAC-SHA256 of a normalised value of one kind."""
+    return hmac.new(key, f"{kind}\x00{normalise(kind, value)}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def normalise(kind: str, value: str) -> str:
+    """The canonical form of a PII value that its pseudonym is taken of."""
+    v = value.strip()
+    if kind in ("PHONE", "CREDIT_CARD", "US_SSN"):
+        d = digits_of(v)
+        return d or v.casefold()
+    if kind in ("IBAN", "UK_NINO"):
+        return re.sub(r"[^0-9A-Za-z]", "", v).upper()
+    if kind == "IP_ADDRESS":
+        try:
+            return str(ipaddress.ip_interface(v)) if "/" in v else str(ipaddress.ip_address(v))
+        except ValueError:
+            return v.lower()
+    if kind == "PERSON":
+        if v.count(",") == 1:  # "Doe, Jane" -> "Jane Doe", so both forms share a pseudonym
+            last, first = (x.strip() for x in v.split(","))
+            if first and last:
+                v = f"{first} {last}"
+        words = v.split()
+        while words and words[0].lower().rstrip(".") in TITLES:
+            words.pop(0)
+        return " ".join(words).casefold()
+    if kind == "SECRET":
+        return v
+    return " ".join(v.split()).casefold()
