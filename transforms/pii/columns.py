@@ -13,11 +13,20 @@ stay joinable.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import List, Optional
 
 from transforms.pii.names import PERSON_QUALIFIERS
 
 
+# First, last and full names, also in the languages of common exports.
+_NAME_WORDS = {
+    "surname", "forename", "firstname", "lastname", "fullname", "username",
+    "vorname", "nachname", "familienname", "voornaam", "achternaam", "prenom", "apellido", "apellidos",
+    "cognome", "sobrenome",
+}
+# A header with more words than this is a sentence (a form's instruction), not a column name.
+MAX_COLUMN_NAME_WORDS = 8
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _COMPOUND_SUFFIXES = ("name", "address", "email", "mail", "phone", "number", "no")
 _COMPOUND_HEADS = {
@@ -36,7 +45,9 @@ _NOT_VALUES = {
 
 
 def _column_tokens(column_name: str) -> List[str]:
-    words = _CAMEL_RE.findall(column_name or "")
+    # "Prénom" -> "Prenom": accents off, so the ASCII patterns see whole words.
+    plain = unicodedata.normalize("NFKD", column_name or "").encode("ascii", "ignore").decode("ascii")
+    words = _CAMEL_RE.findall(plain)
     out: List[str] = []
     for w in words:
         w = w.lower()
@@ -67,6 +78,8 @@ def _split_compound(tok: str) -> List[str]:
 def column_pii_kind(column_name: str) -> Optional[str]:
     """The PII kind every value of this column holds, judged by its name, or None."""
     toks = _column_tokens(column_name)
+    if len(toks) > MAX_COLUMN_NAME_WORDS:
+        return None  # a form label or an instruction, not a column name
     ts = set(toks)
     if ("dob" in ts or "birthdate" in ts or "birthday" in ts
             or ("birth" in ts and ts & {"date", "day", "of", "dt"} and not ts & {"place", "country", "city"})):
@@ -89,11 +102,14 @@ def column_pii_kind(column_name: str) -> Optional[str]:
         return "NATIONAL_ID"
     if "iban" in ts:
         return "IBAN"
+    if ts & {"password", "passwd", "pwd", "passphrase", "apikey"} or (ts & {"api", "secret", "access", "auth"}
+                                                                     and ts & {"key", "token", "secret"}):
+        return "SECRET"
     if ("credit" in ts and "card" in ts) or ("card" in ts and ts & {"number", "no"}) or "ccn" in ts:
         return "CREDIT_CARD"
     if ts & {"address", "addr", "street"} or "addressline" in ts:
         return "ADDRESS"
-    if ts & {"surname", "forename", "firstname", "lastname", "fullname", "username"}:
+    if ts & _NAME_WORDS:
         return "PERSON"
     if "name" in toks:
         i = toks.index("name")
@@ -116,5 +132,5 @@ ROLE_WORDS = {
 
 def is_role_column(column_name: str) -> bool:
     toks = _column_tokens(column_name)
-    return bool(toks) and toks[-1] in ROLE_WORDS and not any(t in _NOT_VALUES for t in toks) \
+    return 0 < len(toks) <= MAX_COLUMN_NAME_WORDS and toks[-1] in ROLE_WORDS and not any(t in _NOT_VALUES for t in toks) \
         and "id" not in toks and "number" not in toks and "no" not in toks

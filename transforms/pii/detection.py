@@ -24,6 +24,7 @@ from transforms.pii.recognizers import (
     find_secret,
     find_ssn,
 )
+from transforms.pii.validators import fits_kind
 
 KINDS = (
     "EMAIL", "PHONE", "US_SSN", "UK_NINO", "CREDIT_CARD", "IBAN", "IP_ADDRESS",
@@ -98,4 +99,5 @@ def detect(text: str) -> List[Finding]:
     spans.extend(find_secret(text, low, has_colon, has_eq))
     if person:
         spans.extend(find_person(text, low, emails))
+    spans = [s for s in spans if fits_kind(s[0], text[s[1]:s[2]])]
     return _resolve(spans, len(text))

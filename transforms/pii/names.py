@@ -74,6 +74,7 @@ _ORG_WORDS = _ORG_HARD | {
     "apache", "libreoffice", "openoffice", "pandas", "sheets", "docs", "drive", "sharepoint",
     "outlook", "server", "platform", "database", "engine", "api", "export", "import",
     "workflow", "process", "job", "task", "automation", "integration", "portal", "online", "web",
+    "type", "types", "category", "categories",
 }
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?")
 _SEP_RE = re.compile(r"[ \t]{1,3}")

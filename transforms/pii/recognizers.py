@@ -60,6 +60,12 @@ def _cc_ok(digits: str) -> bool:
     )
 
 
+def _is_sequence(numbers: List[int]) -> bool:
+    """IDs listed in steps ("2637 2638 2639 2640"), not the groups of one card number."""
+    steps = {b - a for a, b in zip(numbers, numbers[1:])}
+    return len(numbers) >= 3 and len(steps) == 1 and 0 not in steps
+
+
 def find_credit_card(text: str) -> Iterable[Span]:
     for m in _CC_RE.finditer(text):
         cand = m.group()
@@ -87,7 +93,7 @@ def find_credit_card(text: str) -> Iterable[Span]:
                     digits = "".join(cand[s:e] for s, e in groups[i:j])
                     if len(digits) < 13:
                         break
-                    if _cc_ok(digits):
+                    if _cc_ok(digits) and not _is_sequence([int(cand[s:e]) for s, e in groups[i:j]]):
                         if best is None or len(digits) > best[2]:
                             best = (groups[i][0], groups[j - 1][1], len(digits))
                         break

@@ -23,6 +23,7 @@ from transforms.pii.columns import column_pii_kind, is_role_column
 from transforms.pii.detection import KINDS, Finding, detect
 from transforms.pii.names import looks_like_name
 from transforms.pii.pseudonyms import digest, pii_key
+from transforms.pii.validators import fits_kind
 
 POLICIES = ("mask", "hash", "drop")
 
@@ -100,7 +101,7 @@ class Redactor:
             if not s.strip():
                 out.append(s)
                 continue
-            if kind is not None:
+            if kind is not None and fits_kind(kind, s):
                 out.append(self.replacement(kind, s))
                 counts[kind] = counts.get(kind, 0) + 1
                 continue
@@ -134,9 +135,10 @@ class Redactor:
                 if header is None:
                     header = cells
                 elif not all(set(c) <= set("-: ") for c in cells):
-                    lines[i] = "| " + " | ".join(
-                        self._redact_cell(header[j] if j < len(header) else "", c, counts)
-                        for j, c in enumerate(cells)) + " |"
+                    redacted = [self._redact_cell(header[j] if j < len(header) else "", c, counts)
+                                for j, c in enumerate(cells)]
+                    if redacted != cells:
+                        lines[i] = "| " + " | ".join(redacted) + " |"
                 continue
             header = None
             match = _KEY_VALUE_LINE.match(line)

@@ -55,3 +55,36 @@ def word_before(text: str, i: int) -> bool:
 def digits_of(s: str) -> str:
     """The decimal digits of a string, in order."""
     return "".join(ch for ch in s if ch.isdigit())
+
+
+# What a value must hold to be of a kind: a finding or a cell that lacks it is a
+# blank form field ("__/__/____", "( )  -", U+2002 runs) or a label, never PII.
+# (minimum digits, minimum share of digits among letters and digits, maximum length)
+_ID_SHAPE = (2, 0.4, 40)
+_KIND_SHAPES = {
+    "PHONE": (5, 0.5, 40),
+    "US_SSN": _ID_SHAPE, "UK_NINO": _ID_SHAPE, "NATIONAL_ID": _ID_SHAPE, "IBAN": _ID_SHAPE,
+    "CREDIT_CARD": (12, 0.8, 40),
+    "DATE_OF_BIRTH": (1, 0.0, 40),
+    "IP_ADDRESS": (1, 0.0, 64),
+}
+MAX_NAME_WORDS = 8
+
+
+def fits_kind(kind: str, value: str) -> bool:
+    """Whether `value` holds the characters a value of `kind` needs.
+
+    Every kind needs a letter or digit; numbers and IDs need digits, mostly;
+    a personal name needs a letter and few words.
+    """
+    alnum = [c for c in value if c.isalnum()]
+    if not alnum:
+        return False
+    shape = _KIND_SHAPES.get(kind)
+    if shape is not None:
+        least, share, longest = shape
+        count = sum(1 for c in alnum if c.isdigit())
+        return count >= least and count >= share * len(alnum) and len(value.strip()) <= longest
+    if kind == "PERSON":
+        return any(c.isalpha() for c in alnum) and len(value.split()) <= MAX_NAME_WORDS
+    return True
