@@ -21,13 +21,13 @@ import math
 import re
 from collections import Counter
 from itertools import islice
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from transforms.extract.context import ExtractContext
 from transforms.model import ColumnProfile, TableProfile
-from transforms.signatures import bottom_k, normalise_value
+from transforms.signatures import bottom_k, normalise_value, value_hasher
 
 CHUNK_ROWS = 4096
 EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
@@ -149,11 +149,6 @@ def _value_key(value) -> Optional[str]:
     return normalise_value(value)
 
 
-def _hash_key(key: str) -> int:
-    """signatures.hash64, inlined: it runs once per distinct value."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
-
-
 _EMPTY_INFO = (EMPTY, None, None)
 
 
@@ -225,6 +220,58 @@ def _followed_by_similar_rows(filled: List[int], index: int) -> bool:
 
 
 # --------------------------------------------------------------------------
+# List-valued columns ("ann;bob", "AF PK IN"): each item is a value
+
+
+LIST_SCAN = 200  # distinct values of the first chunk that decide a column's separator
+LIST_SHARE = 0.2  # ... of which at least this share must hold the separator
+_LIST_ITEM = re.compile(r"[^\"'{}\[\]<>=]{1,64}")
+# Space-separated lists are only of codes: an item with a digit, or 2-3 capitals ("AF PK").
+_CODE_ITEM = re.compile(r"(?=[^ ]*\d)[A-Za-z0-9_.:\-]{1,64}|[A-Z]{2,3}")
+
+
+def list_separator(values: Sequence) -> str:
+    """The separator of a column of lists (";", "|" or " "), or "" for one value per cell.
+
+    A list column holds references: its items recur from row to row, and
+    some cells hold several. A space needs items that are all codes ("North
+    Region" is one label). Commas are left alone: they join the parts of one
+    value too ("Doe, Jane", "Titin, Nurgram, Nuristan").
+    """
+    texts = [v.strip() for v in islice(dict.fromkeys(values), LIST_SCAN * 2) if type(v) is str and v.strip()]
+    texts = [t for t in texts[:LIST_SCAN] if _text_info(t)[0] == STR]  # "2024-02-01 00:00:00" is one date
+    if len(texts) < 4:
+        return ""
+    for separator in (";", "|", " "):
+        holding = [t for t in texts if separator in t]
+        if len(holding) < LIST_SHARE * len(texts):
+            continue
+        items = [item for text in texts for item in _split(text, separator)]
+        if not all(_LIST_ITEM.fullmatch(item) and len(item.split()) <= 4 for item in items):
+            continue
+        if separator == " " and not all(_CODE_ITEM.fullmatch(item) for item in items):
+            continue
+        if len(set(items)) < len(items):
+            return separator
+    return ""
+
+
+def _split(text: str, separator: str) -> List[str]:
+    return text.split() if separator == " " else [item.strip() for item in text.split(separator)]
+
+
+def list_items(values: Sequence, separator: str) -> List:
+    """The items of a chunk of list cells; cells that are not text stay whole."""
+    items: List = []
+    for value in values:
+        if type(value) is str:
+            items.extend(_split(value, separator))
+        else:
+            items.append(value)
+    return items
+
+
+# --------------------------------------------------------------------------
 # Column state
 
 
@@ -233,11 +280,13 @@ class _Column:
 
     __slots__ = (
         "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
-        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text",
+        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text", "hash", "separator",
     )
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, value_hash: Callable[[str], int]):
         self.name = name
+        self.hash = value_hash
+        self.separator: Optional[str] = None  # decided on the first chunk; "" for single values
         self.count = 0
         self.kinds = [0, 0, 0, 0, 0]
         self.hashes: set = set()
@@ -255,6 +304,12 @@ class _Column:
         self.label_text: List[str] = []
 
     def add(self, values: Sequence, sketch_size: int) -> None:
+        if self.separator is None:
+            self.separator = list_separator(values)
+            if self.separator:
+                self.labels = None  # a list column is no dimension
+        if self.separator:
+            values = list_items(values, self.separator)
         if len(self.cache) > CACHE_CAP:
             self.cache.clear()  # only between chunks: `codes`/`numbers` read it per chunk
         cache = self.cache
@@ -295,7 +350,7 @@ class _Column:
             key = _value_key(raw) if kind != EMPTY else None
             if key is None:
                 return _EMPTY_INFO
-        h = _hash_key(key)
+        h = self.hash(key)
         if number is not None:
             if number < self.num_min:
                 self.num_min = number
@@ -335,10 +390,10 @@ class _Column:
     # Per-cell vectors for grouped sums -------------------------------------
 
     def is_dimension_candidate(self) -> bool:
-        return bool(self.labels) and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
+        return bool(self.labels) and not self.separator and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
 
     def is_measure_candidate(self) -> bool:
-        return self.num_count * 2 > self.count
+        return not self.separator and self.num_count * 2 > self.count
 
     def codes(self, values: Sequence) -> np.ndarray:
         cache, labels = self.cache, self.labels
@@ -400,7 +455,8 @@ class _Column:
             value_hashes=bottom_k(self.hashes, sketch_size),
             numeric=numeric,
             small_int_range=self.is_small_int_range(dtype, distinct),
-            unique=self.count >= 2 and not self.duplicate,
+            unique=self.count >= 2 and not self.duplicate and not self.separator,
+            separator=self.separator or "",
         )
 
 
@@ -430,7 +486,8 @@ class TableProfiler:
     def __init__(self, name: str, header: Sequence, ctx: ExtractContext):
         self.name = name
         self.ctx = ctx
-        self.columns = [_Column(column) for column in clean_header(header)]
+        value_hash = value_hasher()
+        self.columns = [_Column(column, value_hash) for column in clean_header(header)]
         self.rows = 0
         self.sketch_size = ctx.limits.value_sketch_size
         # (dimension index, measure index) -> label sums

@@ -3,9 +3,11 @@
 A pseudonym is HMAC-SHA256 of the normalised value (lower-case e-mail, digits of
 a phone number, "Doe, Jane" as "jane doe", ...) under the PII key, so joins on
 pseudonymised values still work while the value cannot be read back without the
-key. The key is ``FILEGRAPH_PII_SALT`` from the environment if set, else a fixed
-default; set the variable in production, since low-entropy values (phones,
-SSNs) can be brute-forced against the public default key.
+key. The key is ``FILEGRAPH_PII_KEY`` from the environment (``FILEGRAPH_PII_SALT``,
+its earlier name, still works); without either a built-in default is used and a
+warning is logged once per process. Set the key in production: low-entropy values
+(phones, SSNs, names) can be brute-forced against the public default. The key is
+never logged or written.
 """
 
 from __future__ import annotations
@@ -13,19 +15,34 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 import re
 
 from transforms.pii.names import TITLES
 from transforms.pii.validators import digits_of
 
-SALT_ENV = "FILEGRAPH_PII_SALT"
-_DEFAULT_SALT = "filegraph-pii-default-salt-v1"
+KEY_ENV = "FILEGRAPH_PII_KEY"
+SALT_ENV = "FILEGRAPH_PII_SALT"  # the earlier name of KEY_ENV, still read
+# Unchanged since the first release, so that pseudonyms made with the default stay the same.
+_DEFAULT_KEY = "filegraph-pii-default-salt-v1"
+DIGEST_CHARS = 8  # hex characters of a pseudonym shown in outputs
+
+_log = logging.getLogger(__name__)
+_warned_default = False
 
 
-def pii_key() -> bytes:
-    """The key pseudonyms are made with, read from the environment now."""
-    return (os.environ.get(SALT_ENV) or _DEFAULT_SALT).encode("utf-8")
+def pii_key(warn: bool = True) -> bytes:
+    """The key pseudonyms and value signatures are made with, read from the environment now."""
+    global _warned_default
+    value = os.environ.get(KEY_ENV) or os.environ.get(SALT_ENV)
+    if value:
+        return value.encode("utf-8")
+    if warn and not _warned_default:
+        _warned_default = True
+        _log.warning("%s is not set: PII pseudonyms and value signatures use the built-in public key; "
+                     "set it to a secret of your own so they cannot be reversed by guessing values", KEY_ENV)
+    return _DEFAULT_KEY.encode("utf-8")
 
 
 def digest(key: bytes, kind: str, value: str) -> str:
