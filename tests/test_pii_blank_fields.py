@@ -147,7 +147,7 @@ def test_filled_word_form_redacts_every_field():
     record = extract_file("form.docx", _form_docx(FIELDS), Config())
     assert set(record.redactions) == {
         "PERSON", "NATIONAL_ID", "DATE_OF_BIRTH", "PHONE", "EMAIL", "US_SSN", "IBAN", "CREDIT_CARD",
-        "ADDRESS", "SECRET",
+        "ADDRESS", "SECRET", "USERNAME",
     }, record.redactions
     for value in FIELDS.values():
         assert value not in record.text

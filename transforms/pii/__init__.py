@@ -23,7 +23,9 @@ Kinds found in free text
     ``sk-...``, AWS ``AKIA...``, GitHub/Slack/Google/Stripe tokens, JWTs,
     private-key blocks, ``password=...`` assignments, credentials in URLs).
 Extra kinds used only by `redact_values` when a column name says so
-    ADDRESS, DATE_OF_BIRTH, NATIONAL_ID.
+    ADDRESS, DATE_OF_BIRTH, NATIONAL_ID, USERNAME (handles, also in role columns).
+A value of a PII column must fit its kind (`validators.fits_kind`): blank form
+fields, separators and labels are never redacted.
 
 Deliberately left alone
     Amounts (1,234,567.89), dates (2024-03-15), percentages, years, small
@@ -59,13 +61,13 @@ Why not Microsoft Presidio (measured on this machine, presidio-analyzer 2.2.366)
     instead of downloading it.
 """
 
-from transforms.pii.columns import ROLE_WORDS, column_pii_kind, is_role_column
+from transforms.pii.columns import ROLE_WORDS, column_pii_kind, column_role, is_role_column
 from transforms.pii.detection import KINDS, Finding, detect
-from transforms.pii.pseudonyms import SALT_ENV
-from transforms.pii.redactor import POLICIES, Redactor
+from transforms.pii.pseudonyms import KEY_ENV, SALT_ENV, pii_key
+from transforms.pii.redactor import DEFAULT_POLICY, POLICIES, REDACTION_MARK, Redactor
 from transforms.pii.validators import iban_valid, luhn_valid
 
 __all__ = [
-    "Finding", "Redactor", "KINDS", "POLICIES", "ROLE_WORDS", "SALT_ENV", "detect", "column_pii_kind",
-    "is_role_column", "luhn_valid", "iban_valid",
+    "Finding", "Redactor", "KINDS", "POLICIES", "DEFAULT_POLICY", "REDACTION_MARK", "ROLE_WORDS", "KEY_ENV",
+    "SALT_ENV", "detect", "column_pii_kind", "column_role", "is_role_column", "pii_key", "luhn_valid", "iban_valid",
 ]

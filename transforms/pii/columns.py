@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import List, Optional
 
 from transforms.pii.names import PERSON_QUALIFIERS
@@ -21,10 +22,11 @@ from transforms.pii.names import PERSON_QUALIFIERS
 
 # First, last and full names, also in the languages of common exports.
 _NAME_WORDS = {
-    "surname", "forename", "firstname", "lastname", "fullname", "username",
+    "surname", "forename", "firstname", "lastname", "fullname",
     "vorname", "nachname", "familienname", "voornaam", "achternaam", "prenom", "apellido", "apellidos",
     "cognome", "sobrenome",
 }
+_HANDLE_WORDS = {"username", "handle", "screenname", "userhandle", "nickname"}
 # A header with more words than this is a sentence (a form's instruction), not a column name.
 MAX_COLUMN_NAME_WORDS = 8
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -75,6 +77,7 @@ def _split_compound(tok: str) -> List[str]:
     return [tok]
 
 
+@lru_cache(maxsize=4096)
 def column_pii_kind(column_name: str) -> Optional[str]:
     """The PII kind every value of this column holds, judged by its name, or None."""
     toks = _column_tokens(column_name)
@@ -109,6 +112,8 @@ def column_pii_kind(column_name: str) -> Optional[str]:
         return "CREDIT_CARD"
     if ts & {"address", "addr", "street"} or "addressline" in ts:
         return "ADDRESS"
+    if ts & _HANDLE_WORDS or (ts & {"user", "screen", "login"} and "name" in ts):
+        return "USERNAME"
     if ts & _NAME_WORDS:
         return "PERSON"
     if "name" in toks:
@@ -130,7 +135,22 @@ ROLE_WORDS = {
 }
 
 
-def is_role_column(column_name: str) -> bool:
+@lru_cache(maxsize=4096)
+def column_role(column_name: str) -> Optional[str]:
+    """The role word of a column named for a person's role ("Owner", "Reviewers"), or None.
+
+    Such a column holds people; IDs and numbers of them ("owner_id") are not.
+    """
     toks = _column_tokens(column_name)
-    return 0 < len(toks) <= MAX_COLUMN_NAME_WORDS and toks[-1] in ROLE_WORDS and not any(t in _NOT_VALUES for t in toks) \
-        and "id" not in toks and "number" not in toks and "no" not in toks
+    if not 0 < len(toks) <= MAX_COLUMN_NAME_WORDS or any(t in _NOT_VALUES for t in toks):
+        return None
+    if {"id", "number", "no"} & set(toks):
+        return None
+    last = toks[-1]
+    if last not in ROLE_WORDS and last.endswith("s") and last[:-1] in ROLE_WORDS:
+        last = last[:-1]  # "reviewers"
+    return last if last in ROLE_WORDS else None
+
+
+def is_role_column(column_name: str) -> bool:
+    return column_role(column_name) is not None

@@ -28,7 +28,7 @@ from transforms.pii.validators import fits_kind
 
 KINDS = (
     "EMAIL", "PHONE", "US_SSN", "UK_NINO", "CREDIT_CARD", "IBAN", "IP_ADDRESS",
-    "PERSON", "SECRET", "ADDRESS", "DATE_OF_BIRTH", "NATIONAL_ID",
+    "PERSON", "SECRET", "ADDRESS", "DATE_OF_BIRTH", "NATIONAL_ID", "USERNAME",
 )
 
 # Overlapping findings: the higher priority wins, then the longer span.

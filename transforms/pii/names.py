@@ -321,6 +321,7 @@ def find_person(text: str, low: str, emails: Sequence[Tuple[int, int]]) -> Itera
 
 
 def looks_like_name(value: str) -> bool:
+    """A whole value that is a personal name: "Jane Doe", "Doe, Jane", "Dr. A. Khan"."""
     v = value.strip()
     if any(c.isdigit() for c in v) or len(v) > 60:
         return False
@@ -329,3 +330,12 @@ def looks_like_name(value: str) -> bool:
         v = f"{b.strip()} {a.strip()}"
     span = scan_name(v, 0, min_tokens=2)
     return span is not None and span[0] == 0 and span[1] == len(v)
+
+
+_HANDLE_RE = re.compile(r"@?[a-z][a-z0-9._\-]{1,38}")
+
+
+def looks_like_handle(value: str) -> bool:
+    """A user handle as people columns hold them: "jdoe", "@maria.lopez", "k_tanaka2"."""
+    v = value.strip()
+    return _HANDLE_RE.fullmatch(v) is not None and v.lstrip("@") not in _ORG_WORDS and v.lstrip("@") not in _STOP_WORDS
