@@ -1,4 +1,4 @@
-"""List-valued columns: a cell holding several references ("ann;bob", "12 40 7") is profiled by item."""
+"""List-valued columns: a cell holding several references ("ann;bob", "12|40|7") is profiled by item."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def test_a_list_of_handles_is_profiled_by_item(separator):
     assert people.unique and containment(experts.value_hashes, experts.exact, people.value_hashes, people.exact) == 1.0
 
 
-def test_space_separated_ids_are_integers():
-    cells = [" ".join(str(n) for n in range(i, i + 1 + i % 4)) for i in range(1, 30)]
+def test_a_list_of_ids_is_profiled_as_integers():
+    cells = ["|".join(str(n) for n in range(i, i + 1 + i % 4)) for i in range(1, 30)]
     column = _profile(["Example_ID"], [[c] for c in cells]).column("Example_ID")
-    assert column.separator == " " and column.dtype == "integer" and column.distinct == 30
+    assert column.separator == "|" and column.dtype == "integer" and column.distinct == 30
 
 
 @pytest.mark.parametrize("cells", [
@@ -40,6 +40,7 @@ def test_space_separated_ids_are_integers():
     ["Titin, Nurgram, Nuristan", "Kabul, Kabul, Kabul", "Nurgram, Nuristan", "Titin, Nuristan", "Kabul"],
     ["2024-02-01 00:00:00", "2024-02-02 00:00:00", "2024-02-03 00:00:00", "2024-02-04 00:00:00"],
     ['{"a": 1; "b": 2}', '{"a": 3; "b": 2}', '{"a": 1; "c": 2}', '{"a": 5}'],  # structured text
+    ["AF PK", "US", "BR AR", "PK IN", "US CA"],  # space-separated codes stay whole (see list_separator)
     ["a", "b", "c"],  # too few values to tell
 ])
 def test_single_values_are_not_lists(cells):

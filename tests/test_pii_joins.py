@@ -25,7 +25,7 @@ import pytest
 from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config, PrivacyConfig
 from transforms.pii import DEFAULT_POLICY, Redactor
-from transforms.signatures import value_hasher
+from transforms.signatures import hash64, value_hasher
 
 FIRST = ("Tobias", "Aisha", "Kenji", "Sofia", "Amara", "Lucas", "Ingrid", "Rahul", "Chloe", "Mateo", "Yara",
          "Oskar", "Leila", "Nikolai", "Hana", "Diego", "Freya", "Omar", "Elena", "Tariq")
@@ -148,6 +148,7 @@ def test_value_signatures_depend_on_the_key(monkeypatch):
     monkeypatch.delenv("FILEGRAPH_PII_SALT", raising=False)
     monkeypatch.delenv("FILEGRAPH_PII_KEY", raising=False)
     default = value_hasher()("jane@example.com")
+    assert default == hash64("jane@example.com")  # the public default key protects nothing: plain hash
     monkeypatch.setenv("FILEGRAPH_PII_KEY", "a-secret-of-our-own")
     keyed = value_hasher()("jane@example.com")
     assert keyed != default and value_hasher()("jane@example.com") == keyed
@@ -169,7 +170,7 @@ def test_default_key_warning_is_logged_once_and_never_the_key(monkeypatch, caplo
         Redactor(policy="hash")
     warnings = [r for r in caplog.records if r.name == pseudonyms.__name__]
     assert len(warnings) == 1 and "FILEGRAPH_PII_KEY" in warnings[0].getMessage()
-    assert pseudonyms._DEFAULT_KEY not in caplog.text
+    assert pseudonyms.DEFAULT_KEY.decode() not in caplog.text
     caplog.clear()
     monkeypatch.setenv("FILEGRAPH_PII_KEY", "s3cret-value")
     monkeypatch.setattr(pseudonyms, "_warned_default", False)

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, List, Optional, Sequence
 import numpy as np
 from datasketch import MinHash
 
-from transforms.pii.pseudonyms import pii_key
+from transforms.pii.pseudonyms import DEFAULT_KEY, pii_key
 
 # Namespace for file IDs: uuid5(NAMESPACE_URL, "filegraph:" + uri) is stable
 # across runs for the same URI.
@@ -39,7 +39,9 @@ def hash64(text: str) -> int:
 
 
 @lru_cache(maxsize=8)
-def _keyed_blake2b(key: bytes):
+def _keyed_blake2b(key: Optional[bytes]):
+    if key is None:  # the public default key protects nothing: plain BLAKE2b, as `hash64`
+        return hashlib.blake2b(digest_size=8)
     # A key of its own for signatures, derived from the PII key: pseudonyms and
     # signatures never share a MAC.
     return hashlib.blake2b(digest_size=8, key=hashlib.sha256(b"filegraph value signature\x00" + key).digest())
@@ -49,12 +51,14 @@ def value_hasher() -> Callable[[str], int]:
     """The hash of normalised values under the PII key (keyed BLAKE2b, 64 bits).
 
     Column value sets, text value tokens and value blocking keys all use it, so
-    they meet one another; being keyed, a signature of a value (an e-mail, a
-    name) cannot be found by hashing guessed values without the key, and the
-    same value gives the same signature in every file whether or not redaction
-    judged it PII, so joins on redacted columns still hold.
+    they meet one another. With a key of one's own, a signature of a value (an
+    e-mail, a name) cannot be found by hashing guessed values without the key;
+    without one it is the plain hash (`hash64`), since a public key protects
+    nothing. Either way a value has one signature in every file whether or not
+    redaction judged it PII, so joins on redacted columns still hold.
     """
-    base = _keyed_blake2b(pii_key(warn=False))
+    key = pii_key(warn=False)
+    base = _keyed_blake2b(None if key == DEFAULT_KEY else key)
 
     def value_hash(text: str) -> int:
         h = base.copy()

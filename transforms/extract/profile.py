@@ -226,30 +226,27 @@ def _followed_by_similar_rows(filled: List[int], index: int) -> bool:
 LIST_SCAN = 200  # distinct values of the first chunk that decide a column's separator
 LIST_SHARE = 0.2  # ... of which at least this share must hold the separator
 _LIST_ITEM = re.compile(r"[^\"'{}\[\]<>=]{1,64}")
-# Space-separated lists are only of codes: an item with a digit, or 2-3 capitals ("AF PK").
-_CODE_ITEM = re.compile(r"(?=[^ ]*\d)[A-Za-z0-9_.:\-]{1,64}|[A-Z]{2,3}")
 
 
 def list_separator(values: Sequence) -> str:
-    """The separator of a column of lists (";", "|" or " "), or "" for one value per cell.
+    """The separator of a column of lists (";" or "|"), or "" for one value per cell.
 
     A list column holds references: its items recur from row to row, and
-    some cells hold several. A space needs items that are all codes ("North
-    Region" is one label). Commas are left alone: they join the parts of one
-    value too ("Doe, Jane", "Titin, Nurgram, Nuristan").
+    some cells hold several. Commas and spaces are left alone: they join the
+    parts of one value too ("Doe, Jane", "Titin, Nurgram, Nuristan", "North
+    Region"), and code lists split on spaces ("AF PK") fit every code table
+    of the corpus, which only a choice of one parent per column can sort out.
     """
     texts = [v.strip() for v in islice(dict.fromkeys(values), LIST_SCAN * 2) if type(v) is str and v.strip()]
     texts = [t for t in texts[:LIST_SCAN] if _text_info(t)[0] == STR]  # "2024-02-01 00:00:00" is one date
     if len(texts) < 4:
         return ""
-    for separator in (";", "|", " "):
+    for separator in (";", "|"):
         holding = [t for t in texts if separator in t]
         if len(holding) < LIST_SHARE * len(texts):
             continue
         items = [item for text in texts for item in _split(text, separator)]
         if not all(_LIST_ITEM.fullmatch(item) and len(item.split()) <= 4 for item in items):
-            continue
-        if separator == " " and not all(_CODE_ITEM.fullmatch(item) for item in items):
             continue
         if len(set(items)) < len(items):
             return separator
@@ -257,7 +254,7 @@ def list_separator(values: Sequence) -> str:
 
 
 def _split(text: str, separator: str) -> List[str]:
-    return text.split() if separator == " " else [item.strip() for item in text.split(separator)]
+    return [item.strip() for item in text.split(separator)]
 
 
 def list_items(values: Sequence, separator: str) -> List:

@@ -64,10 +64,10 @@ Why not Microsoft Presidio (measured on this machine, presidio-analyzer 2.2.366)
 from transforms.pii.columns import ROLE_WORDS, column_pii_kind, column_role, is_role_column
 from transforms.pii.detection import KINDS, Finding, detect
 from transforms.pii.pseudonyms import KEY_ENV, SALT_ENV, pii_key
-from transforms.pii.redactor import DEFAULT_POLICY, POLICIES, REDACTION_MARK, Redactor
+from transforms.pii.redactor import DEFAULT_POLICY, POLICIES, REDACTION_MARK, Redactor, mask_marks
 from transforms.pii.validators import iban_valid, luhn_valid
 
 __all__ = [
     "Finding", "Redactor", "KINDS", "POLICIES", "DEFAULT_POLICY", "REDACTION_MARK", "ROLE_WORDS", "KEY_ENV",
-    "SALT_ENV", "detect", "column_pii_kind", "column_role", "is_role_column", "pii_key", "luhn_valid", "iban_valid",
+    "SALT_ENV", "mask_marks", "detect", "column_pii_kind", "column_role", "is_role_column", "pii_key", "luhn_valid", "iban_valid",
 ]

@@ -25,7 +25,8 @@ from transforms.pii.validators import digits_of
 KEY_ENV = "FILEGRAPH_PII_KEY"
 SALT_ENV = "FILEGRAPH_PII_SALT"  # the earlier name of KEY_ENV, still read
 # Unchanged since the first release, so that pseudonyms made with the default stay the same.
-_DEFAULT_KEY = "filegraph-pii-default-salt-v1"
+# Public: it keeps nothing secret, it only makes pseudonyms stable.
+DEFAULT_KEY = b"filegraph-pii-default-salt-v1"
 DIGEST_CHARS = 8  # hex characters of a pseudonym shown in outputs
 
 _log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def pii_key(warn: bool = True) -> bytes:
         _warned_default = True
         _log.warning("%s is not set: PII pseudonyms and value signatures use the built-in public key; "
                      "set it to a secret of your own so they cannot be reversed by guessing values", KEY_ENV)
-    return _DEFAULT_KEY.encode("utf-8")
+    return DEFAULT_KEY
 
 
 def digest(key: bytes, kind: str, value: str) -> str:

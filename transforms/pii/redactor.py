@@ -13,8 +13,8 @@ Policies (free text / table values: a PII column's values, a cell that is one fi
     mask       ``[EMAIL]`` everywhere
     drop       removed (empty string) everywhere
 A pseudonym is keyed (transforms.pii.pseudonyms): one value has one pseudonym in
-every file and run. Value signatures do not depend on the policy: they are
-keyed hashes of the values (transforms.signatures.value_hasher), so inclusion
+every file and run. Value signatures do not depend on the policy: they hash
+the values themselves (transforms.signatures.value_hasher), so inclusion
 between tables holds under every policy. `enabled=False` makes
 `redact`/`redact_values` return their input unchanged (with empty counts);
 `find` always reports.
@@ -38,7 +38,16 @@ DEFAULT_POLICY = "pseudonym"
 _KIND_NAMES = "|".join(KINDS)
 # Every spelling a replacement has: [EMAIL], [EMAIL:1a2b3c4d] and EMAIL_1a2b3c4d.
 REDACTION_MARK = re.compile(
-    rf"\[(?:{_KIND_NAMES})(?::[0-9a-f]{{{DIGEST_CHARS}}})?\]|(?<![\w])(?:{_KIND_NAMES})_[0-9a-f]{{{DIGEST_CHARS}}}(?![\w])")
+    rf"\[(?P<kind>{_KIND_NAMES})(?::[0-9a-f]{{{DIGEST_CHARS}}})?\]"
+    rf"|(?<![\w])(?P<cell_kind>{_KIND_NAMES})_[0-9a-f]{{{DIGEST_CHARS}}}(?![\w])")
+
+
+def mask_marks(text: str) -> str:
+    """`text` with every replacement written as its mask ([EMAIL]): signals computed from it
+    (shingles, terms, entities) are the same under every policy that keeps the value's place."""
+    if "[" not in text and "_" not in text:
+        return text
+    return REDACTION_MARK.sub(lambda m: f"[{m.group('kind') or m.group('cell_kind')}]", text)
 
 # "full_name": "Ann Lee",  /  Full name: Ann Lee  /  email = a@b.c
 _KEY_VALUE_LINE = re.compile(

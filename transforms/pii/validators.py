@@ -75,7 +75,7 @@ def fits_kind(kind: str, value: str) -> bool:
     """Whether `value` holds the characters a value of `kind` needs.
 
     Every kind needs a letter or digit; numbers and IDs need digits, mostly;
-    a personal name needs a letter and few words.
+    a personal name needs a letter, few words and no identifier punctuation.
     """
     alnum = [c for c in value if c.isalnum()]
     if not alnum:
@@ -85,6 +85,11 @@ def fits_kind(kind: str, value: str) -> bool:
         least, share, longest = shape
         count = sum(1 for c in alnum if c.isdigit())
         return count >= least and count >= share * len(alnum) and len(value.strip()) <= longest
-    if kind == "PERSON":
-        return any(c.isalpha() for c in alnum) and len(value.split()) <= MAX_NAME_WORDS
+    if kind == "PERSON":  # identifiers ("ID", "Language_ID", "a/b") are no names
+        words = value.split()
+        return (any(c.isalpha() for c in alnum) and len(words) <= MAX_NAME_WORDS and not _NOT_IN_NAMES & set(value)
+                and (len(words) > 1 or any(c.islower() for c in alnum)))
     return True
+
+
+_NOT_IN_NAMES = frozenset("_@/\\=<>{}[]#")
