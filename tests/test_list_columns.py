@@ -6,7 +6,8 @@ import pytest
 
 from transforms.config import ExtractionConfig
 from transforms.extract.context import ExtractContext
-from transforms.extract.profile import list_separator, profile_table
+from transforms.extract.lists import list_separator
+from transforms.extract.profile import is_text_cell, profile_table
 from transforms.signatures import containment
 
 HANDLES = ["saareva", "heinsooheinike", "runklamihkel", "ivasulev", "pajusalukarl", "norvikmiina"]
@@ -44,4 +45,4 @@ def test_a_list_of_ids_is_profiled_as_integers():
     ["a", "b", "c"],  # too few values to tell
 ])
 def test_single_values_are_not_lists(cells):
-    assert list_separator(cells) == ""
+    assert list_separator(cells, is_text_cell) == ""

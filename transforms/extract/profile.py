@@ -26,6 +26,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from transforms.extract.context import ExtractContext
+from transforms.extract.lists import list_items, list_separator
 from transforms.model import ColumnProfile, TableProfile
 from transforms.signatures import bottom_k, normalise_value, value_hasher
 
@@ -85,6 +86,11 @@ def classify(value) -> Tuple[int, Optional[float]]:
     if isinstance(value, (np.integer, np.floating)):
         return classify(value.item())
     return STR, None
+
+
+def is_text_cell(value: str) -> bool:
+    """A text cell that is no number, date or boolean."""
+    return _text_info(value)[0] == STR
 
 
 def _classify_text(value: str) -> Tuple[int, Optional[float]]:
@@ -220,55 +226,6 @@ def _followed_by_similar_rows(filled: List[int], index: int) -> bool:
 
 
 # --------------------------------------------------------------------------
-# List-valued columns ("ann;bob", "AF PK IN"): each item is a value
-
-
-LIST_SCAN = 200  # distinct values of the first chunk that decide a column's separator
-LIST_SHARE = 0.2  # ... of which at least this share must hold the separator
-_LIST_ITEM = re.compile(r"[^\"'{}\[\]<>=]{1,64}")
-
-
-def list_separator(values: Sequence) -> str:
-    """The separator of a column of lists (";" or "|"), or "" for one value per cell.
-
-    A list column holds references: its items recur from row to row, and
-    some cells hold several. Commas and spaces are left alone: they join the
-    parts of one value too ("Doe, Jane", "Titin, Nurgram, Nuristan", "North
-    Region"), and code lists split on spaces ("AF PK") fit every code table
-    of the corpus, which only a choice of one parent per column can sort out.
-    """
-    texts = [v.strip() for v in islice(dict.fromkeys(values), LIST_SCAN * 2) if type(v) is str and v.strip()]
-    texts = [t for t in texts[:LIST_SCAN] if _text_info(t)[0] == STR]  # "2024-02-01 00:00:00" is one date
-    if len(texts) < 4:
-        return ""
-    for separator in (";", "|"):
-        holding = [t for t in texts if separator in t]
-        if len(holding) < LIST_SHARE * len(texts):
-            continue
-        items = [item for text in texts for item in _split(text, separator)]
-        if not all(_LIST_ITEM.fullmatch(item) and len(item.split()) <= 4 for item in items):
-            continue
-        if len(set(items)) < len(items):
-            return separator
-    return ""
-
-
-def _split(text: str, separator: str) -> List[str]:
-    return [item.strip() for item in text.split(separator)]
-
-
-def list_items(values: Sequence, separator: str) -> List:
-    """The items of a chunk of list cells; cells that are not text stay whole."""
-    items: List = []
-    for value in values:
-        if type(value) is str:
-            items.extend(_split(value, separator))
-        else:
-            items.append(value)
-    return items
-
-
-# --------------------------------------------------------------------------
 # Column state
 
 
@@ -302,7 +259,7 @@ class _Column:
 
     def add(self, values: Sequence, sketch_size: int) -> None:
         if self.separator is None:
-            self.separator = list_separator(values)
+            self.separator = list_separator(values, is_text_cell)
             if self.separator:
                 self.labels = None  # a list column is no dimension
         if self.separator:
