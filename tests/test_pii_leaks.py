@@ -3,7 +3,7 @@
 Every kind of PII the redactor knows is planted, in natural places, in a small
 real file of every supported format (plus two related CSVs, so that edges and
 training records exist, and two broken files, so that errors/ has records).
-The whole pipeline runs once per policy (mask, hash, drop) and every byte of
+The whole pipeline runs once per policy (pseudonym, mask, hash, drop) and every byte of
 every file under the output directory is searched for several spellings of
 each planted value: the value as written, its digits-only or compact form,
 lower case (the search is case-insensitive) and distinctive fragments (a
@@ -39,7 +39,7 @@ try:  # a hand-written text PDF (tests/pdf_fixture.py)
 except ImportError:  # pragma: no cover - the helper is part of the test suite
     write_text_pdf = None
 
-POLICIES = ("mask", "hash", "drop")
+POLICIES = ("pseudonym", "mask", "hash", "drop")
 
 # ---------------------------------------------------------------- planted values
 
@@ -481,7 +481,7 @@ def where(text: str, item: str, limit: int = 8) -> List[str]:
 
 # (policy or "*", scope, item) -> reason. Scope is a corpus file name (its node in
 # nodes/) or an output: "edges", "training", "errors", "run_summary.json".
-# The same leaks occur under all three policies: policy "*".
+# The same leaks occur under every policy: policy "*".
 _TABLE_PREVIEW = (
     "LEAK {fmt} -> nodes/*.jsonl field text_preview{extra}: PERSON values of the full_name column "
     "(planted 'Tobias Lindqvist', 'Aisha Rahman'...) are written unredacted. Only column samples go "

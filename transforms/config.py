@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from transforms.pii import DEFAULT_POLICY, POLICIES
+
 STRATEGIES = (
     "filename_pattern",
     "content_similarity",
@@ -59,7 +61,7 @@ class ExtractionConfig:
 @dataclass(frozen=True)
 class PrivacyConfig:
     redact: bool = True
-    policy: str = "mask"  # mask | hash | drop
+    policy: str = DEFAULT_POLICY  # pseudonym | mask | hash | drop (transforms/pii/redactor.py)
     exclude_paths: Tuple[str, ...] = ()  # fnmatch patterns of paths never read
     exclude_classifications: Tuple[str, ...] = ()  # e.g. ("secret", "restricted")
 
@@ -163,8 +165,8 @@ def validate(config: Config) -> Config:
         value = getattr(th, name)
         if not 0.0 <= value <= 1.0:
             raise ConfigError(f"threshold '{name}' must be between 0 and 1, got {value}")
-    if config.privacy.policy not in ("mask", "hash", "drop"):
-        raise ConfigError(f"privacy.policy must be mask, hash or drop, got '{config.privacy.policy}'")
+    if config.privacy.policy not in POLICIES:
+        raise ConfigError(f"privacy.policy must be one of {', '.join(POLICIES)}, got '{config.privacy.policy}'")
     for name in ("max_bucket_size", "max_weak_bucket_size"):
         if getattr(config.relationships.blocking, name) < 2:
             raise ConfigError(f"relationships.blocking.{name} must be at least 2")

@@ -36,6 +36,8 @@ class ColumnProfile:
     # Whole-number columns that cover a small contiguous range (1..n ids).
     small_int_range: bool = False
     unique: bool = False  # every non-empty value distinct (a key candidate)
+    # Set for a column of lists ("ann;bob"): its counts and value hashes are of the items.
+    separator: str = ""
 
     @property
     def exact(self) -> bool:

@@ -31,7 +31,7 @@ from transforms.detect.inclusion import GENERIC_COLUMNS, column_words
 from transforms.extract.profile import is_measure
 from transforms.model import FileRecord
 from transforms.naming import analyse_name
-from transforms.signatures import hash64, lsh_bands, normalise_value
+from transforms.signatures import lsh_bands, normalise_value, value_hasher
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12
@@ -127,10 +127,11 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     keys.update("dir:" + "/".join(folders[:depth]) for depth in (len(folders), len(folders) - 1) if depth > 1)
     keys.update("file:" + name.lower() for name in record.mentions)
     keys.update("lsh:" + band for band in lsh_bands(record.minhash, config.lsh_bands, config.lsh_rows))
+    value_hash = value_hasher()
     for kind in ("project_code", "identifier"):
         for value in record.entities.get(kind, ()):
             keys.add("code:" + value.lower())
-            keys.add(f"val:{hash64(normalise_value(value) or '')}")
+            keys.add(f"val:{value_hash(normalise_value(value) or '')}")
 
     for table in record.tables:
         for col in table.columns:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
-from transforms.pii import _ROLE_WORDS, column_pii_kind
+from transforms.pii import ROLE_WORDS, column_pii_kind
 from transforms.signatures import containment
 
 # Column names too generic to say anything on their own.
@@ -94,11 +94,13 @@ def names_reference(s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnPr
     if entity and entity != s_words and entity.replace(" ", "") in {
             table_words.replace(" ", ""), stem.replace(" ", "")} - {""}:
         return True  # "album id" -> Album.csv / table "albums"
+    if s_words in {f"{owner} {d_words}" for owner in (table_words, stem) if owner}:
+        return True  # "customer email" -> customers.email: the key's own name, qualified by its table
     d_entity = d_words[:-3] if d_words.endswith(" id") else ""
     if d_entity and s_words == d_entity:
         return True  # "vendor" holding vendor ids -> "vendor id"
     tokens = s_words.split()
-    role = bool(tokens) and _KEY_NAME.search(s_words) is not None and any(t in _ROLE_WORDS for t in tokens)
+    role = bool(tokens) and _KEY_NAME.search(s_words) is not None and any(t in ROLE_WORDS for t in tokens)
     if role and _is_people_table(d_table, target_stem):
         return True  # "support rep id" -> employees
     # Synonymous key names ("supplier id" -> "vendor id"), judged by the sentence model.
@@ -142,7 +144,7 @@ def column_inclusion(s_table: TableProfile, s_col: ColumnProfile, d_table: Table
         # personal attribute (an address, an e-mail) is rarely the key.
         significance = min(1.0, -math.log10(max(p_value, 1e-300)) / 6.0)
         strength = 0.7 * share * significance * min(1.0, s_col.distinct / 10.0)
-        if column_pii_kind(d_col.name) is not None:
+        if column_pii_kind(d_col.name) not in (None, "USERNAME"):  # a handle is an identifier
             strength *= 0.5
     return {
         "strength": strength,

@@ -21,13 +21,14 @@ import math
 import re
 from collections import Counter
 from itertools import islice
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from transforms.extract.context import ExtractContext
+from transforms.extract.lists import list_items, list_separator
 from transforms.model import ColumnProfile, TableProfile
-from transforms.signatures import bottom_k, normalise_value
+from transforms.signatures import bottom_k, normalise_value, value_hasher
 
 CHUNK_ROWS = 4096
 EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
@@ -85,6 +86,11 @@ def classify(value) -> Tuple[int, Optional[float]]:
     if isinstance(value, (np.integer, np.floating)):
         return classify(value.item())
     return STR, None
+
+
+def is_text_cell(value: str) -> bool:
+    """A text cell that is no number, date or boolean."""
+    return _text_info(value)[0] == STR
 
 
 def _classify_text(value: str) -> Tuple[int, Optional[float]]:
@@ -147,11 +153,6 @@ def _value_key(value) -> Optional[str]:
         # Hash blobs by content instead of by a (possibly huge) repr.
         return "blob:" + hashlib.blake2b(bytes(value), digest_size=16).hexdigest()
     return normalise_value(value)
-
-
-def _hash_key(key: str) -> int:
-    """signatures.hash64, inlined: it runs once per distinct value."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 _EMPTY_INFO = (EMPTY, None, None)
@@ -233,11 +234,13 @@ class _Column:
 
     __slots__ = (
         "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
-        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text",
+        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text", "hash", "separator",
     )
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, value_hash: Callable[[str], int]):
         self.name = name
+        self.hash = value_hash
+        self.separator: Optional[str] = None  # decided on the first chunk; "" for single values
         self.count = 0
         self.kinds = [0, 0, 0, 0, 0]
         self.hashes: set = set()
@@ -255,6 +258,12 @@ class _Column:
         self.label_text: List[str] = []
 
     def add(self, values: Sequence, sketch_size: int) -> None:
+        if self.separator is None:
+            self.separator = list_separator(values, is_text_cell)
+            if self.separator:
+                self.labels = None  # a list column is no dimension
+        if self.separator:
+            values = list_items(values, self.separator)
         if len(self.cache) > CACHE_CAP:
             self.cache.clear()  # only between chunks: `codes`/`numbers` read it per chunk
         cache = self.cache
@@ -295,7 +304,7 @@ class _Column:
             key = _value_key(raw) if kind != EMPTY else None
             if key is None:
                 return _EMPTY_INFO
-        h = _hash_key(key)
+        h = self.hash(key)
         if number is not None:
             if number < self.num_min:
                 self.num_min = number
@@ -335,10 +344,10 @@ class _Column:
     # Per-cell vectors for grouped sums -------------------------------------
 
     def is_dimension_candidate(self) -> bool:
-        return bool(self.labels) and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
+        return bool(self.labels) and not self.separator and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
 
     def is_measure_candidate(self) -> bool:
-        return self.num_count * 2 > self.count
+        return not self.separator and self.num_count * 2 > self.count
 
     def codes(self, values: Sequence) -> np.ndarray:
         cache, labels = self.cache, self.labels
@@ -400,7 +409,8 @@ class _Column:
             value_hashes=bottom_k(self.hashes, sketch_size),
             numeric=numeric,
             small_int_range=self.is_small_int_range(dtype, distinct),
-            unique=self.count >= 2 and not self.duplicate,
+            unique=self.count >= 2 and not self.duplicate and not self.separator,
+            separator=self.separator or "",
         )
 
 
@@ -430,7 +440,8 @@ class TableProfiler:
     def __init__(self, name: str, header: Sequence, ctx: ExtractContext):
         self.name = name
         self.ctx = ctx
-        self.columns = [_Column(column) for column in clean_header(header)]
+        value_hash = value_hasher()
+        self.columns = [_Column(column, value_hash) for column in clean_header(header)]
         self.rows = 0
         self.sketch_size = ctx.limits.value_sketch_size
         # (dimension index, measure index) -> label sums
