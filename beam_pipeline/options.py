@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from typing import List, Optional, Sequence
+from urllib.parse import urlparse
 
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    PortableOptions,
+    StandardOptions,
+)
 
 from transforms.config import Config, load_config, with_overrides
 
 # Beam's in-process runner: never downloads anything (Prism would).
 DEFAULT_RUNNER = "FnApiRunner"
+# Runners whose workers share the launcher's machine (and disk).
+LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "")
 
 
 class FilegraphOptions(PipelineOptions):
@@ -27,13 +37,49 @@ class FilegraphOptions(PipelineOptions):
                             help="Fixed shard count per output (default: by record count).")
 
 
-def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
-    """Beam options with filegraph's default runner when none is named."""
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def pipeline_options(beam_args: Sequence[str], config: Optional[Config] = None) -> PipelineOptions:
+    """Beam options with filegraph's default runner when none is named.
+
+    The default is Beam's FnApiRunner with one worker process per core, up to
+    `batch.max_workers` (in-process when that is 1 or the machine has one
+    core). `--direct_num_workers` and `--direct_running_mode` override it.
+    """
     options = PipelineOptions(list(beam_args))
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
+    if standard.runner in LOCAL_RUNNERS:
+        direct = options.view_as(DirectOptions)
+        max_workers = config.batch.max_workers if config else 1
+        given = {a.split("=", 1)[0] for a in beam_args}
+        if "--direct_num_workers" not in given:
+            direct.direct_num_workers = max(1, min(max_workers, available_cores()))
+        if "--direct_running_mode" not in given and direct.direct_num_workers > 1:
+            direct.direct_running_mode = "multi_processing"
     return options
+
+
+def runs_locally(options: PipelineOptions) -> bool:
+    """Whether the workers share this machine: local runners, LOOPBACK portable jobs, a loopback Dask scheduler."""
+    runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    name = name.rsplit(".", 1)[-1]
+    if name in LOCAL_RUNNERS:
+        return True
+    if name == "PortableRunner":
+        return options.view_as(PortableOptions).environment_type == "LOOPBACK"
+    if name == "DaskRunner":
+        address = options.get_all_options(retain_unknown_options=True).get("dask_client_address") or ""
+        host = urlparse(address if "://" in address else f"tcp://{address}").hostname or ""
+        return host in _LOOPBACK_HOSTS
+    return False
 
 
 def input_list(values: Optional[List[str]]) -> List[str]:

@@ -14,14 +14,64 @@ from apache_beam.metrics import Metrics
 
 from transforms.config import Config
 from transforms.detect import blocking, declared, families, strategies
+from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
 from transforms.output import review
 from transforms.output.training import file_summary, training_record
 from transforms.signatures import file_id_for
+from transforms.telemetry import NAMESPACE, Telemetry
 
-NAMESPACE = "filegraph"
+_NO_TELEMETRY = Telemetry()
+
+
+class Timed(beam.DoFn):
+    """A DoFn, or a FlatMap-style function, whose time counts to one stage (transforms/telemetry.py)."""
+
+    def __init__(self, stage: str, inner, telemetry: Optional[Telemetry]):
+        self._stage = stage
+        self._inner = inner
+        self._telemetry = telemetry or _NO_TELEMETRY
+
+    def _is_dofn(self) -> bool:
+        return isinstance(self._inner, beam.DoFn)
+
+    def setup(self):
+        if self._is_dofn():
+            self._inner.setup()
+
+    def start_bundle(self):
+        if self._is_dofn():
+            self._inner.start_bundle()
+
+    def process(self, element, *args, **kwargs):
+        fn = self._inner.process if self._is_dofn() else self._inner
+        return self._telemetry.timed(self._stage, lambda: fn(element, *args, **kwargs) or ())
+
+    def finish_bundle(self):
+        if self._is_dofn():
+            self._inner.finish_bundle()
+        self._telemetry.flush()
+
+    def teardown(self):
+        if self._is_dofn():
+            self._inner.teardown()
+
+
+class Counted(beam.DoFn):
+    """Passes elements on and counts them (a progress counter)."""
+
+    def __init__(self, name: str, telemetry: Optional[Telemetry]):
+        self._name = name
+        self._telemetry = telemetry or _NO_TELEMETRY
+
+    def process(self, element):
+        self._telemetry.add(self._name, 1)
+        yield element
+
+    def finish_bundle(self):
+        self._telemetry.flush()
 
 
 # ---------------------------------------------------------------- match
@@ -33,10 +83,12 @@ class MatchInputs(beam.PTransform):
 
     Files under `exclude` (the run's output folder, when inside an input) are never read."""
 
-    def __init__(self, patterns: Sequence[str], exclude: Sequence[str] = (), label: Optional[str] = None):
+    def __init__(self, patterns: Sequence[str], exclude: Sequence[str] = (), telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._patterns = tuple(patterns)
         self._exclude = tuple(exclude)
+        self._telemetry = telemetry
 
     def expand(self, specs):
         patterns, exclude = self._patterns, self._exclude
@@ -48,6 +100,7 @@ class MatchInputs(beam.PTransform):
             | "KeyByPath" >> beam.Map(lambda m: (m.path, m))
             | "DedupePaths" >> beam.CombinePerKey(lambda ms: min(ms, key=lambda m: m.size))
             | "DropKeys" >> beam.Values()
+            | "CountMatched" >> beam.ParDo(Counted("files_matched", self._telemetry))
         )
         return matched, skipped | "DistinctSkipped" >> beam.Distinct()
 
@@ -112,17 +165,20 @@ class ExtractFileFn(beam.DoFn):
 class ExtractFiles(beam.PTransform):
     """Matched files -> (records, errors)."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
+        self._telemetry = telemetry
 
     def expand(self, files):
         outcomes = (
             files
             | "Reshuffle" >> beam.Reshuffle()  # spread files over workers after a cheap match
-            | "Extract" >> beam.ParDo(ExtractFileFn(self._config))
+            | "Extract" >> beam.ParDo(Timed("extract", ExtractFileFn(self._config), self._telemetry))
         )
-        return split_outcomes(outcomes, "Split")
+        records, errors = split_outcomes(outcomes, "Split")
+        return (records | "CountExtracted" >> beam.ParDo(Counted("files_extracted", self._telemetry)),
+                errors | "CountFailed" >> beam.ParDo(Counted("files_in_error", self._telemetry)))
 
 
 class _EmbedBatchFn(beam.DoFn):
@@ -140,13 +196,18 @@ class _EmbedBatchFn(beam.DoFn):
 @beam.typehints.with_input_types(FileRecord)
 @beam.typehints.with_output_types(FileRecord)
 class EmbedRecords(beam.PTransform):
-    """Adds sentence embeddings to records, in batches (semantic_similarity)."""
+    """Adds static embeddings to records, in batches of up to `batch_size` (semantic_similarity)."""
+
+    def __init__(self, batch_size: int = 100, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+        super().__init__(label)
+        self._batch_size = batch_size
+        self._telemetry = telemetry
 
     def expand(self, records):
         return (
             records
-            | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=64)
-            | "Embed" >> beam.ParDo(_EmbedBatchFn())
+            | "Batch" >> beam.BatchElements(min_batch_size=min(8, self._batch_size), max_batch_size=self._batch_size)
+            | "Embed" >> beam.ParDo(Timed("embed", _EmbedBatchFn(), self._telemetry))
         )
 
 
@@ -176,31 +237,42 @@ class _PairsFromBucket(beam.DoFn):
 class CandidatePairs(beam.PTransform):
     """Records -> distinct candidate pairs ((id_a, id_b), [key kinds]) and hot keys."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._blocking = config.relationships.blocking
+        self._telemetry = telemetry
 
     def expand(self, records):
-        cfg = self._blocking
+        cfg, telemetry = self._blocking, self._telemetry
         outcomes = (
             records
-            | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)])
+            | "BlockingKeys" >> beam.ParDo(Timed("block", _keyed_by_blocking_key(cfg), telemetry))
             | "GroupByKey" >> beam.GroupByKey()
-            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg))
+            | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry))
         )
         bucket_pairs, hot_keys = split_outcomes(outcomes, "Split")
         pairs = (
             bucket_pairs
             | "GroupKinds" >> beam.GroupByKey()
             | "DistinctKinds" >> beam.MapTuple(lambda pair, kinds: (pair, sorted(set(kinds))))
+            | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
         return pairs, hot_keys
 
 
+def _keyed_by_blocking_key(cfg):
+    return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)]
+
+
 @beam.ptransform_fn
-def JoinPairRecords(pairs, records):
-    """((a, b), kinds) -> (record_a, record_b, kinds) by two keyed joins."""
-    by_id = records | "KeyRecords" >> beam.Map(lambda r: (r.file_id, r))
+def JoinPairRecords(pairs, records, telemetry: Optional[Telemetry] = None):
+    """((a, b), kinds) -> (view_a, view_b, kinds) by two keyed joins.
+
+    Each record is slimmed once to the PairView that scoring reads
+    (transforms/detect/pair_view.py) before it is copied into its pairs.
+    """
+    by_id = records | "SlimForScoring" >> beam.ParDo(
+        Timed("join", lambda r: [(r.file_id, pair_view(r))], telemetry))
 
     first = (
         {"pairs": pairs | "KeyByFirst" >> beam.MapTuple(lambda pair, kinds: (pair[0], (pair, kinds))),
@@ -223,9 +295,9 @@ def JoinPairRecords(pairs, records):
 
 
 class ScorePairFn(beam.DoFn):
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
         self._config = config
-        self._scored = Metrics.counter(NAMESPACE, "pairs_scored")
+        self._telemetry = telemetry or _NO_TELEMETRY
         self._model: Optional[ConfidenceModel] = None
         self._strategies: Tuple[str, ...] = ()
 
@@ -237,7 +309,7 @@ class ScorePairFn(beam.DoFn):
 
     def process(self, element):
         a, b, _kinds = element
-        self._scored.inc()
+        self._telemetry.add("pairs_scored", 1)
         results = strategies.run_strategies(a, b, self._strategies)
         edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
         if edge is not None:
@@ -254,13 +326,15 @@ class _ResolveFamiliesFn(beam.DoFn):
 class ScorePairs(beam.PTransform):
     """Joined pairs -> typed edges; version families resolved; min_confidence applied."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
+        self._telemetry = telemetry
 
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
-        typed = joined | "Score" >> beam.ParDo(ScorePairFn(self._config))
+        telemetry = self._telemetry
+        typed = joined | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry))
         version_families = (
             typed
             | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")
@@ -274,23 +348,16 @@ class ScorePairs(beam.PTransform):
             | "KeyByNarrative" >> beam.Map(lambda e: (families.narrative_key(e), e))
             | "GroupByNarrative" >> beam.GroupByKey()
             | "KeepBestPerFamily" >> beam.ParDo(
-                _ResolveFamiliesFn(), version_families=beam.pvalue.AsSingleton(version_families))
+                Timed("score", _ResolveFamiliesFn(), telemetry),
+                version_families=beam.pvalue.AsSingleton(version_families))
         )
         unscoped = typed | "NotScoped" >> beam.Filter(lambda e: families.narrative_key(e) == "")
         return (
             (scoped, unscoped)
             | "AllEdges" >> beam.Flatten()
             | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
-            | "CountEdges" >> beam.Map(_count_edge)
+            | "CountEdges" >> beam.ParDo(Counted("edges", telemetry))
         )
-
-
-_EDGES = Metrics.counter(NAMESPACE, "edges")
-
-
-def _count_edge(edge: Edge) -> Edge:
-    _EDGES.inc()
-    return edge
 
 
 def _concat_pair_lists(pair_lists) -> list:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+from transforms.detect.facts import per_file
 from transforms.detect.inclusion import GENERIC_COLUMNS, best_inclusion, column_words
 from transforms.extract.profile import is_measure
 from transforms.model import FileRecord, TableProfile
@@ -34,6 +35,7 @@ class StrategyResult:
 # ---------------------------------------------------------------- helpers
 
 
+@per_file
 def _text_words(record: FileRecord) -> str:
     """The text in column_words form, padded so " name " finds whole words."""
     return f" {column_words(record.text)} "
@@ -43,6 +45,7 @@ def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:
     return [(t, c) for t in record.tables for c in t.columns]
 
 
+@per_file
 def _distinctive_columns(record: FileRecord) -> List[str]:
     names = {column_words(c.name) for _, c in _all_columns(record)}
     return sorted(n for n in names if n and n not in GENERIC_COLUMNS and len(n) > 2)
@@ -101,6 +104,10 @@ def _value_hits(data: FileRecord, narrative: FileRecord) -> Dict[str, Any]:
     return {"key_hits": key_hits, "label_hits": label_hits, "columns": columns[:5]}
 
 
+def _data_values(record: FileRecord) -> set:
+    return set().union(*(c.value_hashes for _, c in _all_columns(record) if not c.small_int_range))
+
+
 def _mentions(a: FileRecord, b: FileRecord) -> bool:
     names = {m.lower() for m in a.mentions}
     return b.file_name.lower() in names
@@ -144,9 +151,7 @@ def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
             result.features["inclusion_name_match"] = best["name_match"]
             best = dict(best, source=a.file_id if best is forward else b.file_id)
             result.details["inclusion"] = best
-        values_a = {h for _, c in _all_columns(a) for h in c.value_hashes if not c.small_int_range}
-        values_b = {h for _, c in _all_columns(b) for h in c.value_hashes if not c.small_int_range}
-        result.features["value_jaccard"] = jaccard_of_sets(sorted(values_a), sorted(values_b))
+        result.features["value_jaccard"] = jaccard_of_sets(_data_values(a), _data_values(b))
     else:
         data, narrative = (a, b) if a.is_data else (b, a)
         if data.is_data and narrative.is_narrative:
@@ -158,6 +163,7 @@ def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
     return result
 
 
+@per_file
 def _aggregates(record: FileRecord) -> List[Tuple[float, str, str]]:
     """Every aggregate a reader of this data file might quote: (value, origin, breakdown).
 
@@ -257,6 +263,7 @@ def structure_matching(a: FileRecord, b: FileRecord) -> StrategyResult:
     return result
 
 
+@per_file
 def _section_titles(record: FileRecord) -> set:
     titles = list(record.structure.get("slide_titles") or [])
     titles += [h.get("text", "") for h in record.structure.get("headings") or [] if isinstance(h, dict)]

@@ -1,0 +1,60 @@
+"""The slim record that the pair join ships to scoring.
+
+`PairView` is a FileRecord holding only what scoring reads (strategies.py,
+inclusion.py, scoring.py, families.py), plus the per-file facts
+(facts.py) those modules derive from one file, computed once here:
+
+  kept as is   file_id, file_path, file_name, file_type, author, modified_at,
+               mentions, minhash, token_hashes, numbers, embedding,
+               tables (column samples dropped: scoring never reads them),
+               entities (project codes and identifiers only)
+  facts        every `@per_file` helper of strategies.py, warmed from the full record
+  dropped      text and structure (read only through facts), properties, key_terms,
+               title, content_hash, created_at, redactions, warnings
+
+A strategy that starts reading another field must add it here: the test
+tests/test_pair_view.py checks that edges from pair views equal edges from full
+records on the sample corpus.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict
+
+from transforms.detect import strategies  # noqa: F401  (registers the per-file facts)
+from transforms.detect.facts import FACTS
+from transforms.model import FileRecord, TableProfile
+
+ENTITY_KINDS = ("project_code", "identifier")
+
+
+@dataclass
+class PairView(FileRecord):
+    facts: Dict[str, Any] = field(default_factory=dict)
+
+
+def _slim_table(table: TableProfile) -> TableProfile:
+    return dataclasses.replace(table, columns=[dataclasses.replace(c, samples=[]) for c in table.columns])
+
+
+def pair_view(record: FileRecord) -> PairView:
+    """The record as scoring needs it; a PairView is returned unchanged."""
+    if isinstance(record, PairView):
+        return record
+    view = PairView(**{f.name: getattr(record, f.name) for f in dataclasses.fields(FileRecord)})
+    for fact in FACTS:
+        fact(view)
+    view.text = ""
+    view.structure = {}
+    view.properties = {}
+    view.key_terms = []
+    view.title = None
+    view.content_hash = ""
+    view.created_at = None
+    view.redactions = {}
+    view.warnings = []
+    view.entities = {k: v for k, v in record.entities.items() if k in ENTITY_KINDS}
+    view.tables = [_slim_table(t) for t in record.tables]
+    return view
