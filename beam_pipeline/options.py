@@ -20,6 +20,7 @@ DEFAULT_RUNNER = "FnApiRunner"
 # Runners whose workers share the launcher's machine (and disk).
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "")
+DASK_RUNNER_NAMES = ("DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner")
 
 
 class FilegraphOptions(PipelineOptions):
@@ -55,6 +56,8 @@ def pipeline_options(beam_args: Sequence[str], config: Optional[Config] = None) 
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
+    if standard.runner in DASK_RUNNER_NAMES:
+        standard.runner = "beam_pipeline.dask_runner.DaskRunner"  # Beam's, fixed for several sinks
     if standard.runner in LOCAL_RUNNERS:
         direct = options.view_as(DirectOptions)
         max_workers = config.batch.max_workers if config else 1

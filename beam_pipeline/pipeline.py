@@ -67,6 +67,8 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
         else:
             result = p.run()
             result.wait_until_finish()
+        if getattr(result, "client", None) is not None:
+            result.client.close()  # the Dask client, before its cluster goes away
         figures, source = figures_from_metrics(result), "beam_metrics"
         if figures is None and channel:
             figures, source = read_channel(channel), "side_channel"
@@ -96,7 +98,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
                         | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output], telemetry=t))
     records, errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
     if needs_embeddings(config):
-        records = records | "EmbedRecords" >> EmbedRecords(config.batch.chunk_size, t)
+        records = records | "EmbedRecords" >> EmbedRecords(t)
     pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config, t)
     scored = pairs | "JoinRecords" >> JoinPairRecords(records, t) | "ScorePairs" >> ScorePairs(config, t)
     declared = records | "DeclaredEdges" >> DeclaredEdges()

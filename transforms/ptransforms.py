@@ -181,34 +181,33 @@ class ExtractFiles(beam.PTransform):
                 errors | "CountFailed" >> beam.ParDo(Counted("files_in_error", self._telemetry)))
 
 
-class _EmbedBatchFn(beam.DoFn):
+class _EmbedFn(beam.DoFn):
     def setup(self):
         from transforms.detect import semantic
 
         semantic._load_model()  # once per worker, before the first bundle
 
-    def process(self, batch: List[FileRecord]):
+    def process(self, record: FileRecord):
         from transforms.detect.semantic import embed_records
 
-        yield from embed_records(batch)
+        yield from embed_records([record])
 
 
 @beam.typehints.with_input_types(FileRecord)
 @beam.typehints.with_output_types(FileRecord)
 class EmbedRecords(beam.PTransform):
-    """Adds static embeddings to records, in batches of up to `batch_size` (semantic_similarity)."""
+    """Adds static embeddings to records (semantic_similarity).
 
-    def __init__(self, batch_size: int = 100, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+    One record at a time: a static embedding costs microseconds, and a batching
+    step would emit its last batch from finish_bundle, which Beam's DaskRunner drops.
+    """
+
+    def __init__(self, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
-        self._batch_size = batch_size
         self._telemetry = telemetry
 
     def expand(self, records):
-        return (
-            records
-            | "Batch" >> beam.BatchElements(min_batch_size=min(8, self._batch_size), max_batch_size=self._batch_size)
-            | "Embed" >> beam.ParDo(Timed("embed", _EmbedBatchFn(), self._telemetry))
-        )
+        return records | "Embed" >> beam.ParDo(Timed("embed", _EmbedFn(), self._telemetry))
 
 
 # ---------------------------------------------------------------- block and pair

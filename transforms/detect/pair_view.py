@@ -5,12 +5,14 @@ inclusion.py, scoring.py, families.py), plus the per-file facts
 (facts.py) those modules derive from one file, computed once here:
 
   kept as is   file_id, file_path, file_name, file_type, author, modified_at,
-               mentions, minhash, token_hashes, numbers, embedding,
-               tables (column samples dropped: scoring never reads them),
-               entities (project codes and identifiers only)
+               mentions, minhash, embedding,
+               entities (project codes and identifiers only),
+               data files: tables (column samples dropped: scoring never reads them),
+               narrative files: token_hashes, numbers (what is matched against data)
   facts        every `@per_file` helper of strategies.py, warmed from the full record
   dropped      text and structure (read only through facts), properties, key_terms,
-               title, content_hash, created_at, redactions, warnings
+               title, content_hash, created_at, redactions, warnings; a data file's
+               token_hashes and numbers; a narrative file's tables
 
 A strategy that starts reading another field must add it here: the test
 tests/test_pair_view.py checks that edges from pair views equal edges from full
@@ -56,5 +58,10 @@ def pair_view(record: FileRecord) -> PairView:
     view.redactions = {}
     view.warnings = []
     view.entities = {k: v for k, v in record.entities.items() if k in ENTITY_KINDS}
-    view.tables = [_slim_table(t) for t in record.tables]
+    if record.is_data:  # a data file's own text signals are never compared
+        view.token_hashes = []
+        view.numbers = []
+        view.tables = [_slim_table(t) for t in record.tables]
+    else:  # nor a narrative file's tables
+        view.tables = []
     return view

@@ -163,7 +163,6 @@ def content_similarity(a: FileRecord, b: FileRecord) -> StrategyResult:
     return result
 
 
-@per_file
 def _aggregates(record: FileRecord) -> List[Tuple[float, str, str]]:
     """Every aggregate a reader of this data file might quote: (value, origin, breakdown).
 
