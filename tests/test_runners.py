@@ -89,8 +89,9 @@ def test_portable_runner_on_a_loopback_job_service_gives_the_same_graph(drive, r
 
 
 def test_dask_runner_on_a_local_cluster_gives_the_same_graph(drive, reference, tmp_path):
-    distributed = pytest.importorskip("distributed", reason="the test extra installs apache-beam[dask]")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    from distributed import LocalCluster  # the test extra installs apache-beam[dask]
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         summary, graph = _run(drive, tmp_path, ["--runner=DaskRunner",
                                                 f"--dask_client_address={cluster.scheduler_address}"])

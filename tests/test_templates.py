@@ -322,3 +322,17 @@ def test_the_flex_template_entry_file_exits_2_without_a_traceback(corpus):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
         "filegraph-launcher: error: --output is required (a local or gs:// directory)")
+
+
+# --- SDK worker image ----------------------------------------------------------------------------
+
+def test_sdk_worker_image_matches_the_pinned_beam_and_installs_the_local_extras():
+    text = (ROOT / "templates" / "sdk_worker" / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    beam_pin = next(ln for ln in (ROOT / "requirements.txt").read_text().splitlines() if ln.startswith("apache-beam=="))
+    assert lines[0] == f"FROM apache/beam_python3.11_sdk:{beam_pin.split('==')[1]}"
+    sources = [w for ln in lines if ln.startswith("COPY ") for w in ln.split()[1:-1]]
+    assert {"setup.py", "requirements.txt", "beam_pipeline", "transforms"} <= set(sources)
+    assert all((ROOT / src).exists() for src in sources)
+    flex = (FLEX / "Dockerfile").read_text()
+    assert '"${WORKDIR}[gcp]"' in text and '"${WORKDIR}[gcp]"' in flex  # gs:// works in both images
