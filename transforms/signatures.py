@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Callable, Iterable, List, Optional, Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 from transforms.pii.pseudonyms import DEFAULT_KEY, pii_key
 
@@ -144,6 +143,8 @@ def minhash_of(tokens: Iterable[str], num_perm: int = 128) -> List[int]:
     encoded = [t.encode("utf-8") for t in set(tokens)]
     if not encoded:
         return []
+    from datasketch import MinHash  # imports scipy: only where signatures are made (extraction)
+
     mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
     mh.update_batch(encoded)
     return [int(v) for v in mh.hashvalues]
