@@ -102,7 +102,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config, t)
     scored = pairs | "JoinRecords" >> JoinPairRecords(records, t) | "ScorePairs" >> ScorePairs(config, t)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
-    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
+    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
     training = edges | "FormatTraining" >> FormatTraining(records)
 

@@ -52,13 +52,15 @@ def test_plain_progress_prints_a_line_per_stage_and_the_totals(tmp_path):
     assert "extract      1.50 s in filegraph code" in text
 
 
-def test_default_local_runner_uses_one_worker_process_per_core_up_to_max_workers():
-    options = pipeline_options([], with_overrides(Config(), **{"batch.max_workers": 1}))
-    assert options.view_as(StandardOptions).runner == "FnApiRunner"
-    assert options.view_as(DirectOptions).direct_num_workers == 1
-    given = pipeline_options(["--direct_num_workers=3", "--direct_running_mode=multi_threading"], Config())
+def test_default_runner_is_in_process_and_max_workers_sizes_a_requested_worker_pool():
+    config = with_overrides(Config(), **{"batch.max_workers": 1})
+    default = pipeline_options([], config)
+    assert default.view_as(StandardOptions).runner == "FnApiRunner"
+    assert default.view_as(DirectOptions).direct_running_mode == "in_memory"
+    pool = pipeline_options(["--direct_running_mode=multi_processing"], config)
+    assert pool.view_as(DirectOptions).direct_num_workers == 1  # batch.max_workers
+    given = pipeline_options(["--direct_num_workers=3", "--direct_running_mode=multi_threading"], config)
     assert given.view_as(DirectOptions).direct_num_workers == 3
-    assert given.view_as(DirectOptions).direct_running_mode == "multi_threading"
 
 
 def test_only_runners_whose_workers_share_this_machine_count_as_local():

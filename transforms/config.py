@@ -40,7 +40,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class BatchConfig:
     patterns: Tuple[str, ...] = DEFAULT_PATTERNS
-    max_workers: int = 4  # worker processes of the default local runner (at most one per core)
+    max_workers: int = 4  # workers of a multi-process/thread local run without --direct_num_workers (per core at most)
     resume: bool = True
     num_shards: int = 0  # 0: let the runner decide; >0 fixes output shard counts
 

@@ -355,7 +355,6 @@ class ScorePairs(beam.PTransform):
             (scoped, unscoped)
             | "AllEdges" >> beam.Flatten()
             | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
-            | "CountEdges" >> beam.ParDo(Counted("edges", telemetry))
         )
 
 
@@ -420,8 +419,10 @@ class MergeDeclared(beam.PTransform):
     not apply to them; min_confidence does, here.
     """
 
-    def __init__(self, declared_edges, records, config: Config, label: Optional[str] = None):
+    def __init__(self, declared_edges, records, config: Config, telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
+        self._telemetry = telemetry
         self._declared = declared_edges
         self._records = records
         self._min_confidence = config.relationships.thresholds.min_confidence
@@ -439,6 +440,7 @@ class MergeDeclared(beam.PTransform):
              "declared": self._declared | "KeyDeclared" >> beam.Map(lambda e: (declared.pair_key(e), e))}
             | "GroupByPair" >> beam.CoGroupByKey()
             | "MergePair" >> beam.ParDo(_MergePairFn(self._min_confidence), scope=beam.pvalue.AsSingleton(scope))
+            | "CountEdges" >> beam.ParDo(Counted("edges", self._telemetry))
         )
 
 
