@@ -3,7 +3,8 @@
 It reads the side channel that the pipeline's steps write to
 (transforms/telemetry.py) twice a second. On a terminal it is a live line
 drawn with rich; otherwise (a log file, CI) it prints one plain line each time
-a stage starts reporting, then one line per stage at the end. Remote runners
+a stage starts reporting and the counters once a minute, then one line per
+stage at the end. Remote runners
 get no display: their workers cannot reach the launcher's disk.
 """
 
@@ -16,6 +17,7 @@ from typing import Dict, List, Optional, TextIO
 
 from transforms.telemetry import COUNTERS, STAGES, read_channel
 
+PLAIN_EVERY_SECONDS = 60.0
 _LABELS = {"files_matched": "matched", "files_extracted": "extracted", "files_in_error": "failed",
            "pairs": "pairs", "pairs_scored": "scored", "edges": "edges"}
 
@@ -81,8 +83,13 @@ class ProgressDisplay:
             live.update(status_line(read_channel(self._dir), self._elapsed()))
 
     def _run_plain(self) -> None:
+        last = time.monotonic()
         while not self._stop.wait(self._interval):
-            self._print_new_stages(read_channel(self._dir))
+            figures = read_channel(self._dir)
+            self._print_new_stages(figures)
+            if time.monotonic() - last >= PLAIN_EVERY_SECONDS:  # long stages still show they move
+                last = time.monotonic()
+                print(status_line(figures, self._elapsed()), file=self._stream, flush=True)
         figures = read_channel(self._dir)
         self._print_new_stages(figures)
         print(status_line(figures, self._elapsed()), file=self._stream)
