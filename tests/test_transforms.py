@@ -58,7 +58,7 @@ def test_extract_files_splits_records_and_errors(tmp_path):
         assert_that(records | beam.Map(lambda r: (r.file_name, r.file_type)), equal_to([("people.csv", "csv")]),
                     label="records")
         assert_that(errors | beam.Map(lambda e: (os.path.basename(e.file_path), e.stage, e.error_type)),
-                    equal_to([("legacy.doc", "extract", "unsupported_format"), ("gone.csv", "read", "read_error")]),
+                    equal_to([("legacy.doc", "extract", "parse_error"), ("gone.csv", "read", "read_error")]),
                     label="errors")
 
 

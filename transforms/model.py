@@ -12,10 +12,21 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-# File types the pipeline knows, by the role they play in relationships.
-DATA_TYPES = frozenset({"xlsx", "xlsm", "xls", "csv", "tsv", "json", "jsonl", "sqlite"})
-NARRATIVE_TYPES = frozenset({"pptx", "docx", "pdf", "md", "txt"})
-PRESENTATION_TYPES = frozenset({"pptx"})
+# File types the pipeline knows, by kind: files of one kind can be versions of each other.
+FILE_KINDS: Dict[str, str] = {
+    **dict.fromkeys(("xlsx", "xlsm", "xltx", "xltm", "xls", "xlt", "ods"), "sheet"),
+    **dict.fromkeys(("csv", "tsv"), "delimited"),
+    **dict.fromkeys(("json", "jsonl"), "json"),
+    "sqlite": "sqlite",
+    **dict.fromkeys(("pptx", "pptm", "potx", "potm", "ppsx", "ppsm", "ppt", "pps", "pot", "odp"), "deck"),
+    **dict.fromkeys(("docx", "docm", "dotx", "dotm", "doc", "dot", "odt", "rtf", "pdf", "md", "txt", "html"),
+                    "document"),
+    **dict.fromkeys(("eml", "msg"), "email"),
+}
+# ... and by the role they play in relationships.
+DATA_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind in ("sheet", "delimited", "json", "sqlite"))
+NARRATIVE_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind in ("deck", "document", "email"))
+PRESENTATION_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind == "deck")
 
 
 @dataclass

@@ -9,15 +9,15 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.config import Config
 from transforms.detect import blocking, declared, families, strategies
 from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
-from transforms.model import ErrorRecord, ExtractionError, FileRecord
+from transforms.model import ErrorRecord, FileRecord
 from transforms.output import review
 from transforms.output.training import file_summary, training_record
 from transforms.signatures import file_id_for
@@ -123,42 +123,63 @@ def split_outcomes(outcomes, label: str):
 
 
 class ExtractFileFn(beam.DoFn):
-    """Reads one file: (OK, FileRecord) or (FAILED, ErrorRecord)."""
+    """Reads one file: (OK, FileRecord) or (FAILED, ErrorRecord).
+
+    With `extraction.isolation` the files go to a pool of parser processes
+    owned by this DoFn (started in setup, stopped in teardown), up to
+    `extraction.workers` at a time: outcomes come back out of order, each in
+    its own element's window, and the bundle's last ones in finish_bundle.
+    Without it, each file is extracted in this process (for tests and debugging).
+    """
 
     def __init__(self, config: Config):
         self._config = config
         self._processed = Metrics.counter(NAMESPACE, "files_processed")
         self._failed = Metrics.counter(NAMESPACE, "files_failed")
         self._bytes = Metrics.counter(NAMESPACE, "bytes_read")
+        self._pool = None
+        self._pending: Dict[int, Tuple[MatchedFile, object]] = {}
+        self._tokens = 0
 
-    def process(self, matched: MatchedFile):
-        # Heavy readers load on workers only.
-        from transforms.extract import extract_file
+    def setup(self):
+        if self._config.extraction.isolation:
+            from transforms.extract.isolation import ParserPool
 
-        limits = self._config.extraction
-        try:
-            if matched.size > limits.max_file_bytes:
-                raise ExtractionError(
-                    "too_large", f"{matched.size} bytes exceeds max_file_bytes={limits.max_file_bytes}", stage="read"
-                )
-            try:
-                with FileSystems.open(matched.path) as handle:
-                    data = handle.read()
-            except Exception as exc:  # any filesystem error is this file's failure
-                raise ExtractionError("read_error", f"{type(exc).__name__}: {exc}", stage="read") from exc
-            self._bytes.inc(len(data))
-            record = extract_file(matched.path, data, self._config, size=matched.size, modified_at=matched.modified_at)
-        except ExtractionError as exc:
-            self._failed.inc()
-            yield FAILED, ErrorRecord(matched.path, exc.stage, exc.error_type, exc.message, file_id_for(matched.path))
+            self._pool = ParserPool(self._config)
+
+    def process(self, matched: MatchedFile, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
+        if self._pool is None:
+            from transforms.extract.isolation import extract_one
+
+            yield self._outcome(matched, extract_one(matched.path, matched.size, matched.modified_at, self._config))
             return
-        except Exception as exc:  # a reader bug must not fail the run; record it
+        self._tokens += 1
+        self._pending[self._tokens] = (matched, WindowedValue(None, timestamp, (window,)))
+        self._pool.submit(self._tokens, matched.path, matched.size, matched.modified_at)
+        yield from self._emit(self._pool.collect(wait=self._pool.pending > self._pool.workers))
+
+    def finish_bundle(self):
+        if self._pool is not None:
+            yield from self._emit(self._pool.drain())
+
+    def teardown(self):
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _emit(self, done):
+        for token, result in done:
+            matched, windowed = self._pending.pop(token)
+            yield windowed.with_value(self._outcome(matched, result))
+
+    def _outcome(self, matched: MatchedFile, result):
+        if isinstance(result, ErrorRecord):
             self._failed.inc()
-            yield FAILED, ErrorRecord(matched.path, "extract", "internal_error", f"{type(exc).__name__}: {exc}",
-                                      file_id_for(matched.path))
-            return
+            Metrics.counter(NAMESPACE, f"errors_{result.error_type}").inc()
+            return FAILED, result
         self._processed.inc()
-        yield OK, record
+        self._bytes.inc(result.file_size)
+        return OK, result
 
 
 @beam.typehints.with_input_types(MatchedFile)

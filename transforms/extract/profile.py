@@ -39,6 +39,7 @@ SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
 SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
 TYPE_SHARE = 0.9  # a dtype wins with this share of non-empty cells
 HEADER_SCAN_ROWS = 30
+MAX_COLUMNS = 16_384  # Excel's own limit; wider headers are cut (a one-line file of commas)
 MAX_CELL_CHARS = 60  # markdown cells are cut here
 
 # Value kinds; the index into a column's kind counters.
@@ -441,7 +442,7 @@ class TableProfiler:
         self.name = name
         self.ctx = ctx
         value_hash = value_hasher()
-        self.columns = [_Column(column, value_hash) for column in clean_header(header)]
+        self.columns = [_Column(column, value_hash) for column in clean_header(header[:MAX_COLUMNS])]
         self.rows = 0
         self.sketch_size = ctx.limits.value_sketch_size
         # (dimension index, measure index) -> label sums
@@ -556,6 +557,11 @@ def _fit(row: Sequence, width: int) -> Sequence:
 _END = object()
 
 
+def row_limit(ctx: ExtractContext, width: int) -> int:
+    """Rows profiled in a table `width` columns wide: the row cap, or fewer to stay in the cell budget."""
+    return max(1, min(ctx.limits.max_rows_per_table, ctx.limits.max_table_cells // max(width, 1)))
+
+
 def profile_table(
     name: str,
     header: Sequence,
@@ -567,14 +573,14 @@ def profile_table(
     redactions: Optional[Dict[str, int]] = None,
 ) -> TableProfile:
     """Profiles a table from its header and rows, reading at most
-    `ctx.limits.max_rows_per_table` rows.
+    `row_limit(ctx, width)` rows.
 
     `total_rows` is the table's full size when the reader knows it (the
     profile then reports it and is marked sampled if it exceeds the rows
     read). Redaction counts of sample values are added to `redactions`.
     """
     profiler = TableProfiler(name, header, ctx)
-    limit = ctx.limits.max_rows_per_table
+    limit = row_limit(ctx, profiler.width)
     iterator = iter(rows)
     sampled = False
     if profiler.width:
@@ -600,7 +606,7 @@ def profile_batches(
 ) -> TableProfile:
     """Like `profile_table`, for column-major batches (e.g. Arrow record batches)."""
     profiler = TableProfiler(name, header, ctx)
-    limit = ctx.limits.max_rows_per_table
+    limit = row_limit(ctx, profiler.width)
     sampled = False
     for batch in batches:
         nrows = len(batch[0]) if batch else 0

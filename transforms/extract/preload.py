@@ -1,0 +1,9 @@
+"""Imported once by the parser processes' fork server (isolation.py), so that every child starts
+with the readers, the redactor and their libraries already loaded, and replacing a child is cheap."""
+
+import importlib
+
+from transforms.extract import READERS, _redactor  # noqa: F401  (the redactor's recognizers load on first use)
+
+for _module in sorted({target.split(".")[0] for target in READERS.values() if ":" not in target}):
+    importlib.import_module(f"transforms.extract.{_module}")
