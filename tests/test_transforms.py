@@ -76,7 +76,7 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
     reports = [text_record(f"/{d}/report.txt", f"Weekly notes {d}.") for d in ("x", "y", "z")]
     tight = config_from_dict({"relationships": {"blocking": {"max_bucket_size": 2}}})
     with TestPipeline(runner=RUNNER) as p:
-        pairs, hot = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
+        pairs, hot, errors = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
         counts = pairs | beam.Map(lambda kv: kv[0]) | beam.combiners.Count.PerElement()
         assert_that(counts | beam.Filter(lambda kv: kv[1] > 1), equal_to([]), label="each_pair_once")
         expected = tuple(sorted((customers.file_id, orders.file_id)))
@@ -84,13 +84,15 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
                     label="fk_pair_proposed")
         # Three files share the stem "report": with a cap of 2 the bucket is hot.
         assert_that(hot | beam.Filter(lambda k: k == "stem:report"), equal_to(["stem:report"]), label="hot_key")
+        assert_that(errors, equal_to([]), label="no_errors")
 
 
 def _scored_edges(p, records):
     """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
     recs = p | "Records" >> beam.Create(records)
-    pairs, _ = recs | CandidatePairs(CONFIG)
-    return recs, pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+    pairs, _, _ = recs | CandidatePairs(CONFIG)
+    edges, _ = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+    return recs, edges
 
 
 def test_join_and_score_produce_a_typed_edge():
@@ -104,7 +106,7 @@ def test_join_and_score_produce_a_typed_edge():
 def test_format_training_centres_one_record_on_each_connected_file():
     with TestPipeline(runner=RUNNER) as p:
         recs, edges = _scored_edges(p, list(_customers_orders()))
-        training = edges | FormatTraining(recs)
+        training, _ = edges | FormatTraining(recs)
         assert_that(training | beam.Map(lambda t: (t["context"]["primary_file"]["file_name"],
                                                    [f["file_name"] for f in t["context"]["related_files"]])),
                     equal_to([("customers.csv", ["orders.csv"]), ("orders.csv", ["customers.csv"])]))

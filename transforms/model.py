@@ -167,15 +167,23 @@ class FileRecord:
         return cls(**data)
 
 
+# Stages where a failure keeps a file from becoming a node (counted as `failed`), and the
+# stages after it, where a failure loses one file's blocking keys, one pair or one
+# training record but not the node (counted as `stage_errors`).
+FILE_STAGES = ("match", "read", "compliance", "safety", "extract", "redact", "embed")
+LATER_STAGES = ("block", "score", "train")
+
+
 @dataclass
 class ErrorRecord:
-    """A file that could not be turned into a node, and why."""
+    """A file (or a pair of files) that failed at one stage, and why."""
 
     file_path: str
-    stage: str  # match | read | extract | redact | ...
-    error_type: str  # e.g. unsupported_format, encrypted, too_large, zip_bomb, parse_error, timeout
+    stage: str  # one of FILE_STAGES or LATER_STAGES
+    error_type: str  # e.g. unsupported_format, encrypted, too_large, zip_bomb, parse_error, timeout, crash
     message: str
     file_id: Optional[str] = None
+    paired_with: Optional[str] = None  # the other file of a pair, for a "score" error
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

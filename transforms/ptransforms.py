@@ -6,7 +6,7 @@ matching, extract, blocking, strategies, scoring and training.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -122,6 +122,30 @@ def split_outcomes(outcomes, label: str):
     return ok, failed
 
 
+def stage_error(stage: str, exc: BaseException, path: str, paired_with: Optional[str] = None) -> ErrorRecord:
+    """The error record of one element that failed at a stage after extraction."""
+    from transforms.extract import describe
+
+    return ErrorRecord(path, stage, "internal_error", describe(exc), file_id_for(path), paired_with)
+
+
+def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable = lambda element: None):
+    """`fn` (element -> iterable of outputs) as (OK, output) outcomes; an exception on one
+    element becomes one (FAILED, ErrorRecord) naming its file (and pair) instead of failing the run."""
+
+    def outcomes(element):
+        try:
+            return [(OK, output) for output in fn(element)]
+        except Exception as exc:  # this element's failure, recorded; the others go on
+            _STAGE_ERRORS.inc()
+            return [(FAILED, stage_error(stage, exc, path_of(element), paired_with(element)))]
+
+    return outcomes
+
+
+_STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
+
+
 class ExtractFileFn(beam.DoFn):
     """Reads one file: (OK, FileRecord) or (FAILED, ErrorRecord).
 
@@ -203,6 +227,8 @@ class ExtractFiles(beam.PTransform):
 
 
 class _EmbedFn(beam.DoFn):
+    """A record -> (OK, record with its embedding) or (FAILED, ErrorRecord): a record the model
+    cannot take (whatever the reason) fails alone, as an "embed" error."""
     def setup(self):
         from transforms.detect import semantic
 
@@ -211,24 +237,33 @@ class _EmbedFn(beam.DoFn):
     def process(self, record: FileRecord):
         from transforms.detect.semantic import embed_records
 
-        yield from embed_records([record])
+        try:
+            embedded = embed_records([record])
+        except Exception as exc:  # this record's failure, recorded; the others go on
+            yield FAILED, stage_error("embed", exc, record.file_path)
+            return
+        yield from ((OK, r) for r in embedded)
 
 
 @beam.typehints.with_input_types(FileRecord)
-@beam.typehints.with_output_types(FileRecord)
 class EmbedRecords(beam.PTransform):
-    """Adds static embeddings to records (semantic_similarity).
+    """Adds static embeddings to records (semantic_similarity): (records, errors).
 
     One record at a time: a static embedding costs microseconds, and a batching
     step would emit its last batch from finish_bundle, which Beam's DaskRunner drops.
+    Disabled, records pass unchanged and there are no errors.
     """
 
-    def __init__(self, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+    def __init__(self, enabled: bool = True, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
+        self._enabled = enabled
         self._telemetry = telemetry
 
     def expand(self, records):
-        return records | "Embed" >> beam.ParDo(Timed("embed", _EmbedFn(), self._telemetry))
+        if not self._enabled:
+            return records, records.pipeline | "NoErrors" >> beam.Create([])
+        outcomes = records | "Embed" >> beam.ParDo(Timed("embed", _EmbedFn(), self._telemetry))
+        return split_outcomes(outcomes, "Split")
 
 
 # ---------------------------------------------------------------- block and pair
@@ -255,7 +290,7 @@ class _PairsFromBucket(beam.DoFn):
 
 @beam.typehints.with_input_types(FileRecord)
 class CandidatePairs(beam.PTransform):
-    """Records -> distinct candidate pairs ((id_a, id_b), [key kinds]) and hot keys."""
+    """Records -> (distinct candidate pairs ((id_a, id_b), [key kinds]), hot keys, blocking errors)."""
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -264,9 +299,13 @@ class CandidatePairs(beam.PTransform):
 
     def expand(self, records):
         cfg, telemetry = self._blocking, self._telemetry
+        keyed, errors = split_outcomes(
+            records | "BlockingKeys" >> beam.ParDo(Timed(
+                "block", guarded("block", _keyed_by_blocking_key(cfg), lambda r: r.file_path), telemetry)),
+            "SplitKeys",
+        )
         outcomes = (
-            records
-            | "BlockingKeys" >> beam.ParDo(Timed("block", _keyed_by_blocking_key(cfg), telemetry))
+            keyed
             | "GroupByKey" >> beam.GroupByKey()
             | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry))
         )
@@ -277,7 +316,7 @@ class CandidatePairs(beam.PTransform):
             | "DistinctKinds" >> beam.MapTuple(lambda pair, kinds: (pair, sorted(set(kinds))))
             | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
-        return pairs, hot_keys
+        return pairs, hot_keys, errors
 
 
 def _keyed_by_blocking_key(cfg):
@@ -328,12 +367,18 @@ class ScorePairFn(beam.DoFn):
         self._strategies = active_strategies(self._config)
 
     def process(self, element):
+        """(OK, Edge) for a related pair, nothing for an unrelated one, (FAILED, ErrorRecord) for a failure."""
         a, b, _kinds = element
         self._telemetry.add("pairs_scored", 1)
-        results = strategies.run_strategies(a, b, self._strategies)
-        edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
+        try:
+            results = strategies.run_strategies(a, b, self._strategies)
+            edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
+        except Exception as exc:  # this pair's failure, recorded; the other pairs go on
+            _STAGE_ERRORS.inc()
+            yield FAILED, stage_error("score", exc, a.file_path, b.file_path)
+            return
         if edge is not None:
-            yield edge
+            yield OK, edge
 
 
 class _ResolveFamiliesFn(beam.DoFn):
@@ -342,9 +387,8 @@ class _ResolveFamiliesFn(beam.DoFn):
         yield from families.keep_best_per_family(list(edges), version_families)
 
 
-@beam.typehints.with_output_types(Edge)
 class ScorePairs(beam.PTransform):
-    """Joined pairs -> typed edges; version families resolved; min_confidence applied."""
+    """Joined pairs -> (typed edges, scoring errors); version families resolved; min_confidence applied."""
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -354,7 +398,9 @@ class ScorePairs(beam.PTransform):
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
-        typed = joined | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry))
+        typed, errors = split_outcomes(
+            joined | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry)),
+            "SplitScored")
         version_families = (
             typed
             | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")
@@ -372,11 +418,12 @@ class ScorePairs(beam.PTransform):
                 version_families=beam.pvalue.AsSingleton(version_families))
         )
         unscoped = typed | "NotScoped" >> beam.Filter(lambda e: families.narrative_key(e) == "")
-        return (
+        edges = (
             (scoped, unscoped)
             | "AllEdges" >> beam.Flatten()
             | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
         )
+        return edges, errors
 
 
 def _concat_pair_lists(pair_lists) -> list:
@@ -470,7 +517,7 @@ class MergeDeclared(beam.PTransform):
 
 @beam.ptransform_fn
 def FormatTraining(edges, records):
-    """Edges + records -> one training record per file that has related files."""
+    """Edges + records -> (one training record per file that has related files, formatting errors)."""
     summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r)))
     edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
     by_file = edge_dicts | "ByEndpoint" >> beam.FlatMap(lambda e: [(e["source"], e), (e["target"], e)])
@@ -485,11 +532,17 @@ def FormatTraining(edges, records):
             lambda kv: [(asker, kv[1]["summary"][0]) for asker in kv[1]["wanted_by"]] if kv[1]["summary"] else []
         )
     )
-    return (
+    outcomes = (
         {"summary": summaries, "edges": by_file, "neighbours": neighbour_summaries}
         | "GroupPerFile" >> beam.CoGroupByKey()
-        | "TrainingRecord" >> beam.FlatMap(_training_for_file)
+        | "TrainingRecord" >> beam.FlatMap(guarded("train", _training_for_file, _grouped_file_path))
     )
+    return split_outcomes(outcomes, "Split")
+
+
+def _grouped_file_path(element) -> str:
+    _, grouped = element
+    return grouped["summary"][0]["file_path"] if grouped["summary"] else str(element[0])
 
 
 def _training_for_file(element):

@@ -78,9 +78,14 @@ def extract_one(path: str, size: Optional[int], modified_at: Optional[str], conf
 # ---------------------------------------------------------------- the child
 
 
-def _child_main(conn, config: Config, readers: Mapping[str, str], memory_limit: int, stderr_path: str) -> None:
+def _child_main(conn, config: Config, readers: Mapping[str, str], memory_limit: int, stderr_path: str,
+                environment: Mapping[str, str]) -> None:
     """A parser process: reads jobs (path, size, modified_at) and answers with outcomes until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The fork server's environment is the one it started with; filesystems (gs:// emulators,
+    # credentials) must see the parent's as it is now.
+    os.environ.clear()
+    os.environ.update(environment)
     _die_with_parent()
     stderr = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(stderr, 2)
@@ -253,7 +258,7 @@ class ParserPool:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_child_main,
-            args=(child_end, self._config, self._readers, self._memory_limit, stderr_path),
+            args=(child_end, self._config, self._readers, self._memory_limit, stderr_path, dict(os.environ)),
             name=f"filegraph-parser-{self._started}",
             daemon=True,
         )

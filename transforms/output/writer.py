@@ -5,14 +5,23 @@ single JSON documents (run_summary.json). Shards are deterministic: a record's
 shard is a stable hash of its sort key, and records are sorted within a shard,
 so the same input gives byte-identical shards run after run, on any runner.
 Paths may be local or on any Beam filesystem (gs://).
+
+Every file is written under a temporary name beside its final one and then
+renamed, so a reader never sees half a shard. A run first removes the
+previous run's summary, then its shards; its own summary is written last,
+after every shard (the pipeline makes it wait for them). A run killed
+midway therefore leaves shards and no summary, never a folder that looks
+finished, and the next run over the same folder replaces everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import posixpath
+import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
@@ -23,6 +32,8 @@ from transforms.signatures import hash64
 
 RECORDS_PER_SHARD = 50_000
 OUTPUTS = {"nodes": "nodes", "edges": "edges", "training": "train", "errors": "errors"}
+SUMMARY = "run_summary.json"
+_TEMPORARY = ".tmp-"  # infix of files being written: <dir>/.<name>.tmp-<unique>
 
 
 def join_path(base: str, *parts: str) -> str:
@@ -30,8 +41,32 @@ def join_path(base: str, *parts: str) -> str:
 
 
 def dumps(record: Mapping[str, Any]) -> str:
-    """One JSONL line: keys sorted, no NaN, UTF-8 kept readable."""
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    """One JSONL line: keys sorted, no NaN (a non-finite number is written as null), UTF-8 kept readable."""
+    try:
+        return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(_finite(record), sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _utf8(line: str) -> bytes:
+    # A path with bytes that are not UTF-8 reaches here as lone surrogates: written as the
+    # JSON escape \udcXX, which reads back to the same string.
+    return line.encode("utf-8", "backslashreplace")
+
+
+def error_sort_key(error: Mapping[str, Any]) -> str:
+    """Orders and places error records: a file can have errors of several stages and pairs."""
+    return f"{error['file_path']}|{error['stage']}|{error.get('paired_with') or ''}|{error['error_type']}"
 
 
 def shard_count(records: int, fixed: int = 0) -> int:
@@ -47,14 +82,33 @@ def shard_path(directory: str, prefix: str, index: int, shards: int) -> str:
 
 
 def write_lines(path: str, lines: Iterable[str]) -> None:
-    with FileSystems.create(path) as handle:
+    with _atomic(path) as handle:
         for line in lines:
-            handle.write(line.encode("utf-8") + b"\n")
+            handle.write(_utf8(line) + b"\n")
 
 
 def write_json(path: str, document: Mapping[str, Any]) -> None:
-    with FileSystems.create(path) as handle:
-        handle.write(json.dumps(document, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
+    with _atomic(path) as handle:
+        handle.write(_utf8(json.dumps(document, indent=2, sort_keys=True, default=str)) + b"\n")
+
+
+@contextlib.contextmanager
+def _atomic(path: str):
+    """A handle on a temporary file beside `path`, renamed to `path` when the block succeeds."""
+    directory, name = posixpath.split(path) if "://" in path else os.path.split(path)
+    temporary = join_path(directory, f".{name}{_TEMPORARY}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    handle = FileSystems.create(temporary)
+    try:
+        yield handle
+        handle.close()
+    except BaseException:
+        handle.close()
+        FileSystems.delete([temporary])
+        raise
+    if "://" not in path:
+        os.replace(temporary, path)  # atomic on one filesystem, and replaces an earlier run's file
+    else:
+        FileSystems.rename([temporary], [path])
 
 
 def read_jsonl(directory: str, prefix: str) -> List[Dict[str, Any]]:
@@ -95,11 +149,14 @@ def write_bytes(path: str, data: bytes) -> None:
 
 
 def clear_outputs(output_dir: str) -> None:
-    """Removes shards of an earlier run so that stale shards never mix in."""
-    stale = []
+    """Removes an earlier run's outputs: its summary first, then its shards and any file left half-written."""
+    summary = join_path(output_dir, SUMMARY)
+    if FileSystems.exists(summary):
+        FileSystems.delete([summary])
+    patterns = [join_path(output_dir, f".*{_TEMPORARY}*")]
     for sub, prefix in OUTPUTS.items():
-        pattern = join_path(output_dir, sub, f"{prefix}-*-of-*.jsonl")
-        stale.extend(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        patterns += [join_path(output_dir, sub, f"{prefix}-*-of-*.jsonl"), join_path(output_dir, sub, f".*{_TEMPORARY}*")]
+    stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
     if stale:
         FileSystems.delete(stale)
 
@@ -160,6 +217,7 @@ class WriteJsonlShards(beam.PTransform):
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShards" >> beam.ParDo(Timed("write", _WriteShard(self._directory, self._prefix), self._telemetry))
         )
-        return shards | "WriteEmptyShards" >> beam.ParDo(
+        empty = shards | "WriteEmptyShards" >> beam.ParDo(
             _EmptyShards(self._directory, self._prefix), written=beam.pvalue.AsList(written)
         )
+        return (written, empty) | "AllShards" >> beam.Flatten()
