@@ -50,9 +50,10 @@ from transforms.signatures import file_id_for
 
 Outcome = Union[FileRecord, ErrorRecord]
 _POLL_SECONDS = 0.05  # how often a busy child's clock and memory are checked
-_STDERR_TAIL = 2000
+_STDERR_TAIL = 16_000  # a Rust backtrace runs to several KB after the line that says why
 _FATAL_TYPES = frozenset({"crash", "memory_limit"})  # the child's state is suspect: replace it
 _MEMORY_MESSAGES = ("memory allocation of", "MemoryError", "Cannot allocate memory", "bad_alloc", "out of memory")
+_CRASH_MESSAGES = ("panicked at", "Fatal Python error", "Segmentation fault", "Assertion", "terminate called")
 _log = logging.getLogger(__name__)
 
 
@@ -326,11 +327,13 @@ class ParserPool:
     def _died(self, child: _Child) -> None:
         child.process.join(1.0)
         code = child.process.exitcode
-        tail = self._stderr_tail(child)
-        cause = _exit_cause(code)
-        kind = "memory_limit" if any(m in tail for m in _MEMORY_MESSAGES) else "crash"
-        detail = f": {tail.strip().splitlines()[-1]}" if tail.strip() else ""
-        self._fail(child, kind, f"the parser process {cause}{detail}"[:500])
+        lines = [line.strip() for line in self._stderr_tail(child).splitlines() if line.strip()]
+        memory = next((line for line in lines if any(m in line for m in _MEMORY_MESSAGES)), None)
+        reason = memory or next((line for line in lines if any(m in line for m in _CRASH_MESSAGES)), None)
+        reason = reason or (lines[-1] if lines else "")
+        detail = f": {reason}" if reason else ""
+        self._fail(child, "memory_limit" if memory else "crash",
+                   f"the parser process {_exit_cause(code)}{detail}"[:500])
 
     def _kill(self, child: _Child, kind: str, message: str) -> None:
         child.process.kill()

@@ -26,6 +26,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from transforms.extract.context import ExtractContext
+from transforms.extract.encoding import valid_text
 from transforms.extract.lists import list_items, list_separator
 from transforms.model import ColumnProfile, TableProfile
 from transforms.signatures import bottom_k, normalise_value, value_hasher
@@ -416,8 +417,9 @@ class _Column:
 
 
 def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]) -> List[str]:
+    values = [valid_text(value) for value in values]
     if redactor is None or not values:
-        return list(values)
+        return values
     redacted, counts = redactor.redact_values(column, values)
     for kind, n in counts.items():
         redactions[kind] = redactions.get(kind, 0) + n
@@ -427,7 +429,7 @@ def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]
 def _is_pii_column(column: str, labels: List[str], redactor) -> bool:
     if redactor is None:
         return False
-    _, counts = redactor.redact_values(column, labels)
+    _, counts = redactor.redact_values(valid_text(column), [valid_text(label) for label in labels])
     return any(counts.values())
 
 

@@ -309,6 +309,7 @@ def read_sqlite(data: bytes, ctx: ExtractContext) -> Extracted:
             connection = sqlite3.connect(uri, uri=True)
         except sqlite3.Error as exc:
             raise ExtractionError("parse_error", f"cannot open SQLite database: {exc}") from exc
+        connection.text_factory = _lenient_text  # one badly encoded value must not lose the database
         try:
             return _read_database(connection, ctx)
         except sqlite3.DatabaseError as exc:
@@ -318,6 +319,10 @@ def read_sqlite(data: bytes, ctx: ExtractContext) -> Extracted:
 
 
 read_db = read_sqlite
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
 
 
 def _read_database(connection: sqlite3.Connection, ctx: ExtractContext) -> Extracted:
