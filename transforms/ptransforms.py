@@ -16,6 +16,7 @@ from transforms.config import Config
 from transforms.detect import blocking, declared, families, strategies
 from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
 from transforms.model import ErrorRecord, FileRecord
 from transforms.output import review
@@ -92,12 +93,15 @@ class MatchInputs(beam.PTransform):
 
     def expand(self, specs):
         patterns, exclude = self._patterns, self._exclude
+        # A path may hold bytes that are not UTF-8, which Beam's string coder refuses: matched
+        # files are keyed by bytes, skipped ones are shown escaped (encoding.display_path).
         outcomes = specs | "Expand" >> beam.FlatMap(
-            lambda spec: ((OK if ok else FAILED, item) for ok, item in match_outcomes(spec, patterns, exclude)))
+            lambda spec: ((OK, item) if ok else (FAILED, display_path(item))
+                          for ok, item in match_outcomes(spec, patterns, exclude)))
         files, skipped = split_outcomes(outcomes, "Split")
         matched = (
             files
-            | "KeyByPath" >> beam.Map(lambda m: (m.path, m))
+            | "KeyByPath" >> beam.Map(lambda m: (m.path.encode("utf-8", "surrogateescape"), m))
             | "DedupePaths" >> beam.CombinePerKey(lambda ms: min(ms, key=lambda m: m.size))
             | "DropKeys" >> beam.Values()
             | "CountMatched" >> beam.ParDo(Counted("files_matched", self._telemetry))

@@ -41,7 +41,7 @@ from transforms.detect.inclusion import table_links
 from transforms.extract import safety
 from transforms.extract.context import ExtractContext
 from transforms.extract.declared import with_declared_schema
-from transforms.extract.encoding import valid_text
+from transforms.extract.encoding import display_path, valid_text
 from transforms.extract.reading import FileContent, read_content
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
 from transforms.pii import Redactor, mask_marks
@@ -116,7 +116,7 @@ def extract_path(
     if size is not None:
         safety.check_size(size, config.extraction, stage="read")
     content = read_content(path, _extension_of(_file_name_of(path)), config.extraction)
-    return extract_content(path, content, config, modified_at=modified_at, thread_timeout=thread_timeout)
+    return extract_content(display_path(path), content, config, modified_at=modified_at, thread_timeout=thread_timeout)
 
 
 def extract_file(
@@ -140,6 +140,7 @@ def extract_content(
     modified_at: Optional[str] = None,
     thread_timeout: bool = True,
 ) -> FileRecord:
+    uri = display_path(uri)
     file_name = _file_name_of(uri)
     extension = _extension_of(file_name)
     limits = config.extraction

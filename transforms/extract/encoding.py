@@ -9,6 +9,7 @@ One place for both directions of the text boundary:
 - `valid_text`: what every string leaving extraction goes through. No lone
   surrogates (a PDF's ToUnicode map or a UTF-16 file cut in half makes them;
   UTF-8 encoders and tokenizers refuse them), no NUL characters.
+- `display_path`: the same for file paths whose names hold bytes that are not UTF-8.
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ def decode_text(data: bytes, max_bytes: int) -> Tuple[str, str]:
         except UnicodeDecodeError:
             encoding = _guess(head)
     return decode(head, encoding, final), encoding
+
+
+def display_path(path: str) -> str:
+    """A path as valid Unicode: bytes of the name that are not UTF-8 (kept by Python as lone
+    surrogates) written as \\xNN, as `ls -b` shows them. Records and outputs name files this way;
+    only reading uses the path as matched."""
+    if not _UNSAFE.search(path):
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def valid_text(text: str) -> str:

@@ -45,6 +45,7 @@ from multiprocessing.connection import wait as wait_for
 from typing import Deque, Hashable, List, Mapping, Optional, Tuple, Union
 
 from transforms.config import Config
+from transforms.extract.encoding import display_path
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
 from transforms.signatures import file_id_for
 
@@ -65,15 +66,21 @@ def extract_one(path: str, size: Optional[int], modified_at: Optional[str], conf
     try:
         return extract_path(path, config, size=size, modified_at=modified_at, thread_timeout=thread_timeout)
     except ExtractionError as exc:
-        return ErrorRecord(path, exc.stage, exc.error_type, exc.message, file_id_for(path))
+        return file_error(path, exc.error_type, exc.message, exc.stage)
     except MemoryError as exc:
-        return ErrorRecord(path, "extract", "memory_limit", describe(exc), file_id_for(path))
+        return file_error(path, "memory_limit", describe(exc))
     except Exception as exc:  # a bug in redaction or signals must not fail the run; record it
-        return ErrorRecord(path, "extract", "internal_error", describe(exc), file_id_for(path))
+        return file_error(path, "internal_error", describe(exc))
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # a native panic escaping a reader (PanicException)
-        return ErrorRecord(path, "extract", "crash", describe(exc), file_id_for(path))
+        return file_error(path, "crash", describe(exc))
+
+
+def file_error(path: str, error_type: str, message: str, stage: str = "extract") -> ErrorRecord:
+    """The error record of a file, named as its node would be (see encoding.display_path)."""
+    shown = display_path(path)
+    return ErrorRecord(shown, stage, error_type, message, file_id_for(shown))
 
 
 # ---------------------------------------------------------------- the child
@@ -343,7 +350,7 @@ class ParserPool:
     def _fail(self, child: _Child, kind: str, message: str) -> None:
         job, child.job = child.job, None
         if job is not None:
-            self._done.append((job.token, ErrorRecord(job.path, "extract", kind, message, file_id_for(job.path))))
+            self._done.append((job.token, file_error(job.path, kind, message)))
         self.replaced[kind] += 1
         _log.info("replacing parser process %s (%s): %s", child.process.pid, kind, message)
         self._retire(child)
