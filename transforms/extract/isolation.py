@@ -243,6 +243,10 @@ class ParserPool:
     def child_pids(self) -> List[int]:
         return [c.process.pid for c in self._children if c.process.pid]
 
+    @property
+    def processes_started(self) -> int:
+        return self._started
+
     # -- scheduling
 
     def _dispatch(self) -> None:
