@@ -21,6 +21,7 @@ import json
 import math
 import os
 import posixpath
+import re
 import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
@@ -34,6 +35,7 @@ RECORDS_PER_SHARD = 50_000
 OUTPUTS = {"nodes": "nodes", "edges": "edges", "training": "train", "errors": "errors"}
 SUMMARY = "run_summary.json"
 _TEMPORARY = ".tmp-"  # infix of files being written: <dir>/.<name>.tmp-<unique>
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def join_path(base: str, *parts: str) -> str:
@@ -41,11 +43,16 @@ def join_path(base: str, *parts: str) -> str:
 
 
 def dumps(record: Mapping[str, Any]) -> str:
-    """One JSONL line: keys sorted, no NaN (a non-finite number is written as null), UTF-8 kept readable."""
+    """One JSONL line: keys sorted, no NaN (a non-finite number is written as null), UTF-8 kept readable.
+
+    A lone surrogate (a path whose bytes are not UTF-8) is written as its JSON
+    escape, which reads back to the same string: the line is always valid UTF-8.
+    """
     try:
-        return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
     except ValueError:
-        return json.dumps(_finite(record), sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+        line = json.dumps(_finite(record), sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    return line.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(line) else line
 
 
 def _finite(value: Any) -> Any:
@@ -56,12 +63,6 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(item) for item in value]
     return value
-
-
-def _utf8(line: str) -> bytes:
-    # A path with bytes that are not UTF-8 reaches here as lone surrogates: written as the
-    # JSON escape \udcXX, which reads back to the same string.
-    return line.encode("utf-8", "backslashreplace")
 
 
 def error_sort_key(error: Mapping[str, Any]) -> str:
@@ -84,12 +85,12 @@ def shard_path(directory: str, prefix: str, index: int, shards: int) -> str:
 def write_lines(path: str, lines: Iterable[str]) -> None:
     with _atomic(path) as handle:
         for line in lines:
-            handle.write(_utf8(line) + b"\n")
+            handle.write(line.encode("utf-8") + b"\n")
 
 
 def write_json(path: str, document: Mapping[str, Any]) -> None:
     with _atomic(path) as handle:
-        handle.write(_utf8(json.dumps(document, indent=2, sort_keys=True, default=str)) + b"\n")
+        handle.write(json.dumps(document, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
 
 
 @contextlib.contextmanager
