@@ -141,8 +141,9 @@ def odt() -> bytes:
     return _odf_bytes(doc)
 
 
-def ods(repeated_rows: int = 0) -> bytes:
-    """A spreadsheet; `repeated_rows` adds a blank row repeated that many times, 16384 cells wide."""
+def ods(repeated_rows: int = 0, repeat_values: bool = False) -> bytes:
+    """A spreadsheet; `repeated_rows` adds a row repeated that many times: blank and 16384 cells wide,
+    or (`repeat_values`) a copy of the last data row."""
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
@@ -163,7 +164,15 @@ def ods(repeated_rows: int = 0) -> bytes:
             cell.addElement(P(text=str(value)))
             table_row.addElement(cell)
         table.addElement(table_row)
-    if repeated_rows:
+    if repeated_rows and repeat_values:
+        repeated = TableRow(numberrowsrepeated=repeated_rows)
+        for value in ("S-999", "North"):
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            repeated.addElement(cell)
+        repeated.addElement(TableCell(valuetype="float", value=1.5))
+        table.addElement(repeated)
+    elif repeated_rows:
         blank = TableRow(numberrowsrepeated=repeated_rows)
         blank.addElement(TableCell(numbercolumnsrepeated=16384))
         table.addElement(blank)
