@@ -3,10 +3,11 @@
     python -m benchmarks.robustness [--corpus office-samples --corpus hostile] [--config filegraph.yaml]
         [--rss-budget-mb 2048] [--report benchmarks/reports/robustness.json]
 
-Each corpus is run end to end as a user runs it (`python -m beam_pipeline run`,
-a fresh process, default config unless --config) while the whole process
-tree (the run, its fork server and parser processes) is sampled every 0.1 s.
-Figures per corpus:
+Each corpus is first extracted alone, through the parser pool in this
+process (the `extraction_*` figures: the per-file stage only), then run end to
+end as a user runs it (`python -m beam_pipeline run`, a fresh process, default
+config unless --config) while the whole process tree (the run, its fork server
+and parser processes) is sampled every 0.1 s. Figures per corpus:
 
 - files on disk matched by the default patterns, and whether every one is
   accounted for: a node or a file-stage error record, `matched = processed + failed`;
@@ -79,6 +80,33 @@ class TreeMemory:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+
+def measure_extraction(folder: Path) -> Dict[str, Any]:
+    """The corpus through a ParserPool with the default configuration: seconds, files/s, peak RSS."""
+    from transforms.config import DEFAULT_PATTERNS, Config
+    from transforms.extract.isolation import ParserPool
+    from transforms.extract.matching import expand_input
+    from transforms.model import ErrorRecord
+
+    matched = list(expand_input(str(folder), DEFAULT_PATTERNS))
+    memory = TreeMemory(os.getpid())
+    started = time.monotonic()
+    with ParserPool(Config()) as pool:
+        for m in matched:
+            pool.submit(m.path, m.path, m.size, m.modified_at)
+        outcomes = [outcome for _, outcome in pool.drain()]
+        replaced = dict(pool.replaced)
+    seconds = time.monotonic() - started
+    memory.stop()
+    return {
+        "extraction_seconds": round(seconds, 1),
+        "extraction_files_per_s": round(len(matched) / seconds, 2),
+        "extraction_peak_rss_tree_mb": round(memory.peak_tree / 2 ** 20, 1),
+        "extraction_errors_by_type": dict(sorted(Counter(
+            o.error_type for o in outcomes if isinstance(o, ErrorRecord)).items())),
+        "parser_processes_replaced": replaced,
+    }
 
 
 def run_corpus(name: str, folder: Path, output: Path, config: Optional[str], budget_mb: int,
@@ -155,6 +183,8 @@ def format_table(report: Dict[str, Any]) -> str:
                      f"{run['seconds']:>8.1f}{run['files_per_s']:>9.2f}{run['peak_rss_tree_mb']:>13.1f}"
                      f"{run['peak_rss_process_mb']:>13.1f}  {run['every_file_accounted_for']}")
         lines.append(f"    errors: {run['errors_by_type']}")
+        lines.append(f"    extraction alone: {run['extraction_seconds']} s, {run['extraction_files_per_s']} files/s, "
+                     f"peak tree RSS {run['extraction_peak_rss_tree_mb']} MB, replaced {run['parser_processes_replaced']}")
         if run.get("unexpected_outcomes"):
             lines.append(f"    unexpected: {run['unexpected_outcomes']}")
     return "\n".join(lines)
@@ -189,9 +219,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 if not folder.is_dir():
                     notes.append(f"{name}: {folder} not found; skipped")
                     continue
-            print(f"running {name} ({folder})...", file=sys.stderr, flush=True)
-            corpora[name] = run_corpus(name, folder, Path(scratch) / f"out-{name}", args.config,
-                                       args.rss_budget_mb, expected)
+            print(f"extracting {name} ({folder})...", file=sys.stderr, flush=True)
+            extraction = measure_extraction(folder)
+            print(f"running {name} end to end...", file=sys.stderr, flush=True)
+            corpora[name] = {**run_corpus(name, folder, Path(scratch) / f"out-{name}", args.config,
+                                          args.rss_budget_mb, expected), **extraction}
     report = {
         "benchmark": "robustness",
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -174,16 +174,9 @@ class _Skeleton:
                 count += 1
                 if len(items) < self.keep:
                     items.append(value)
-                pos = self._skip(pos)
-                char = self.text[pos : pos + 1]
-                if char == ",":
-                    pos = self._skip(pos + 1)
-                elif char == "]":
-                    return items, pos + 1
-                elif not char:
-                    raise _Cut()
-                else:
-                    raise json.JSONDecodeError("Expecting ',' delimiter", self.text, pos)
+                pos, closed = self._after_item(pos, "]")
+                if closed:
+                    return items, pos
         except _Cut:
             self.cut = True
             return items, len(self.text)
@@ -213,19 +206,24 @@ class _Skeleton:
                     raise json.JSONDecodeError("Expecting ':' delimiter", self.text, pos)
                 value, pos = self._value(self._skip(pos + 1), depth + 1)
                 result[key] = value
-                pos = self._skip(pos)
-                char = self.text[pos : pos + 1]
-                if char == ",":
-                    pos = self._skip(pos + 1)
-                elif char == "}":
-                    return result, pos + 1
-                elif not char:
-                    raise _Cut()
-                else:
-                    raise json.JSONDecodeError("Expecting ',' delimiter", self.text, pos)
+                pos, closed = self._after_item(pos, "}")
+                if closed:
+                    return result, pos
         except _Cut:
             self.cut = True
             return result, len(self.text)
+
+    def _after_item(self, pos: int, closer: str) -> Tuple[int, bool]:
+        """After an item: (where the next one starts, False), or (past the closing bracket, True)."""
+        pos = self._skip(pos)
+        char = self.text[pos : pos + 1]
+        if char == ",":
+            return self._skip(pos + 1), False
+        if char == closer:
+            return pos + 1, True
+        if not char:
+            raise _Cut()
+        raise json.JSONDecodeError("Expecting ',' delimiter", self.text, pos)
 
 
 class _Cut(Exception):
