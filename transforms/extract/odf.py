@@ -21,7 +21,8 @@ from defusedxml.ElementTree import iterparse
 
 from transforms.extract.context import ExtractContext
 from transforms.extract.narrative import MAX_HEADINGS, TextSink, markdown_table
-from transforms.extract.profile import HEADER_SCAN_ROWS, MAX_COLUMNS, is_blank_row
+from transforms.extract.cells import is_blank_row
+from transforms.extract.profile import HEADER_SCAN_ROWS, MAX_COLUMNS
 from transforms.extract.properties import iso, with_custom
 from transforms.extract.tabular import Tables, split_header
 from transforms.model import Extracted, ExtractionError

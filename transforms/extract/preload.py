@@ -3,7 +3,7 @@ with the readers, the redactor and their libraries already loaded, and replacing
 
 import importlib
 
-from transforms.extract import READERS, _redactor  # noqa: F401  (the redactor's recognizers load on first use)
+from transforms.extract import READERS
 
 for _module in sorted({target.split(".")[0] for target in READERS.values() if ":" not in target}):
     importlib.import_module(f"transforms.extract.{_module}")

@@ -28,16 +28,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 from transforms.extract.context import ExtractContext
 from transforms.extract.encoding import SNIFF_BYTES, decode, detect_encoding
-from transforms.extract.profile import (
-    HEADER_SCAN_ROWS,
-    bounded_text,
-    clean_header,
-    detect_header,
-    is_blank_row,
-    markdown_table,
-    profile_batches,
-    profile_table,
-)
+from transforms.extract.cells import bounded_text, clean_header, is_blank_row, markdown_table
+from transforms.extract.profile import HEADER_SCAN_ROWS, detect_header, profile_batches, profile_table
 from transforms.model import Extracted, ExtractionError, TableProfile
 
 PREVIEW_ROWS = 5  # rows shown under each table's header in `text`

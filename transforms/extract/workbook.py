@@ -23,7 +23,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from transforms.extract.context import ExtractContext
-from transforms.extract.profile import HEADER_SCAN_ROWS, is_blank_row
+from transforms.extract.cells import is_blank_row
+from transforms.extract.profile import HEADER_SCAN_ROWS
 from transforms.extract.properties import ole_properties, package_properties
 from transforms.extract.tabular import Tables, split_header
 from transforms.model import Extracted, ExtractionError, TableProfile
