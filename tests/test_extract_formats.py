@@ -288,3 +288,31 @@ def test_readme_lists_the_formats():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for word in (".doc", ".ppt", ".odt", ".rtf", ".html", ".eml", ".msg"):
         assert word in readme, word
+
+
+# ---------------------------------------------------------------- workbooks past the cell budget
+
+
+@needs_samples
+def test_an_xls_declaring_millions_of_cells_is_streamed_and_profiled_as_calamine_would():
+    from transforms.extract import workbook
+
+    data = _sample("SharedFormulaTest.xls")  # a 32,770 x 130 used range holding about a thousand cells
+    streamed = workbook.read_xls(data, _ctx("xls"))
+    loaded = workbook.read_xls(data, _ctx("xls", max_table_cells=10_000_000))
+    assert streamed.warnings == ["sheets' used ranges span 4260100 cells; read by xlrd"] and loaded.warnings == []
+    assert [(t.name, [c.name for c in t.columns], t.row_count) for t in streamed.tables] == [
+        (t.name, [c.name for c in t.columns], t.row_count) for t in loaded.tables]
+
+
+def test_an_xlsx_declaring_a_huge_range_is_streamed_and_profiled_as_calamine_would():
+    from tests.hostile_corpus import _far_cell_workbook
+    from transforms.extract import workbook
+
+    data = _far_cell_workbook("A1:J9000", "J5000")  # 90,000 declared cells, a handful present
+    streamed = workbook.read_xlsx(data, _ctx("xlsx", max_table_cells=50_000))
+    loaded = workbook.read_xlsx(data, _ctx("xlsx"))
+    assert streamed.warnings[-1] == "a sheet's used range spans 90000 cells; read row by row"
+    assert [c.name for c in streamed.tables[0].columns] == [c.name for c in loaded.tables[0].columns]
+    assert streamed.tables[0].column("id").numeric == loaded.tables[0].column("id").numeric
+    assert streamed.tables[0].sampled  # 5,030 of 9,000 rows read: a sample, and said so

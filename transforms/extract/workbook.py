@@ -6,9 +6,10 @@ the workbook as soon as it is opened). A sheet with a few cells far apart
 would cost gigabytes, so the used range each sheet declares is read first
 (the `<dimension>` of a worksheet part, the DIMENSIONS record of a BIFF
 sheet) and a workbook whose range exceeds `extraction.max_table_cells` is read
-by a streaming reader instead: openpyxl's read-only mode for OOXML, xlrd
-with ragged rows (memory for the cells that exist only) for .xls. Either way
-`profile_table` reads at most the cell budget of each sheet.
+by a streaming reader instead: openpyxl's read-only mode for OOXML (rows up to
+the cell budget, the rest of the sheet a sample), xlrd with ragged rows
+(memory for the cells that exist only) for .xls. Either way `profile_table`
+reads at most the cell budget of each sheet.
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ def _read_sheet(sheet, hidden: bool, tables: Tables) -> Optional[TableProfile]:
     body = _without_total_row(row for row in chain(head[index + 1 :], rows) if not is_blank_row(row))
     title = f"## Sheet: {sheet.name}" + (" (hidden)" if hidden else "")
     profile = tables.add(title, sheet.name, header, body, preview, header_row=first_row + index)
+    profile.sampled = profile.sampled or getattr(sheet, "cut", False)
     if profile.sampled:  # the used range's height, blank rows included, is the best total known
         profile.row_count = max(profile.row_count, sheet.start[0] + sheet.height - profile.header_row - 1)
     return profile
@@ -227,11 +229,12 @@ def _is_total_row(row: Sequence) -> bool:
 class _StreamedSheet:
     """The part of calamine's sheet interface `_read_sheet` uses, over a row iterator."""
 
-    def __init__(self, name: str, rows: Iterator[Sequence], height: int, merged: int = 0):
+    def __init__(self, name: str, rows: Iterator[Sequence], height: int, read: int, merged: int = 0):
         self.name = name
         self.height = height
         self.start = (0, 0) if height else None
         self.merged_cell_ranges = [None] * merged
+        self.cut = read < height  # rows past the cell budget were not read: the profile is a sample
         self._rows = rows
 
     def iter_rows(self) -> Iterator[Sequence]:
@@ -254,8 +257,9 @@ def _read_streaming_xlsx(data: bytes, ctx: ExtractContext, properties, warnings)
         def sheet(ws):
             width = min(ws.max_column or 1, ctx.limits.max_table_cells)
             height = ws.max_row or 0
-            rows = ws.iter_rows(max_row=min(height, _budget_rows(ctx, width)), max_col=width, values_only=True)
-            return _StreamedSheet(ws.title, (["" if v is None else v for v in row] for row in rows), height)
+            read = min(height, _budget_rows(ctx, width))
+            rows = ws.iter_rows(max_row=read, max_col=width, values_only=True)
+            return _StreamedSheet(ws.title, (["" if v is None else v for v in row] for row in rows), height, read)
 
         sheets = ((ws.title, ws.sheet_state != "visible", ws.__class__.__name__ == "ReadOnlyWorksheet",
                    lambda ws=ws: sheet(ws)) for ws in book.worksheets)
@@ -273,9 +277,10 @@ def _read_streaming_xls(data: bytes, ctx: ExtractContext, properties, warnings) 
         raise ExtractionError("parse_error", f"cannot open workbook: {exc}") from exc
 
     def sheet(index: int) -> _StreamedSheet:
+        # Ragged rows hold only the cells that exist: walking every row costs what xlrd already holds.
         ws = book.sheet_by_index(index)
-        rows = (_xls_row(book, ws, r) for r in range(min(ws.nrows, _budget_rows(ctx, ws.ncols))))
-        return _StreamedSheet(ws.name, rows, ws.nrows, len(ws.merged_cells))
+        return _StreamedSheet(ws.name, (_xls_row(book, ws, r) for r in range(ws.nrows)), ws.nrows, ws.nrows,
+                              len(ws.merged_cells))
 
     try:
         sheets = ((name, book.sheet_by_index(i).visibility != 0, True, lambda i=i: sheet(i))
