@@ -8,8 +8,8 @@ Paths may be local or on any Beam filesystem (gs://).
 
 Every file is written under a temporary name beside its final one and then
 renamed, so a reader never sees half a shard. A run first removes the
-previous run's summary, then its shards; its own summary is written last,
-after every shard (the pipeline makes it wait for them). A run killed
+previous run's summary, then its shards; its own summary is written after
+every shard (the pipeline makes it wait for them). A run killed
 midway therefore leaves shards and no summary, never a folder that looks
 finished, and the next run over the same folder replaces everything.
 """
