@@ -6,11 +6,10 @@ matching, extract, blocking, strategies, scoring and training.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.config import Config
 from transforms.detect import blocking, declared, families, strategies
@@ -21,7 +20,7 @@ from transforms.extract.matching import MatchedFile, match_outcomes, relative_pa
 from transforms.model import ErrorRecord, FileRecord
 from transforms.output import review
 from transforms.output.training import file_summary, training_record
-from transforms.signatures import file_id_for
+from transforms.signatures import file_id_for, hash64
 from transforms.telemetry import NAMESPACE, Telemetry
 
 _NO_TELEMETRY = Telemetry()
@@ -150,14 +149,15 @@ def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable =
 _STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
 
 
-class ExtractFileFn(beam.DoFn):
-    """Reads one file: (OK, FileRecord) or (FAILED, ErrorRecord).
+class ExtractBatchFn(beam.DoFn):
+    """A batch of matched files -> (OK, FileRecord) or (FAILED, ErrorRecord) per file.
 
-    With `extraction.isolation` the files go to a pool of parser processes
+    With `extraction.isolation` the batch goes to a pool of parser processes
     owned by this DoFn (started in setup, stopped in teardown), up to
-    `extraction.workers` at a time: outcomes come back out of order, each in
-    its own element's window, and the bundle's last ones in finish_bundle.
-    Without it, each file is extracted in this process (for tests and debugging).
+    `extraction.workers` files at a time, and every outcome is emitted before
+    `process` returns: nothing waits for finish_bundle, whose outputs some
+    runners drop. Without isolation each file is extracted in this process
+    (for tests and debugging).
     """
 
     def __init__(self, config: Config):
@@ -166,8 +166,6 @@ class ExtractFileFn(beam.DoFn):
         self._failed = Metrics.counter(NAMESPACE, "files_failed")
         self._bytes = Metrics.counter(NAMESPACE, "bytes_read")
         self._pool = None
-        self._pending: Dict[int, Tuple[MatchedFile, object]] = {}
-        self._tokens = 0
 
     def setup(self):
         if self._config.extraction.isolation:
@@ -175,32 +173,26 @@ class ExtractFileFn(beam.DoFn):
 
             self._pool = ParserPool(self._config)
 
-    def process(self, matched: MatchedFile, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam):
+    def process(self, batch: Iterable[MatchedFile]):
+        from transforms.extract.isolation import extract_one
+
+        files = list(batch)
         if self._pool is None:
-            from transforms.extract.isolation import extract_one
-
-            yield self._outcome(matched, extract_one(matched.path, matched.size, matched.modified_at, self._config))
+            for matched in files:
+                yield self._outcome(extract_one(matched.path, matched.size, matched.modified_at, self._config))
             return
-        self._tokens += 1
-        self._pending[self._tokens] = (matched, WindowedValue(None, timestamp, (window,)))
-        self._pool.submit(self._tokens, matched.path, matched.size, matched.modified_at)
-        yield from self._emit(self._pool.collect(wait=self._pool.pending > self._pool.workers))
-
-    def finish_bundle(self):
-        if self._pool is not None:
-            yield from self._emit(self._pool.drain())
+        for index, matched in enumerate(files):
+            self._pool.submit(index, matched.path, matched.size, matched.modified_at)
+        while self._pool.pending:
+            for _, result in self._pool.collect(wait=True):
+                yield self._outcome(result)
 
     def teardown(self):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
 
-    def _emit(self, done):
-        for token, result in done:
-            matched, windowed = self._pending.pop(token)
-            yield windowed.with_value(self._outcome(matched, result))
-
-    def _outcome(self, matched: MatchedFile, result):
+    def _outcome(self, result):
         if isinstance(result, ErrorRecord):
             self._failed.inc()
             Metrics.counter(NAMESPACE, f"errors_{result.error_type}").inc()
@@ -210,9 +202,19 @@ class ExtractFileFn(beam.DoFn):
         return OK, result
 
 
+def batch_of(path: str, files: int, batch_files: int) -> int:
+    """The batch of a file: a stable hash of its path over about files / batch_files batches."""
+    return hash64(path) % max(1, -(-files // batch_files))
+
+
 @beam.typehints.with_input_types(MatchedFile)
 class ExtractFiles(beam.PTransform):
-    """Matched files -> (records, errors)."""
+    """Matched files -> (records, errors).
+
+    Files are grouped into batches of about 16 per parser process (a
+    GroupByKey, which also spreads them over workers), so that each batch
+    keeps the parser pool busy.
+    """
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -220,10 +222,15 @@ class ExtractFiles(beam.PTransform):
         self._telemetry = telemetry
 
     def expand(self, files):
+        per_batch = 16 * self._config.extraction.workers
+        total = files | "CountFiles" >> beam.combiners.Count.Globally()
         outcomes = (
             files
-            | "Reshuffle" >> beam.Reshuffle()  # spread files over workers after a cheap match
-            | "Extract" >> beam.ParDo(Timed("extract", ExtractFileFn(self._config), self._telemetry))
+            | "KeyByBatch" >> beam.Map(lambda m, n: (batch_of(m.path, n, per_batch), m),
+                                       n=beam.pvalue.AsSingleton(total))
+            | "GroupBatches" >> beam.GroupByKey()
+            | "Batches" >> beam.Values()
+            | "Extract" >> beam.ParDo(Timed("extract", ExtractBatchFn(self._config), self._telemetry))
         )
         records, errors = split_outcomes(outcomes, "Split")
         return (records | "CountExtracted" >> beam.ParDo(Counted("files_extracted", self._telemetry)),
