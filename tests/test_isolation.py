@@ -155,3 +155,24 @@ def test_extract_files_keeps_every_other_file_when_a_real_parser_aborts(tmp_path
         assert_that(errors | beam.Map(lambda e: (os.path.basename(e.file_path), e.error_type in ("memory_limit",
                                                                                                  "crash"))),
                     equal_to([("far-cell-lying.xlsx", True)]), label="abort")
+
+
+def _report_reason(queue):
+    from transforms.extract.isolation import unavailable_reason
+
+    queue.put(unavailable_reason())
+
+
+def test_a_daemonic_worker_says_it_cannot_own_parser_processes():
+    import multiprocessing
+
+    from transforms.extract.isolation import unavailable_reason
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=_report_reason, args=(queue,), daemon=True)
+    worker.start()
+    reason = queue.get(timeout=120)
+    worker.join(30)
+    assert "daemonic" in reason and "distributed.worker.daemon" in reason
+    assert unavailable_reason() == ""  # the test process itself may

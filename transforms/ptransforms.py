@@ -6,6 +6,7 @@ matching, extract, blocking, strategies, scoring and training.
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 import apache_beam as beam
@@ -169,9 +170,14 @@ class ExtractBatchFn(beam.DoFn):
 
     def setup(self):
         if self._config.extraction.isolation:
-            from transforms.extract.isolation import ParserPool
+            from transforms.extract.isolation import ParserPool, unavailable_reason
 
-            self._pool = ParserPool(self._config)
+            reason = unavailable_reason()
+            if reason:
+                logging.getLogger(__name__).warning("parser isolation is off: %s", reason)
+                Metrics.counter(NAMESPACE, "isolation_unavailable").inc()
+            else:
+                self._pool = ParserPool(self._config)
 
     def process(self, batch: Iterable[MatchedFile]):
         from transforms.extract.isolation import extract_one

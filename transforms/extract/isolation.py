@@ -83,6 +83,14 @@ def file_error(path: str, error_type: str, message: str, stage: str = "extract")
     return ErrorRecord(shown, stage, error_type, message, file_id_for(shown))
 
 
+def unavailable_reason() -> str:
+    """Why this process cannot own parser processes ("" when it can)."""
+    if multiprocessing.current_process().daemon:
+        return ("this worker is a daemonic process, which may not start processes (Dask's workers are, "
+                "unless distributed.worker.daemon is set to False); files are extracted in the worker itself")
+    return ""
+
+
 # ---------------------------------------------------------------- the child
 
 
@@ -132,14 +140,16 @@ def _die_with_parent() -> None:
 
 
 def _limit_address_space(memory_limit: int) -> None:
-    """A hard ceiling on address space, above the RSS limit the parent watches (a fast allocation's backstop)."""
+    """A hard ceiling on address space, well above the RSS limit the parent watches: a backstop
+    against an allocation too fast for the parent to see, loose enough for the address space that
+    libraries reserve without using (thread stacks, allocator arenas, BLAS buffers)."""
     try:
         import resource
 
         current = _virtual_size(os.getpid())
         if not current:
             return
-        ceiling = current + 2 * memory_limit
+        ceiling = current + 4 * memory_limit
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or ceiling < hard:
             resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
