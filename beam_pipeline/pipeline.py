@@ -54,8 +54,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     records, errors = matched | "ExtractFiles" >> ExtractFiles(config)
     if needs_embeddings(config):
         records = records | "EmbedRecords" >> EmbedRecords()
-    pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
-    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
+    pairs, hot_keys, corpus_stats = records | "CandidatePairs" >> CandidatePairs(config)
+    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config, corpus_stats)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     edges = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
     training = edges | "FormatTraining" >> FormatTraining(records)

@@ -72,7 +72,7 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
     reports = [text_record(f"/{d}/report.txt", f"Weekly notes {d}.") for d in ("x", "y", "z")]
     tight = config_from_dict({"relationships": {"blocking": {"max_bucket_size": 2}}})
     with TestPipeline(runner=RUNNER) as p:
-        pairs, hot = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
+        pairs, hot, _ = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
         counts = pairs | beam.Map(lambda kv: kv[0]) | beam.combiners.Count.PerElement()
         assert_that(counts | beam.Filter(lambda kv: kv[1] > 1), equal_to([]), label="each_pair_once")
         expected = tuple(sorted((customers.file_id, orders.file_id)))
@@ -85,8 +85,8 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
 def _scored_edges(p, records):
     """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
     recs = p | "Records" >> beam.Create(records)
-    pairs, _ = recs | CandidatePairs(CONFIG)
-    return recs, pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+    pairs, _, stats = recs | CandidatePairs(CONFIG)
+    return recs, pairs | JoinPairRecords(recs) | ScorePairs(CONFIG, stats)
 
 
 def test_join_and_score_produce_a_typed_edge():

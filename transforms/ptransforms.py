@@ -13,7 +13,8 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
-from transforms.detect import blocking, declared, families, strategies
+from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
+from transforms.detect.corpus import CorpusStats, PairContext
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.extract.matching import MatchedFile, expand_input
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
@@ -148,7 +149,7 @@ class EmbedRecords(beam.PTransform):
 
 
 class _PairsFromBucket(beam.DoFn):
-    """(key, members) -> (OK, (pair, kind)) per pair, or (FAILED, key) for a hot key."""
+    """(key, members) -> (OK, (pair, (key, bucket size))) per pair, or (FAILED, key) for a hot key."""
 
     def __init__(self, config):
         self._config = config
@@ -156,19 +157,32 @@ class _PairsFromBucket(beam.DoFn):
 
     def process(self, element: Tuple[str, Iterable[str]]):
         key, members = element
-        pairs, hot = blocking.bucket_pairs(members, blocking.bucket_cap(key, self._config))
+        pairs, hot, _ = blocking.pairs_of_bucket(key, members, self._config)
         if hot:
             self._hot.inc()
             yield FAILED, key
             return
-        kind = blocking.key_kind(key)
-        for pair in pairs:
-            yield OK, (pair, kind)
+        for pair_entry in pairs:
+            yield OK, pair_entry
+
+
+def _frequent_entries(bucket) -> list:
+    """[[(key, size)]] for a bucket that belongs in the frequent-key table, else []."""
+    key, members = bucket
+    entry = corpus.frequent_entry(key, len(set(members)))
+    return [[entry]] if entry else []
+
+
+def _bounded_frequent(entries) -> dict:
+    """Combines frequent-key entries (lists of (key, size)) into the bounded table (associative)."""
+    merged = [kv for part in entries for kv in (part.items() if isinstance(part, dict) else part)]
+    return corpus.bounded_frequent(merged)
 
 
 @beam.typehints.with_input_types(FileRecord)
 class CandidatePairs(beam.PTransform):
-    """Records -> distinct candidate pairs ((id_a, id_b), [key kinds]) and hot keys."""
+    """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys, and
+    the run's corpus statistics (its size and its frequent keys), one element."""
 
     def __init__(self, config: Config, label: Optional[str] = None):
         super().__init__(label)
@@ -176,24 +190,42 @@ class CandidatePairs(beam.PTransform):
 
     def expand(self, records):
         cfg = self._blocking
-        outcomes = (
+        buckets = (
             records
             | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)])
             | "GroupByKey" >> beam.GroupByKey()
-            | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg))
         )
-        bucket_pairs, hot_keys = split_outcomes(outcomes, "Split")
+        bucket_pairs, hot_keys = split_outcomes(buckets | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg)),
+                                                "Split")
+        mention_pairs = (
+            records
+            | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
+            | "GroupByName" >> beam.GroupByKey()
+            | "ResolveMentions" >> beam.FlatMap(lambda kv: mentions.resolve_entries(kv[1]))
+            | "MentionPairs" >> beam.MapTuple(
+                lambda source, target: ((min(source, target), max(source, target)),
+                                        (corpus.RESOLVED_MENTION + source, 1)))
+        )
         pairs = (
-            bucket_pairs
-            | "GroupKinds" >> beam.GroupByKey()
-            | "DistinctKinds" >> beam.MapTuple(lambda pair, kinds: (pair, sorted(set(kinds))))
+            (bucket_pairs, mention_pairs)
+            | "AllPairEntries" >> beam.Flatten()
+            | "GroupByPair" >> beam.GroupByKey()
+            | "SharedKeys" >> beam.MapTuple(lambda pair, entries: (pair, corpus.merge_shared(entries)))
         )
-        return pairs, hot_keys
+        frequent = (
+            buckets
+            | "FrequentKeys" >> beam.FlatMap(_frequent_entries)
+            | "FrequentTable" >> beam.CombineGlobally(_bounded_frequent)
+        )
+        n_files = records | "CountFiles" >> beam.combiners.Count.Globally()
+        stats = n_files | "CorpusStats" >> beam.Map(
+            lambda n, table: corpus.CorpusStats(n_files=n, frequent=table), beam.pvalue.AsSingleton(frequent))
+        return pairs, hot_keys, stats
 
 
 @beam.ptransform_fn
 def JoinPairRecords(pairs, records):
-    """((a, b), kinds) -> (record_a, record_b, kinds) by two keyed joins."""
+    """((a, b), shared keys) -> (record_a, record_b, shared keys) by two keyed joins."""
     by_id = records | "KeyRecords" >> beam.Map(lambda r: (r.file_id, r))
 
     first = (
@@ -229,10 +261,11 @@ class ScorePairFn(beam.DoFn):
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)
 
-    def process(self, element):
-        a, b, _kinds = element
+    def process(self, element, stats: CorpusStats):
+        a, b, shared = element
         self._scored.inc()
-        results = strategies.run_strategies(a, b, self._strategies)
+        context = PairContext(shared=shared, stats=stats)
+        results = strategies.run_strategies(a, b, self._strategies, context)
         edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
         if edge is not None:
             yield edge
@@ -241,20 +274,47 @@ class ScorePairFn(beam.DoFn):
 class _ResolveFamiliesFn(beam.DoFn):
     def process(self, element, version_families: Dict[str, str]):
         _, edges = element
-        yield from families.keep_best_per_family(list(edges), version_families)
+        yield from families.resolve_narrative_links(list(edges), version_families)
+
+
+@beam.ptransform_fn
+def ResolveParents(edges):
+    """One parent per key column: candidates grouped by child file choose, edges keep what won."""
+    winners = (
+        edges
+        | "CandidatesByChild" >> beam.FlatMap(parents.candidate_entries)
+        | "GroupByChild" >> beam.GroupByKey()
+        | "ChooseParents" >> beam.FlatMap(lambda kv: parents.choose_parents(kv[1]))
+    )
+    inclusion = edges | "InclusionEdges" >> beam.Filter(parents.is_inclusion_edge)
+    others = edges | "OtherEdges" >> beam.Filter(lambda e: not parents.is_inclusion_edge(e))
+    kept = (
+        {"edge": inclusion | "KeyByPair" >> beam.Map(lambda e: (parents.pair_of(e), e)), "winner": winners}
+        | "JoinWinners" >> beam.CoGroupByKey()
+        | "KeepChosen" >> beam.FlatMap(
+            lambda kv: [e for e in (parents.apply_winners(edge, list(kv[1]["winner"])) for edge in kv[1]["edge"])
+                        if e is not None])
+    )
+    return (kept, others) | "AllResolved" >> beam.Flatten()
 
 
 @beam.typehints.with_output_types(Edge)
 class ScorePairs(beam.PTransform):
-    """Joined pairs -> typed edges; version families resolved; min_confidence applied."""
+    """Joined pairs -> typed edges; key columns given one parent; version families resolved;
+    min_confidence applied."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, stats, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
+        self._stats = stats
 
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
-        typed = joined | "Score" >> beam.ParDo(ScorePairFn(self._config))
+        typed = (
+            joined
+            | "Score" >> beam.ParDo(ScorePairFn(self._config), stats=beam.pvalue.AsSingleton(self._stats))
+            | "ResolveParents" >> ResolveParents()
+        )
         version_families = (
             typed
             | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")

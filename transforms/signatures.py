@@ -12,7 +12,7 @@ import math
 import re
 import struct
 import uuid
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from datasketch import MinHash
@@ -135,30 +135,42 @@ _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def _distinctive(token: str) -> bool:
-    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them."""
+    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them. A short
+    word written in lower case in running text is a word ("was", "see", "new"), whatever
+    code list happens to hold it; written as a code ("FIN", "Fin") it is a value."""
     digits = sum(ch.isdigit() for ch in token)
     if digits:
         return digits >= 4 or (len(token) >= 4 and any(ch.isalpha() for ch in token))
-    return len(token) >= 3
+    return len(token) >= 6 or (len(token) >= 3 and not token.islower())
 
 
 def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List[int]:
-    """Hashes of the values a text shows: tokens, IDs, numbers and short phrases.
+    """Hashes of the values a text shows: IDs, numbers, codes and short phrases.
 
     Hashed exactly as column values are (`normalise_value` then `hash64`), so a
     deck quoting "C-10234" or "1,234.50" or "North America" hits the data
-    file's value sets. Returns sorted distinct hashes, at most `limit`.
+    file's value sets. Single plain words are apart (`text_word_hashes`): a
+    word can match any label by chance. Returns sorted distinct hashes, at most `limit`.
     """
+    return _value_hashes(text, max_ngram, limit)[0]
+
+
+def text_word_hashes(text: str, limit: int = 16384) -> List[int]:
+    """Hashes of the single words a text shows ("Finance", "Shipping") that could be labels."""
+    return _value_hashes(text, 1, limit)[1]
+
+
+def _value_hashes(text: str, max_ngram: int, limit: int) -> Tuple[List[int], List[int]]:
     tokens = []
     for raw in _VALUE_TOKEN_RE.findall(text):
         token = raw.rstrip(".,:")
         if _THOUSANDS_RE.match(token):
             token = token.replace(",", "")
         tokens.append(token)
-    values = set()
+    values, words = set(), set()
     for i, token in enumerate(tokens):
         if _distinctive(token):
-            values.add(normalise_value(token))
+            (words if token.isalpha() else values).add(normalise_value(token))
         if token.isalpha():
             phrase = [token]
             for j in range(i + 1, min(i + max_ngram, len(tokens))):
@@ -167,5 +179,5 @@ def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List
                 phrase.append(tokens[j])
                 values.add(normalise_value(" ".join(phrase)))
     values.discard(None)
-    hashes = sorted({hash64(v) for v in values})
-    return hashes[:limit]
+    words.discard(None)
+    return sorted({hash64(v) for v in values})[:limit], sorted({hash64(v) for v in words})[:limit]

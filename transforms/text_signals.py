@@ -423,7 +423,7 @@ _QUOTED_FILE = re.compile(r"[\"'“‘`](?P<name>[^\"'“”‘’`\n/\\]{1,120}
 # A title-cased name may have up to four capitalised or numeric words ("Q3 Forecast.pptx");
 # otherwise the name is one word ("sales_2024.xlsx").
 _BARE_FILE = re.compile(
-    r"(?<![\w.])(?P<name>(?:(?:[A-Z0-9][\w()&+-]*[ ]){1,3}[A-Z0-9][\w()&+-]*|[\w()&+-]+)"
+    r"(?<![\w.])(?P<name>(?:(?:[A-Z0-9][\w()&+-]*[ ]){1,3}[A-Z0-9][\w()&+-]*|(?:[\w.-]+/)*[\w()&+-]+)"
     r"(?:\.[\w()&+-]+)*?" + _EXT + r")"
 )
 # Sentence words that the capitalised-words rule can pull in ("See Q3 Forecast.pptx").
@@ -438,7 +438,8 @@ def _trim_leading_words(name: str) -> str:
 
 
 def mentioned_files(text: str) -> List[str]:
-    """File names mentioned in the text, in order of first mention, without paths."""
+    """File names mentioned in the text, in order of first mention, with the relative
+    path they are written with ("cldf/languages.csv"), if any."""
     found: Dict[str, None] = {}
     claims = _Claims(len(text))
     for m in _QUOTED_FILE.finditer(text):  # quotes delimit names with spaces exactly

@@ -34,7 +34,7 @@ from transforms.extract.context import ExtractContext
 from transforms.extract.declared import with_declared_schema
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
 from transforms.pii import Redactor
-from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
+from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes, text_word_hashes
 from transforms.text_signals import (
     extract_entities,
     extract_numbers,
@@ -189,9 +189,10 @@ def _build_record(
         tables=redacted.tables,
         text=text,
         numbers=extract_numbers(text) if narrative else [],
-        mentions=[name for name in mentioned_files(text) if name != file_name],
+        mentions=[name for name in mentioned_files(text) if posixpath.basename(name) != file_name],
         minhash=minhash_of(shingles(text + " " + " ".join(columns)), limits.num_perm),
         token_hashes=text_value_hashes(text) if narrative else [],
+        word_hashes=text_word_hashes(text) if narrative else [],
         redactions=counts,
         warnings=list(redacted.warnings),
         declared=redacted.declared,

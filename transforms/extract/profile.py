@@ -33,6 +33,10 @@ CHUNK_ROWS = 4096
 EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
 CACHE_CAP = 16_384  # raw value -> classification cache entries per column
 SAMPLE_COUNT = 5
+QUANTILE_POINTS = 33  # quantiles of an integer column's distinct values
+NUMBER_SAMPLE = 1024  # distinct numbers kept, chosen by hash: a uniform sample
+LIST_SHARE = 0.2  # list-valued: at least this share of values hold 2+ items
+MAX_ITEM_CHARS = 64
 MAX_DIM_LABELS = 30  # a dimension has 2..30 distinct labels
 SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
 SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
@@ -56,6 +60,10 @@ _NUMBER_START = frozenset("0123456789+-.$€£¥")
 _WHITESPACE_RE = re.compile(r"\s+")
 # Column names of keys: "id", "customer_id", "Order ID", "SupportRepId", "sku_key".
 _KEY_NAME_RE = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|KEY|Key)$|[a-z]I[dD]$")
+# A list of identifier-like items: "DE FR", "a1; b2", "x|y" (no item holds a space).
+_LIST_VALUE_RE = re.compile(r"[\w.:@/+-]+(?:(?:\s*[;|,]\s*|\s+)[\w.:@/+-]+)+")
+_ITEM_SPLIT_RE = re.compile(r"\s*[;|,]\s*|\s+")
+_ITEM_RE = re.compile(r"[\w.:@/+-]+")
 
 
 # --------------------------------------------------------------------------
@@ -234,6 +242,7 @@ class _Column:
     __slots__ = (
         "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
         "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text",
+        "numbers_by_hash", "number_threshold", "items", "item_threshold", "list_values", "text_values",
     )
 
     def __init__(self, name: str):
@@ -253,6 +262,14 @@ class _Column:
         # Label hash -> index while the column could still be a dimension.
         self.labels: Optional[Dict[int, int]] = {}
         self.label_text: List[str] = []
+        # hash -> number for a hash-chosen sample of distinct numbers (quantiles).
+        self.numbers_by_hash: Dict[int, float] = {}
+        self.number_threshold: Optional[int] = None
+        # Item hashes of list-valued text ("DE FR"), and how many distinct text values held a list.
+        self.items: set = set()
+        self.item_threshold: Optional[int] = None
+        self.list_values = 0
+        self.text_values = 0
 
     def add(self, values: Sequence, sketch_size: int) -> None:
         if len(self.cache) > CACHE_CAP:
@@ -301,6 +318,10 @@ class _Column:
                 self.num_min = number
             if number > self.num_max:
                 self.num_max = number
+            if kind == INT:
+                self._sample_number(h, number)
+        elif kind == STR:
+            self._add_items(key, h)
         if self._remember(h, sketch_size):
             if len(self.samples) < SAMPLE_COUNT:
                 self.samples.append(display_value(raw).strip())
@@ -326,6 +347,37 @@ class _Column:
         if len(hashes) > (EXACT_DISTINCT_CAP if threshold is None else 2 * sketch_size):
             self._shrink(sketch_size)
         return True
+
+    def _sample_number(self, h: int, number: float) -> None:
+        if self.number_threshold is not None and h > self.number_threshold:
+            return
+        sample = self.numbers_by_hash
+        sample[h] = number
+        if len(sample) > 2 * NUMBER_SAMPLE:
+            kept = bottom_k(sample, NUMBER_SAMPLE)
+            self.number_threshold = kept[-1]
+            self.numbers_by_hash = {k: sample[k] for k in kept}
+
+    def _add_items(self, key: str, h: int) -> None:
+        """Hashes the items of a distinct text value: itself when it is one identifier-like
+        token, its items when it is a list of them ("de fr"), nothing otherwise."""
+        self.text_values += 1
+        if len(key) <= MAX_ITEM_CHARS and _ITEM_RE.fullmatch(key):
+            hashes = [h]
+        elif len(key) <= 20 * MAX_ITEM_CHARS and _LIST_VALUE_RE.fullmatch(key):
+            items = [item for item in _ITEM_SPLIT_RE.split(key) if item]
+            if any(len(item) > MAX_ITEM_CHARS for item in items):
+                return
+            self.list_values += 1
+            hashes = [_hash_key(_text_info(item)[2] or item) for item in items]
+        else:
+            return
+        threshold = self.item_threshold
+        self.items.update(x for x in hashes if threshold is None or x <= threshold)
+        if len(self.items) > 2 * EXACT_DISTINCT_CAP:
+            kept = bottom_k(self.items, EXACT_DISTINCT_CAP)
+            self.items = set(kept)
+            self.item_threshold = kept[-1]
 
     def _shrink(self, sketch_size: int) -> None:
         kept = bottom_k(self.hashes, sketch_size)
@@ -391,6 +443,7 @@ class _Column:
                 "max": self.num_max,
                 "count": float(self.num_count),
             }
+        is_list = dtype == "string" and self.list_values >= max(2, LIST_SHARE * self.text_values)
         return ColumnProfile(
             name=self.name,
             dtype=dtype,
@@ -401,7 +454,22 @@ class _Column:
             numeric=numeric,
             small_int_range=self.is_small_int_range(dtype, distinct),
             unique=self.count >= 2 and not self.duplicate,
+            quantiles=self.quantiles() if dtype == "integer" else [],
+            item_hashes=bottom_k(self.items, sketch_size) if is_list else [],
+            item_distinct=self.item_distinct() if is_list else 0,
         )
+
+    def quantiles(self) -> List[float]:
+        values = sorted(self.numbers_by_hash.values())
+        if not values:
+            return []
+        last = len(values) - 1
+        return [values[round(i * last / (QUANTILE_POINTS - 1))] for i in range(QUANTILE_POINTS)]
+
+    def item_distinct(self) -> int:
+        if self.item_threshold is None:
+            return len(self.items)
+        return int((len(self.items) - 1) * 2.0**64 / (self.item_threshold + 1))
 
 
 def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]) -> List[str]:
