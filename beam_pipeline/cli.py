@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-seeds", default="1,2,3")
     cal.add_argument("--holdout-seeds", default="0,4")
     cal.add_argument("--projects", type=int, default=8)
+    cal.add_argument("--source", action="append", dest="sources", metavar="NAME=TRUTH:ROOT",
+                     help="A labelled corpus to fit on (repeat); default: ../shared/data/opendata-dev and chinook.")
     cal.add_argument("--write", action="store_true", help="Replace transforms/detect/confidence_model.json.")
     return parser
 
@@ -139,7 +141,16 @@ def _evaluation_lines(report: Dict[str, Any]) -> str:
         lines.append(f"{'direction accuracy':<24}{report['direction_accuracy']:>8.3f}")
     for kind, row in report["per_type"].items():
         recall = "-" if row["recall"] is None else f"{row['recall']:.3f}"
-        lines.append(f"  recall {kind:<15}{recall:>8}  ({row['truth']} labelled, {row['found']} found)")
+        precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        lines.append(f"  recall {kind:<15}{recall:>8}  precision {precision:>6}  "
+                     f"({row['truth']} labelled, {row['found']} found)")
+    for level, row in report.get("at_confidence", {}).items():
+        lines.append(f"at confidence >= {level:<6}  precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
+                     f"F1 {row['f1']:.3f}  ({row['edges']} edges)")
+    for kind, table in report.get("reliability", {}).items():
+        cells = "  ".join(f"{b['bin']}: {b['mean_confidence']:.2f}->{b['precision']:.2f} ({b['edges']})"
+                          for b in table["bins"])
+        lines.append(f"  reliability {kind:<11} ECE {table['ece']:.3f}  {cells}")
     return "\n".join(lines)
 
 
@@ -161,7 +172,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "calibrate":
             from beam_pipeline import calibrate
 
-            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write)
+            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write,
+                                  args.sources)
         return cmd_evaluate(args)
     except (UsageError, ConfigError) as exc:
         print(f"filegraph: error: {exc}", file=sys.stderr)

@@ -81,6 +81,9 @@ class ConfidenceModel:
 
     models: Mapping[str, Mapping[str, Any]]  # type or "*" -> {"weights": {...}, "bias": float}
     fitted_on: Mapping[str, Any] = field(default_factory=dict)
+    # type -> [[confidence, precision observed at or above it, pairs], ...], measured on
+    # sources the model was not fitted on (calibration.leave_one_source_out).
+    reliability: Mapping[str, Any] = field(default_factory=dict)
 
     def probability(self, features: Mapping[str, float], relationship_type: str = "*") -> float:
         model = self.models.get(relationship_type) or self.models["*"]
@@ -88,13 +91,18 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"models": {k: dict(v) for k, v in sorted(self.models.items())}, "fitted_on": dict(self.fitted_on)}
+        return {"models": {k: dict(v) for k, v in sorted(self.models.items())}, "fitted_on": dict(self.fitted_on),
+                "reliability": {k: list(v) for k, v in sorted(self.reliability.items())}}
+
+    def with_reliability(self, reliability: Mapping[str, Any]) -> "ConfidenceModel":
+        return ConfidenceModel(self.models, self.fitted_on, reliability)
 
     @classmethod
     def load(cls, path: Optional[str] = None) -> "ConfidenceModel":
         with open(path or _MODEL_PATH, encoding="utf-8") as handle:
             data = json.load(handle)
-        return cls(models=data["models"], fitted_on=data.get("fitted_on", {}))
+        return cls(models=data["models"], fitted_on=data.get("fitted_on", {}),
+                   reliability=data.get("reliability", {}))
 
 
 def merge_features(results: Mapping[str, StrategyResult]) -> Dict[str, float]:
@@ -230,6 +238,30 @@ def _shares_context(a: FileRecord, b: FileRecord, f: Mapping[str, float], thresh
 
 # A project code carried by at most an eighth of the run's files names a group of files.
 PROJECT_CODE_BITS = 3.0
+
+
+def evidence_types(a: FileRecord, b: FileRecord, f: Mapping[str, float]) -> List[str]:
+    """Types whose own evidence is present at all, below its bar or not. A pair typed nothing
+    with such evidence is a hard negative (or a miss) for that type's confidence model."""
+    found = []
+    same_kind = _KIND.get(a.file_type) == _KIND.get(b.file_type)
+    if same_kind and (f.get("stem_similarity", 0.0) >= 0.6 or f.get("content_jaccard", 0.0) >= 0.3
+                      or f.get("identical", 0.0) > 0):
+        found.append("VERSION_OF")
+    if a.is_data and b.is_data:
+        if f.get("inclusion", 0.0) > 0 or f.get("mentions", 0.0) > 0:
+            found.append("REFERENCES")
+    elif a.is_data != b.is_data:
+        if f.get("aggregate_matches", 0.0) > 0:
+            found.append("SUMMARIZES")
+        if f.get("key_value_hits", 0.0) > 0 or f.get("label_value_hits", 0.0) > 0:
+            found.append("SUPPORTS")
+        if f.get("mentions", 0.0) > 0 or f.get("columns_named", 0.0) > 0:
+            found.append("DOCUMENTS")
+    if (f.get("shared_codes", 0.0) > 0 or f.get("shared_context_tokens", 0.0) > 0
+            or f.get("semantic_similarity", 0.0) >= 0.5):
+        found.append("RELATED_TO")
+    return found
 
 
 def _evidence_names(results: Mapping[str, StrategyResult]) -> List[str]:
