@@ -193,3 +193,27 @@ def test_a_couple_of_coincident_numbers_do_not_make_a_summary():
     memo = text_record("/notes/facilities.md", "Facilities figures: " + ", ".join(f"{n:,}" for n in memo_numbers))
     edges = _edges([table, memo, *_fillers()])
     assert edges.get(("/notes/facilities.md", "/data/metrics.csv")) != "SUMMARIZES"
+
+
+def test_notes_of_one_template_filled_in_for_another_project_and_date_are_not_versions():
+    body = "Meeting notes\n\nHeld on {date} for {code}. " + _MINUTES + " Next review {date}, owner team {code}."
+    a = text_record("/notes/weekly notes.docx", body.format(date="2024-03-12", code="PRJ-310"))
+    b = text_record("/archive/weekly notes.docx", body.format(date="2024-05-07", code="OPS-118"))
+    assert "VERSION_OF" not in _edges([a, b, *_fillers()]).values()
+
+
+def test_key_names_point_at_tables_by_qualifier_role_and_abbreviation():
+    from transforms.detect.inclusion import (NAME_ABBREVIATION, NAME_QUALIFIED, NAME_ROLE, NAME_SAME_KEY,
+                                             NAME_TABLE, name_grade)
+    from transforms.model import ColumnProfile, TableProfile
+
+    key = ColumnProfile("ID", "string", unique=True)
+    languages = TableProfile("languages", [key])
+    assert name_grade("Language_ID", languages, key, "languages") == NAME_TABLE
+    assert name_grade("Meta_Language_ID", languages, key, "languages") == NAME_QUALIFIED
+    customers = TableProfile("customers", [ColumnProfile("customer_id", "integer", unique=True)])
+    assert name_grade("cust_id", customers, customers.columns[0], "customers") == NAME_ABBREVIATION
+    assert name_grade("customer_id", customers, customers.columns[0], "customers") == NAME_SAME_KEY
+    staff = TableProfile("employees", [ColumnProfile("employee_id", "integer", unique=True)])
+    assert name_grade("approved_by", staff, staff.columns[0], "employees") == NAME_ROLE
+    assert name_grade("quantity", customers, customers.columns[0], "customers") == 0.0

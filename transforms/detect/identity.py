@@ -16,12 +16,15 @@ other either: identical nothing is not one logical file.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import List, Optional, Set
 
 from transforms.model import FileRecord
 
 # Fewer distinct content tokens than this and a file has no identity to share.
 MIN_CONTENT_TOKENS = 8
+# Differences that are mostly fill-ins (codes, periods, years) on both sides mark siblings.
+FILL_SHARE = 0.5
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*")
 _PERIOD = re.compile(r"^(?:q[1-4]|h[12]|fy\d{2,4}|(?:19|20)\d{2}(?:[-/]\d{1,2}){0,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4})$")
 _MONTH_WORDS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
@@ -76,8 +79,37 @@ def _substitution(a: Set[str], b: Set[str]) -> Optional[List[str]]:
     return None
 
 
-def identity_conflict(a: FileRecord, b: FileRecord) -> Optional[str]:
-    """Why a and b are different logical files despite their likeness, or None."""
+_FILL = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.]*[A-Za-z0-9]|[A-Za-z0-9]")
+_CODE_LIKE = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9\-/.]+$")
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+
+
+def _is_fill(token: str) -> bool:
+    """A template's fill-ins: codes (PRJ-101), periods (Q1, FY24), years and month names.
+    Plain amounts are edits as often as fills, so they do not count."""
+    low = token.lower()
+    return bool(_CODE_LIKE.match(token) or _PERIOD.match(low) or _YEAR.match(low) or low in _MONTH_WORDS)
+
+
+def _filled_differently(a: FileRecord, b: FileRecord) -> Optional[List[str]]:
+    """Near-identical texts whose differences are other fill-ins on both sides: template siblings.
+    A version adds, removes or rewrites words; a sibling swaps PRJ-101 for PRJ-202 throughout."""
+    ta, tb = Counter(_FILL.findall(a.text)), Counter(_FILL.findall(b.text))
+    only_a, only_b = ta - tb, tb - ta
+    fills_a = sorted(t for t in only_a if _is_fill(t))
+    fills_b = sorted(t for t in only_b if _is_fill(t))
+    if not (fills_a and fills_b):
+        return None
+    differing = sum(only_a.values()) + sum(only_b.values())
+    filled = sum(only_a[t] for t in fills_a) + sum(only_b[t] for t in fills_b)
+    if filled < FILL_SHARE * differing:
+        return None
+    return [" ".join(fills_a[:3]), " ".join(fills_b[:3])]
+
+
+def identity_conflict(a: FileRecord, b: FileRecord, similar_text: bool = False) -> Optional[str]:
+    """Why a and b are different logical files despite their likeness, or None. `similar_text`
+    asks for the (costlier) comparison of the two texts' fill-ins as well."""
     codes_a = set(a.entities.get("project_code", ()))
     codes_b = set(b.entities.get("project_code", ()))
     if codes_a and codes_b and not codes_a & codes_b:
@@ -92,6 +124,10 @@ def identity_conflict(a: FileRecord, b: FileRecord) -> Optional[str]:
         titles = _substitution(_identity_words(title_a), _identity_words(title_b))
         if titles:
             return f"titles differ: {titles[0]} vs {titles[1]}"
+    if similar_text and a.is_narrative and b.is_narrative:
+        fills = _filled_differently(a, b)
+        if fills:
+            return f"filled in differently: {fills[0]} vs {fills[1]}"
     return None
 
 

@@ -66,6 +66,9 @@ Similarity = Callable[[str, str], float]
 # Name evidence grades: how surely the names alone say "reference".
 NAME_SAME_KEY = 1.0  # "customer id" -> "customer id", "parent customer id" -> "customer id"
 NAME_TABLE = 0.9  # "album id" -> Album.csv, "vendor" -> "vendor id"
+NAME_QUALIFIED = 0.85  # "meta language id" -> languages.csv
+NAME_SAME_LABEL = 0.8  # "sku" -> "sku": one plain name, unique in the parent
+NAME_ABBREVIATION = 0.75  # "cust id" -> customers
 NAME_ROLE = 0.7  # "support rep id", "approved by" -> the table of people
 NAME_SYNONYM = 0.6  # "supplier id" -> "vendor id", by the sentence model
 
@@ -176,6 +179,14 @@ def _compact(words: str) -> str:
     return words.replace(" ", "")
 
 
+def _abbreviates(short: str, word: str) -> bool:
+    """"cust" for "customer", "dept" for "department": same first letter, letters in order, shorter."""
+    if " " in short or len(short) < 3 or len(short) >= len(word) or short[0] != word[0]:
+        return False
+    rest = iter(word[1:])
+    return all(ch in rest for ch in short[1:])
+
+
 def name_grade(s_name: str, d_table: TableProfile, d_col: ColumnProfile, target_stem: str,
                similar: Optional[Similarity] = None, s_distinct: int = MIN_UNNAMED_DISTINCT) -> float:
     """How surely the names say the source column points at this key (0: they do not)."""
@@ -188,11 +199,18 @@ def name_grade(s_name: str, d_table: TableProfile, d_col: ColumnProfile, target_
     d_entity = d_words[:-3] if d_words.endswith(" id") else ""
     if d_words.endswith(" id") and s_words != d_words and s_words.endswith(" " + d_words):
         return NAME_SAME_KEY  # "parent customer id" -> "customer id"
-    if s_words == d_words and (_KEY_NAME.search(s_words) or (d_col.unique and s_distinct >= MIN_UNNAMED_DISTINCT)):
-        return NAME_SAME_KEY  # one key name; a plain label ("title") needs a real set of values
+    if s_words == d_words and _KEY_NAME.search(s_words):
+        return NAME_SAME_KEY
+    if s_words == d_words and d_col.unique and s_distinct >= MIN_UNNAMED_DISTINCT:
+        return NAME_SAME_LABEL  # one plain name ("sku", "title") over a real set of values
     targets = {_compact(table_words), _compact(stem)} - {""}
     if _compact(entity) in targets or _compact(singular(entity)) in targets:
         return NAME_TABLE  # "album id" -> Album.csv, "countries" -> country.csv
+    last = singular(entity.rsplit(" ", 1)[-1])
+    if " " in entity and last in targets:
+        return NAME_QUALIFIED  # "meta language id" -> languages.csv, "ship to customer id" -> customers
+    if any(_abbreviates(entity, t) for t in targets):
+        return NAME_ABBREVIATION  # "cust id" -> customers, "dept" -> departments
     if d_entity and s_words in (d_entity, singular(d_entity)):
         return NAME_TABLE  # "vendor" holding vendor ids -> "vendor id"
     tokens = s_words.split()
@@ -270,15 +288,19 @@ def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_h
     significance = -math.log10(max(p_value, 1e-300)) - math.log10(tests_in_run(context))
     holders = other_key_holders(child, context) if s_col.dtype == "string" else 0.0
     one_domain = s_col.unique and not child.items
-    if grade:
+    # Every table numbers its rows 1..n: a row number inside another is chance unless the
+    # column names the other table or its key.
+    row_number = (s_col.unique and s_col.dtype == "integer" and range_density(s_col) >= 0.9
+                  and bool(s_col.numeric) and s_col.numeric["min"] <= 1)
+    if row_number and grade < NAME_TABLE:
+        strength = 0.0
+    elif grade:
         # Names carry the reference; a constant or tiny child needs them to be sure.
         strength = share * (0.55 + 0.45 * grade)
         if child.distinct < 2 and grade < NAME_TABLE:
             strength *= 0.5
-    elif (child.distinct < MIN_UNNAMED_DISTINCT or share < MIN_UNNAMED_CONTAINMENT or one_domain
-          or (s_col.dtype == "integer" and range_density(s_col) >= 0.9 and s_col.numeric
-              and s_col.numeric["min"] <= 1)):
-        strength = 0.0  # too small, too partial, a second list of one domain, or a 1..n row id
+    elif child.distinct < MIN_UNNAMED_DISTINCT or share < MIN_UNNAMED_CONTAINMENT or one_domain:
+        strength = 0.0  # too small, too partial, or a second list of one domain
     elif s_col.dtype == "integer":
         strength = 0.7 * share * max(0.0, min(1.0, significance / FULL_SIGNIFICANCE))
     else:

@@ -205,8 +205,11 @@ def _narrative_to_data(data: FileRecord, narrative: FileRecord, f: Mapping[str, 
     if (_at_least(f, "aggregate_coherence", 2) and f.get("aggregate_ratio", 0.0) >= 0.15
             and f.get("aggregate_significance", 0.0) > 0):
         return Typing("SUMMARIZES", narrative, data, "numbers equal aggregates of the data")
+    # Naming most of a table's columns describes it, unless the names are a vocabulary many
+    # tables share (a standard's columns), which keep_nearest_described resolves further.
     describes = details.get("mentioned_by") == narrative.file_id or (
-        f.get("rare_column_coverage", 0.0) >= 0.5 and _at_least(f, "rare_columns_named", 3)
+        f.get("column_coverage", 0.0) >= 0.5 and _at_least(f, "columns_named", 3)
+        and f.get("rare_column_coverage", 0.0) >= 0.2
     )
     quotes_keys = _at_least(f, "key_value_hits", 2)
     if describes and narrative.file_type not in PRESENTATION_TYPES and not _at_least(f, "key_value_hits", 3):

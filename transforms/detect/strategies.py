@@ -171,7 +171,7 @@ def content_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_C
     result.features["identical"] = float(same_bytes and not is_trivial(a))
     if same_bytes:
         result.details["identical_copies"] = context.df(keys.hash_key(a.content_hash))
-    conflict = identity_conflict(a, b)
+    conflict = identity_conflict(a, b, similar_text=jac >= 0.3)
     result.features["identity_conflict"] = float(conflict is not None)
     if conflict:
         result.details["identity_conflict"] = conflict
