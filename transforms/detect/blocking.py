@@ -34,8 +34,8 @@ from transforms.config import BlockingConfig
 from transforms.detect import corpus
 from transforms.detect import keys as key_names
 from transforms.detect.inclusion import GENERIC_COLUMNS, column_words
-from transforms.extract.profile import is_measure
-from transforms.model import FileRecord
+from transforms.extract.profile import is_key_name, is_measure
+from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
 from transforms.signatures import lsh_bands
 
@@ -47,6 +47,7 @@ MAX_TEXT_NUMBERS_PAIRED = 24
 MAX_COLUMNS_PAIRED = 12
 SMALL_RANGE_VALUE_KEYS = 16
 UNIQUE_VALUE_KEYS = 16
+MAX_KEYED_COLUMNS = 128
 
 
 def _significant_key(value: float, digits: int) -> str:
@@ -121,6 +122,15 @@ def _column_pair_keys(record: FileRecord) -> List[str]:
     return _pairs(names, MAX_COLUMNS_PAIRED)
 
 
+def _keyed_columns(record: FileRecord) -> List[Tuple[TableProfile, ColumnProfile]]:
+    """The columns a file is keyed on: at most MAX_KEYED_COLUMNS, key-like names first, so a
+    2,000-column table costs no more than a wide one."""
+    columns = [(t, c) for t in record.tables for c in t.columns]
+    if len(columns) <= MAX_KEYED_COLUMNS:
+        return columns
+    return sorted(columns, key=lambda tc: (not is_key_name(tc[1].name),))[:MAX_KEYED_COLUMNS]
+
+
 def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     """All blocking keys of one file, sorted and distinct."""
     keys: Set[str] = set()
@@ -139,21 +149,20 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
             keys.add(key_names.code_key(value))
             keys.add(key_names.code_value_key(value))
 
-    for table in record.tables:
-        for col in table.columns:
-            words = column_words(col.name)
-            if words and words not in GENERIC_COLUMNS and len(words) > 2:
-                keys.add(key_names.column_key(words))
-            # Bottom-k hashes of two sets that overlap share their smallest
-            # elements, so the first hashes are the right ones to key on.
-            # Row-id ranges (1..n) are the same in every table: a few keys
-            # suffice, and at scale they are hot keys anyway.
-            count = SMALL_RANGE_VALUE_KEYS if col.small_int_range else config.value_keys_per_column
-            if col.dtype in ("integer", "string") and col.distinct >= 1:
-                keys.update(key_names.value_key(h) for h in col.value_hashes[:count])
-                if col.unique:
-                    keys.update(key_names.unique_value_key(h) for h in col.value_hashes[:UNIQUE_VALUE_KEYS])
-            keys.update(key_names.value_key(h) for h in col.item_hashes[:count])
+    for table, col in _keyed_columns(record):
+        words = column_words(col.name)
+        if words and words not in GENERIC_COLUMNS and len(words) > 2:
+            keys.add(key_names.column_key(words))
+        # Bottom-k hashes of two sets that overlap share their smallest
+        # elements, so the first hashes are the right ones to key on.
+        # Row-id ranges (1..n) are the same in every table: a few keys
+        # suffice, and at scale they are hot keys anyway.
+        count = SMALL_RANGE_VALUE_KEYS if col.small_int_range else config.value_keys_per_column
+        if col.dtype in ("integer", "string") and col.distinct >= 1:
+            keys.update(key_names.value_key(h) for h in col.value_hashes[:count])
+            if col.unique:
+                keys.update(key_names.unique_value_key(h) for h in col.value_hashes[:UNIQUE_VALUE_KEYS])
+        keys.update(key_names.value_key(h) for h in col.item_hashes[:count])
 
     keys.update("cols:" + k for k in _column_pair_keys(record))
     if record.is_data:

@@ -22,8 +22,9 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 import numpy as np
 
 from transforms.config import Config
+from transforms.detect import declared
 from transforms.detect.evaluation import relative_to_root
-from transforms.detect.relationships import scored_pairs, resolve
+from transforms.detect.relationships import resolve, scored_pairs
 from transforms.detect.scoring import (
     FEATURES,
     RELATIONSHIP_TYPES,
@@ -42,6 +43,8 @@ FITTED_FEATURES = tuple(f for f in FEATURES if f not in WEAK_FEATURES)
 # Confidences at which reliability (observed precision) is reported.
 RELIABILITY_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 _NEUTRAL = ConfidenceModel(models={"*": {"weights": {}, "bias": 0.0}})
+# The type of rows that stand for declared edges: kept in scores, left out of fits.
+DECLARED = "DECLARED"
 
 
 @dataclass
@@ -112,7 +115,16 @@ def labelled_rows(source: Source, config: Config) -> LabelledRows:
         is_edge.append(edge)
         pairs.append(pair)
 
+    # Declared edges (detect/declared.py) win their pairs with a fixed confidence: they are
+    # scored as edges but never fitted on.
+    found = declared.declared_edges(source.records)
+    scope = declared.declared_scope((r.file_id for r in source.records if r.declared), found)
+    declared_pairs = {declared.pair_key(e) for e in found}
+    for edge in found:
+        add(edge.source_path, edge.target_path, DECLARED, {}, True)
     for edge in resolve(typed):
+        if declared.pair_key(edge) in declared_pairs or declared.overruled(edge, scope):
+            continue
         add(edge.source_path, edge.target_path, edge.relationship_type, edge.evidence_details["features"], True)
     for a, b, kind, features in misses:
         add(a.file_path, b.file_path, kind, features, False)
@@ -137,6 +149,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> Dict[str, Any]:
 
 def fit(rows: LabelledRows, about: Dict[str, Any], c: float = 1.0) -> ConfidenceModel:
     """One logistic model per relationship type, plus a pooled one for types without both labels."""
+    rows = rows.subset(np.asarray(rows.types) != DECLARED)
     if len(set(rows.y.tolist())) < 2:
         raise ValueError("calibration needs both related and unrelated candidate pairs")
     models = {"*": _logistic(rows.x, rows.y, c)}
@@ -151,7 +164,8 @@ def fit(rows: LabelledRows, about: Dict[str, Any], c: float = 1.0) -> Confidence
 
 
 def predict(model: ConfidenceModel, rows: LabelledRows) -> np.ndarray:
-    return np.array([model.probability(dict(zip(FEATURES, row)), kind) for row, kind in zip(rows.x, rows.types)])
+    return np.array([1.0 if kind == DECLARED else model.probability(dict(zip(FEATURES, row)), kind)
+                     for row, kind in zip(rows.x, rows.types)])
 
 
 def reliability_table(probs: np.ndarray, y: np.ndarray, bins: int = 5) -> Dict[str, Any]:

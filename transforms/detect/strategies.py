@@ -26,7 +26,9 @@ from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard
 
-# Work bounds per pair: columns looked for in prose, aggregates, candidates kept.
+# Work bounds per pair: columns compared and looked for in prose, values per column, candidates kept.
+MAX_COLUMNS_COMPARED = 512
+MAX_VALUES_COMPARED = 512
 MAX_COLUMNS_NAMED = 512
 MAX_CANDIDATES_KEPT = 5
 # Bits credited to a shared token outside a run, where no frequency is known.
@@ -59,7 +61,9 @@ def _text_words(record: FileRecord) -> str:
 
 
 def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:
-    return [(t, c) for t in record.tables for c in t.columns]
+    """The columns a pair is compared on, at most MAX_COLUMNS_COMPARED (a 2,000-column CSV is
+    compared on its first columns, not all of them, so one hostile file cannot stall a run)."""
+    return [(t, c) for t in record.tables for c in t.columns][:MAX_COLUMNS_COMPARED]
 
 
 def _distinctive_columns(record: FileRecord) -> List[str]:
@@ -124,8 +128,9 @@ def _value_hits(data: FileRecord, narrative: FileRecord, context: PairContext) -
         # A number in text falls inside a dense run of whole numbers by chance (a year in an id range).
         if col.small_int_range or col.dtype in ("boolean", "empty", "date") or range_density(col) >= 0.5:
             continue
-        found = [(h, 1.0) for h in col.value_hashes if h in values]
-        found += [(h, WORD_HIT_WEIGHT) for h in col.value_hashes if h in words]
+        sample = col.value_hashes[:MAX_VALUES_COMPARED]
+        found = [(h, 1.0) for h in sample if h in values]
+        found += [(h, WORD_HIT_WEIGHT) for h in sample if h in words]
         if not found:
             continue
         weight = sum(w * _weight(context, keys.value_key(h), both_carry=False) for h, w in found)
@@ -200,8 +205,8 @@ def content_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_C
 
     if a.is_data and b.is_data:
         _inclusion_features(a, b, context, result)
-        values_a = {h for _, c in _all_columns(a) for h in c.value_hashes if not c.small_int_range}
-        values_b = {h for _, c in _all_columns(b) for h in c.value_hashes if not c.small_int_range}
+        values_a = {h for _, c in _all_columns(a) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range}
+        values_b = {h for _, c in _all_columns(b) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range}
         result.features["value_jaccard"] = jaccard_of_sets(sorted(values_a), sorted(values_b))
     else:
         data, narrative = (a, b) if a.is_data else (b, a)
@@ -243,7 +248,7 @@ def _aggregates(record: FileRecord) -> List[Tuple[float, str, str]]:
     out: List[Tuple[float, str, str]] = []
     for table in record.tables:
         prefix = f"{table.name}." if table.name else ""
-        for col in table.columns:
+        for col in table.columns[:MAX_COLUMNS_COMPARED]:
             if col.numeric and is_measure(col):
                 for stat in ("sum", "mean", "min", "max"):
                     value = col.numeric.get(stat)

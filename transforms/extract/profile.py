@@ -589,6 +589,11 @@ def _is_dimension(profile: ColumnProfile, column: _Column) -> bool:
     )
 
 
+def is_key_name(name: str) -> bool:
+    """"id", "customer_id", "Order ID", "SupportRepId", "sku_key"."""
+    return bool(_KEY_NAME_RE.search(name))
+
+
 def is_measure(profile: ColumnProfile) -> bool:
     """Numbers worth summing: not keys. A unique integer column is a key, but
     a unique float column is just a measure in a small table; foreign keys
