@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from transforms.config import BlockingConfig
 from transforms.detect import corpus
@@ -201,13 +201,15 @@ def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tu
 
 
 def pairs_of_bucket(key: str, file_ids: Iterable[str], config: BlockingConfig
-                    ) -> Tuple[List[Tuple[Tuple[str, str], Tuple[str, int]]], bool, int]:
-    """One bucket's pairs, each with (key, bucket size); whether it is hot; its size."""
+                    ) -> Tuple[List[Tuple[Tuple[str, str], Optional[Tuple[str, int]]]], bool, int]:
+    """One bucket's pairs, each with (key, bucket size) when scoring reads that kind of key;
+    whether it is hot; its size."""
     members = sorted(set(file_ids))
     if key_kind(key) in COUNTED_ONLY_KINDS:
         return [], False, len(members)
     pairs, hot = bucket_pairs(members, bucket_cap(key, config))
-    entry = (key, len(members))
+    # Only the kinds scoring reads travel with a pair; the others only propose it.
+    entry = (key, len(members)) if key_kind(key) in corpus.PAIR_CONTEXT_KINDS else None
     return [(pair, entry) for pair in pairs], hot, len(members)
 
 
@@ -230,6 +232,8 @@ def candidate_pairs(
         entry = corpus.frequent_entry(key, size)
         if entry:
             frequent.append(entry)
-        for pair, (k, n) in found:
-            pairs.setdefault(pair, {})[k] = n
+        for pair, entry in found:
+            shared = pairs.setdefault(pair, {})
+            if entry:
+                shared[entry[0]] = entry[1]
     return pairs, stats, corpus.bounded_frequent(frequent)

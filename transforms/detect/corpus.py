@@ -30,6 +30,8 @@ MAX_FREQUENT_KEYS = 400_000
 FREQUENT_KINDS = frozenset({"code", "col", "file", "key", "num", "stem", "term", "val"})
 # Prefix of the context entry that says the first file names the second.
 RESOLVED_MENTION = "ref:"
+# Kinds of shared key a pair carries to scoring (the others only propose pairs).
+PAIR_CONTEXT_KINDS = frozenset({"code", "col", "hash", "ref", "stem", "term"})
 def key_kind(key: str) -> str:
     return key.split(":", 1)[0]
 
@@ -100,9 +102,11 @@ def bounded_frequent(entries: Iterable[Tuple[str, int]], limit: int = MAX_FREQUE
     return dict(sorted(top))
 
 
-def merge_shared(entries: Iterable[Tuple[str, int]]) -> Dict[str, int]:
+def merge_shared(entries: Iterable[Optional[Tuple[str, int]]]) -> Dict[str, int]:
     """One pair's shared keys from the buckets that paired it (a key counted once)."""
     shared: Dict[str, int] = {}
-    for key, size in entries:
-        shared[key] = max(size, shared.get(key, 0))
+    for entry in entries:
+        if entry:
+            key, size = entry
+            shared[key] = max(size, shared.get(key, 0))
     return dict(sorted(shared.items()))
