@@ -203,8 +203,14 @@ def test_notes_of_one_template_filled_in_for_another_project_and_date_are_not_ve
 
 
 def test_key_names_point_at_tables_by_qualifier_role_and_abbreviation():
-    from transforms.detect.inclusion import (NAME_ABBREVIATION, NAME_QUALIFIED, NAME_ROLE, NAME_SAME_KEY,
-                                             NAME_TABLE, name_grade)
+    from transforms.detect.inclusion import (
+        NAME_ABBREVIATION,
+        NAME_QUALIFIED,
+        NAME_ROLE,
+        NAME_SAME_KEY,
+        NAME_TABLE,
+        name_grade,
+    )
     from transforms.model import ColumnProfile, TableProfile
 
     key = ColumnProfile("ID", "string", unique=True)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from transforms.signatures import normalise_value
+from transforms.words import MONTHS, split_identifier
 
 MAX_NUMBERS = 2000  # numbers kept per file; beyond that the text is a data dump
 MAX_ENTITIES_PER_KIND = 200
@@ -56,16 +57,7 @@ BOILERPLATE = frozenset(
 _NOT_TERMS = frozenset(FILE_EXTENSIONS) | {code.lower() for code in _CURRENCY_CODES}
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+(?::[0-9a-f]{8})?\]")  # redaction marks: [EMAIL], [EMAIL:1a2b3c4d]
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _EXTRA_TERM_WEIGHT = 1.5  # a column name or heading says more than one mention in prose
-
-
-def split_identifier(name: str) -> List[str]:
-    """Words of a column or sheet name: "totalRevenue_2024" -> ["total", "revenue", "2024"]."""
-    words = []
-    for part in re.split(r"[\W_]+", name):
-        words.extend(w.lower() for w in _CAMEL_BOUNDARY.split(part) if w)
-    return words
 
 
 def _is_term(word: str) -> bool:
@@ -99,19 +91,6 @@ def key_terms(text: str, extra_terms: Iterable[str] = (), limit: int = 20) -> Li
 
 # ---------------------------------------------------------------- dates
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 # Any word in the month slot; `_iso` keeps only real month names (an alternation of names is
 # several times slower to scan).
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
@@ -127,7 +106,7 @@ class _Span(NamedTuple):
 
 def _iso(year: str, month: str, day: Optional[str] = None) -> Optional[str]:
     """ISO date (or year-month without a day); None unless it is a real date and month name."""
-    number = int(month) if month.isdigit() else _MONTHS.get(month.lower())
+    number = int(month) if month.isdigit() else MONTHS.get(month.lower())
     if not number:
         return None
     try:

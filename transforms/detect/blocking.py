@@ -33,11 +33,12 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from transforms.config import BlockingConfig
 from transforms.detect import corpus
 from transforms.detect import keys as key_names
-from transforms.detect.inclusion import GENERIC_COLUMNS, column_words
+from transforms.detect.inclusion import GENERIC_COLUMNS
 from transforms.extract.profile import is_key_name, is_measure
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
 from transforms.signatures import lsh_bands
+from transforms.words import column_words
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12

@@ -20,6 +20,7 @@ from collections import Counter
 from typing import List, Optional, Set
 
 from transforms.model import FileRecord
+from transforms.words import MONTHS
 
 # Fewer distinct content tokens than this and a file has no identity to share.
 MIN_CONTENT_TOKENS = 8
@@ -27,8 +28,7 @@ MIN_CONTENT_TOKENS = 8
 FILL_SHARE = 0.5
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*")
 _PERIOD = re.compile(r"^(?:q[1-4]|h[12]|fy\d{2,4}|(?:19|20)\d{2}(?:[-/]\d{1,2}){0,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4})$")
-_MONTH_WORDS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
-                         "july august september october november december".split())
+_MONTH_WORDS = frozenset(MONTHS)
 # Revision markers: a title that differs only in these is the same file.
 _REVISION_WORDS = frozenset("v draft final wip copy rev revision revised updated update latest new old version "
                             "approved signed review preliminary".split())

@@ -35,14 +35,13 @@ from transforms.detect.corpus import NO_CONTEXT, PairContext
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
 from transforms.pii import _ROLE_WORDS, column_pii_kind
+from transforms.words import column_words
 
 # Column names too generic to say anything on their own.
 GENERIC_COLUMNS = frozenset(
     "id key name date time value amount total count status type code description notes "
     "comment created updated modified index row no number year month day".split()
 )
-_WORD = re.compile(r"[a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _KEY_NAME = re.compile(r"(?:^| )(?:id|key|code|no|num|number|ref)$")
 # Tables of people, by name: a role column ("support rep", "owner") points at one.
 _PEOPLE_TABLES = frozenset("employee staff user person people member agent worker rep personnel "
@@ -71,11 +70,6 @@ NAME_SAME_LABEL = 0.8  # "sku" -> "sku": one plain name, unique in the parent
 NAME_ABBREVIATION = 0.75  # "cust id" -> customers
 NAME_ROLE = 0.7  # "support rep id", "approved by" -> the table of people
 NAME_SYNONYM = 0.6  # "supplier id" -> "vendor id", by the sentence model
-
-
-def column_words(name: str) -> str:
-    """'CustomerId', 'customer_id' and 'Customer ID' all become 'customer id'."""
-    return " ".join(_WORD.findall(_CAMEL.sub(" ", name).lower()))
 
 
 def singular(words: str) -> str:

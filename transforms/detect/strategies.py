@@ -20,11 +20,12 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from transforms.detect import keys
 from transforms.detect.corpus import NO_CONTEXT, PairContext, key_kind
 from transforms.detect.identity import identity_conflict, is_trivial
-from transforms.detect.inclusion import GENERIC_COLUMNS, column_words, inclusion_candidates, range_density
+from transforms.detect.inclusion import GENERIC_COLUMNS, inclusion_candidates, range_density
 from transforms.extract.profile import is_measure
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard
+from transforms.words import column_words
 
 # Work bounds per pair: columns compared and looked for in prose, values per column, candidates kept.
 MAX_COLUMNS_COMPARED = 512
