@@ -38,7 +38,7 @@ from transforms.model import FileRecord
 # Weak signals (author, folder, timestamps) describe how a corpus was laid
 # out more than whether two files are related; fitted on them, the model
 # would learn the layout. They stay out of the fitted models.
-WEAK_FEATURES = frozenset({"same_author", "same_folder", "time_closeness"})
+WEAK_FEATURES = frozenset({"same_author", "same_folder", "near_in_tree", "time_closeness"})
 FITTED_FEATURES = tuple(f for f in FEATURES if f not in WEAK_FEATURES)
 # Confidences at which reliability (observed precision) is reported.
 RELIABILITY_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)

@@ -73,6 +73,14 @@ def _by_vocabulary_only(edge: Edge) -> bool:
     return edge.relationship_type == "DOCUMENTS" and not details.get("mentioned_by") and not details.get("declared")
 
 
+# A table described this much less completely than the best-described one is not described.
+COVERAGE_MARGIN = 0.2
+
+
+def _coverage(edge: Edge) -> float:
+    return float(edge.evidence_details.get("features", {}).get("column_coverage", 0.0))
+
+
 def keep_nearest_described(edges: Sequence[Edge]) -> List[Edge]:
     """A narrative that describes tables only by their column vocabulary documents the nearest of them.
 
@@ -81,7 +89,7 @@ def keep_nearest_described(edges: Sequence[Edge]) -> List[Edge]:
     that share its vocabulary further away, several at one distance, are ambiguous.
     """
     vocabulary = [e for e in edges if _by_vocabulary_only(e)]
-    if len(vocabulary) <= 1:
+    if not vocabulary or (len(vocabulary) == 1 and len([e for e in edges if e.relationship_type == "DOCUMENTS"]) == 1):
         return list(edges)
     def depth(edge: Edge) -> int:
         narrative, data = (edge.source_path, edge.target_path)
@@ -90,6 +98,11 @@ def keep_nearest_described(edges: Sequence[Edge]) -> List[Edge]:
     own_depth = len(vocabulary[0].source_path.replace("\\", "/").split("/")) - 1
     nearest = [e for e in vocabulary if depth(e) == best]
     keep = nearest if best >= own_depth or len(nearest) == 1 else []
+    # The columns a dictionary names are explained by the table it covers best; a table that
+    # merely shares some of them (an id, an e-mail, a phone) is not documented too.
+    if keep:
+        top = max(_coverage(e) for e in edges if e.relationship_type == "DOCUMENTS")
+        keep = [e for e in keep if _coverage(e) >= top - COVERAGE_MARGIN]
     dropped = {id(e) for e in vocabulary if e not in keep}
     return [e for e in edges if id(e) not in dropped]
 

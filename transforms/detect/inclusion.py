@@ -53,6 +53,7 @@ SYNONYM_SIMILARITY = 0.7
 MIN_CONTAINMENT = 0.5
 # Without name evidence a child needs this many distinct values and near-full containment.
 MIN_UNNAMED_DISTINCT = 10
+MIN_UNNAMED_CODES = 3  # codes ("V-73319") rarely coincide: fewer of them suffice
 MIN_UNNAMED_CONTAINMENT = 0.9
 # Corrected significance (-log10 of the chance p-value less log10 of the tests run) that counts fully.
 FULL_SIGNIFICANCE = 6.0
@@ -112,9 +113,11 @@ def density_within(key: ColumnProfile, low: float, high: float) -> float:
     if key.dtype != "integer" or not key.numeric or high < low:
         return 0.0
     span = high - low + 1
-    q = key.quantiles
-    if len(q) < 2:
+    if len(key.quantiles) < 2:
         return range_density(key)
+    # The quantiles come from a sample; the true extremes are known exactly.
+    q = [min(key.quantiles[0], key.numeric["min"])] + list(key.quantiles[1:-1]) + [
+        max(key.quantiles[-1], key.numeric["max"])]
     last = len(q) - 1
 
     def rank(x: float) -> float:  # share of the key's distinct values <= x
@@ -226,8 +229,27 @@ def _is_own_key(table: TableProfile, col: ColumnProfile, stem: str) -> bool:
         return True
     words = column_words(col.name)
     entity = words[:-3] if words.endswith(" id") else ""
-    own = {_compact(singular(column_words(table.name))), _compact(singular(stem))} - {""}
-    return col.unique and bool(entity) and _compact(singular(entity)) in own
+    names = [singular(column_words(table.name)), singular(stem)]
+    own = {_compact(n) for n in names} | {n.rsplit(" ", 1)[-1] for n in names}
+    return col.unique and bool(entity) and _compact(singular(entity)) in own - {""}
+
+
+_CODE_VALUE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_\-/.:]{2,}|\d{5,}")
+
+
+def code_like(col: ColumnProfile) -> bool:
+    """Whether a text column holds codes ("V-73319", "AG-69574", long numbers), judged on its
+    samples: codes coincide across unrelated tables far less often than words do."""
+    samples = [s for s in col.samples if s]
+    return bool(samples) and sum(1 for s in samples if _CODE_VALUE.fullmatch(s)) >= 0.6 * len(samples)
+
+
+def _names_a_collection_of(child_table: TableProfile, source_stem: str, d_table: TableProfile,
+                           target_stem: str) -> bool:
+    """A table named for groups of the parent's rows ("machine batches", "employee groups")."""
+    parent = {singular(column_words(n)) for n in (d_table.name, target_stem) if n}
+    words = set(column_words(child_table.name).split()) | set(column_words(source_stem).split())
+    return any(p in words or singular(p) in {singular(w) for w in words} for p in parent if p and " " not in p)
 
 
 def tests_in_run(context: PairContext) -> int:
@@ -262,12 +284,12 @@ def other_key_holders(child: ChildView, context: PairContext) -> float:
 
 def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_hashes: set,
               target_stem: str, source_stem: str, similar: Optional[Similarity],
-              context: PairContext) -> Optional[Dict[str, Any]]:
+              context: PairContext, near: bool = True) -> Optional[Dict[str, Any]]:
     """How strongly the child values look like a foreign key into d_col, with the evidence."""
     s_col = child.column
-    if not d_col.unique or d_col.dtype != s_col.dtype or d_col.distinct < 0.9 * child.distinct:
+    if not d_col.unique or d_col.distinct < 0.9 * child.distinct or (d_col.dtype != s_col.dtype and not child.items):
         return None
-    if child.items and d_col.dtype != "string":
+    if child.items and d_col.dtype not in ("string", "integer"):
         return None
     pool = child.hashes if d_col.exact else [h for h in child.hashes if h <= d_col.value_hashes[-1]]
     if not pool:
@@ -278,9 +300,14 @@ def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_h
     if not child.items and _is_own_key(child.table, s_col, source_stem):
         return None  # a table's own key (EmployeeId in Employee) points nowhere
     grade = name_grade(s_col.name, d_table, d_col, target_stem, similar, child.distinct)
+    if not grade and child.items and _names_a_collection_of(child.table, source_stem, d_table, target_stem):
+        grade = NAME_ROLE  # "machine batches" holding "members" -> machines
     p_value = integer_chance(child, d_col, share) if s_col.dtype == "integer" else 0.0
     significance = -math.log10(max(p_value, 1e-300)) - math.log10(tests_in_run(context))
     holders = other_key_holders(child, context) if s_col.dtype == "string" else 0.0
+    codes = s_col.dtype == "string" and code_like(s_col)
+    # Values that cannot match by accident: codes like "V-73319", or whole numbers far beyond chance.
+    specific = codes or (s_col.dtype == "integer" and significance >= FULL_SIGNIFICANCE / 2)
     one_domain = s_col.unique and not child.items
     # Every table numbers its rows 1..n: a row number inside another is chance unless the
     # column names the other table or its key.
@@ -289,14 +316,22 @@ def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_h
     if row_number and grade < NAME_TABLE:
         strength = 0.0
     elif grade:
-        # Names carry the reference; a constant or tiny child needs them to be sure.
+        # Names carry the reference; a constant child needs them sure, or values that are specific.
         strength = share * (0.55 + 0.45 * grade)
-        if child.distinct < 2 and grade < NAME_TABLE:
+        if child.distinct < 2 and grade < NAME_TABLE and not specific:
             strength *= 0.5
-    elif child.distinct < MIN_UNNAMED_DISTINCT or share < MIN_UNNAMED_CONTAINMENT or one_domain:
-        strength = 0.0  # too small, too partial, or a second list of one domain
+        if grade < NAME_TABLE and not specific and not near:
+            strength = 0.0  # a role or synonym over chance-level values, in another part of the drive
+        if child.items and d_col.dtype == "integer" and grade < NAME_TABLE and not near:
+            strength = 0.0
+    elif share < MIN_UNNAMED_CONTAINMENT or one_domain or child.distinct < 2:
+        strength = 0.0  # too partial, a second list of one domain, or one value with no name
     elif s_col.dtype == "integer":
         strength = 0.7 * share * max(0.0, min(1.0, significance / FULL_SIGNIFICANCE))
+    elif child.items and d_col.dtype == "integer":
+        strength = 0.0  # lists of small numbers fit any id range: names must say it
+    elif child.distinct < (MIN_UNNAMED_CODES if codes else MIN_UNNAMED_DISTINCT):
+        strength = 0.0  # a handful of labels fits any list of labels
     else:
         # A set of labels found as another file's key: a reference unless others hold it too.
         strength = 0.7 * share / (1.0 + holders)
@@ -347,9 +382,10 @@ def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Sim
     if not parents:
         return []
     own_parents = _parents(src.tables)
+    near = near_in_tree(src.file_path, dst.file_path)
     found = []
     for child in _children(src.tables):
-        best = _best_parent(child, parents, stem, source_stem, similar, context)
+        best = _best_parent(child, parents, stem, source_stem, similar, context, near)
         if best is None:
             continue
         # A key of the child's own file that fits as well wins: a manager id points at
@@ -363,11 +399,24 @@ def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Sim
     return found
 
 
+def near_in_tree(path_a: str, path_b: str) -> bool:
+    """Side by side, or one folder apart (a project's data/ and its mart/): where a schema's
+    tables are kept. Weak name evidence only counts between near tables."""
+    folder_a = path_a.replace("\\", "/").split("/")[:-1]
+    folder_b = path_b.replace("\\", "/").split("/")[:-1]
+    shared = 0
+    for x, y in zip(folder_a, folder_b):
+        if x != y:
+            break
+        shared += 1
+    return max(len(folder_a), len(folder_b)) - shared <= 1
+
+
 def _best_parent(child: ChildView, parents, target_stem: str, source_stem: str, similar: Optional[Similarity],
-                 context: PairContext) -> Optional[Dict[str, Any]]:
+                 context: PairContext, near: bool = True) -> Optional[Dict[str, Any]]:
     best = None
     for d_table, d_col, d_hashes in parents:
-        match = candidate(child, d_table, d_col, d_hashes, target_stem, source_stem, similar, context)
+        match = candidate(child, d_table, d_col, d_hashes, target_stem, source_stem, similar, context, near)
         if match and (best is None or match["strength"] > best["strength"]):
             best = match
     return best

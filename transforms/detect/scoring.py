@@ -33,7 +33,7 @@ FEATURES = (
     "aggregate_matches", "aggregate_coherence", "aggregate_ratio", "aggregate_significance",
     "schema_overlap", "column_coverage", "rare_column_coverage", "columns_named", "rare_columns_named",
     "column_bits", "tables_named", "heading_overlap",
-    "semantic_similarity", "same_author", "same_folder", "time_closeness",
+    "semantic_similarity", "same_author", "same_folder", "near_in_tree", "time_closeness",
 )
 
 _MODEL_PATH = os.path.join(os.path.dirname(__file__), "confidence_model.json")
@@ -216,8 +216,8 @@ def _narrative_to_data(data: FileRecord, narrative: FileRecord, f: Mapping[str, 
         return Typing("DOCUMENTS", narrative, data, "describes the file's structure")
     if quotes_keys or (_at_least(f, "label_value_hits", 2) and _at_least(f, "rare_columns_named", 2)):
         return Typing("SUPPORTS", data, narrative, "the narrative uses the data's values")
-    if describes:
-        return Typing("DOCUMENTS", narrative, data, "describes the file's structure")
+    if details.get("mentioned_by") == narrative.file_id:
+        return Typing("DOCUMENTS", narrative, data, "names the file")  # a deck that names it
     return None
 
 
@@ -230,7 +230,9 @@ def _shares_context(a: FileRecord, b: FileRecord, f: Mapping[str, float], thresh
     semantic = f.get("semantic_similarity", 0.0)
     jaccard = f.get("content_jaccard", 0.0)
     tokens = f.get("shared_context_tokens", 0.0)
-    support = tokens >= math.log1p(2) or semantic >= 0.5 or jaccard >= 0.1
+    # Kept side by side (a project's folder and its subfolders) supports a shared code; it
+    # proves nothing alone.
+    support = tokens >= math.log1p(2) or semantic >= 0.5 or jaccard >= 0.1 or f.get("near_in_tree", 0.0) > 0
     project = f.get("project_code_bits", 0.0) >= PROJECT_CODE_BITS and support
     overlapping_prose = a.is_narrative and b.is_narrative and jaccard >= 0.3
     # Tables of one standard read alike wherever they are; similar meaning relates prose.

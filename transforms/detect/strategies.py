@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from transforms.detect import keys
 from transforms.detect.corpus import NO_CONTEXT, PairContext, key_kind
 from transforms.detect.identity import identity_conflict, is_trivial
-from transforms.detect.inclusion import GENERIC_COLUMNS, inclusion_candidates, range_density
+from transforms.detect.inclusion import GENERIC_COLUMNS, inclusion_candidates, near_in_tree, range_density
 from transforms.extract.profile import is_measure
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import analyse_name, stem_similarity, version_order
@@ -387,6 +387,7 @@ def metadata_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_CO
     same_author = bool(a.author) and (a.author or "").strip().lower() == (b.author or "").strip().lower()
     result.features["same_author"] = float(same_author)
     result.features["same_folder"] = float(_folder(a.file_path) == _folder(b.file_path))
+    result.features["near_in_tree"] = float(near_in_tree(a.file_path, b.file_path))
     ta, tb = _parse_time(a.modified_at), _parse_time(b.modified_at)
     if ta and tb:
         days = abs((ta - tb).total_seconds()) / 86400.0

@@ -464,7 +464,9 @@ class _Column:
         if not values:
             return []
         last = len(values) - 1
-        return [values[round(i * last / (QUANTILE_POINTS - 1))] for i in range(QUANTILE_POINTS)]
+        points = [values[round(i * last / (QUANTILE_POINTS - 1))] for i in range(QUANTILE_POINTS)]
+        points[0], points[-1] = self.num_min, self.num_max  # the sample's ends are not the column's
+        return points
 
     def item_distinct(self) -> int:
         if self.item_threshold is None:
