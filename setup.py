@@ -21,13 +21,16 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["beam_pipeline", "beam_pipeline.*", "transforms", "transforms.*", "templates"]),
     # The confidence model and the prompt templates are read at run time, on workers too.
-    package_data={"transforms.detect": ["*.json"], "templates": ["prompts/*.txt"]},
+    package_data={"transforms.detect": ["*.json"], "transforms.output": ["report_assets/*"],
+                  "templates": ["prompts/*.txt"]},
     include_package_data=True,
     install_requires=_requirements("requirements.txt"),
     extras_require={
         # gs:// is tested against a GCS emulator on loopback (tests/test_gcs.py).
+        # The report test drives Debian's chromium through its chromedriver (installed by .ci/run);
+        # selenium 4.52 needs a certifi newer than the registry has.
         "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5", "apache-beam[gcp]==2.77.0",
-                 "gcp-storage-emulator>=2024.8"],
+                 "gcp-storage-emulator>=2024.8", "selenium==4.40.0", "duckdb==2.0.1"],
         "gcp": ["apache-beam[gcp]==2.77.0"],
         # Sentence embeddings for semantic_similarity: the model ships inside the
         # package (no download at run time); torch pinned to the CPU build.

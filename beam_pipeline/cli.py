@@ -1,4 +1,4 @@
-"""The `filegraph` command: run, sample-corpus, demo, evaluate.
+"""The `filegraph` command: run, sample-corpus, demo, evaluate, inspect, export, calibrate.
 
 Usage errors print one line naming the problem and exit with status 2;
 they never print a traceback.
@@ -13,16 +13,29 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-
 from beam_pipeline.options import effective_config, input_list
 from beam_pipeline.pipeline import UsageError, run_pipeline
-from transforms.config import ConfigError
+from beam_pipeline.summary_table import evaluation_lines, summary_table
+from transforms.config import Config, ConfigError, with_overrides
 from transforms.detect.evaluation import evaluate
 from transforms.output import writer
+
+# Our own flags of `run`, for "did you mean" hints next to Beam's.
+RUN_FLAGS = ("--input", "--output", "--config", "--min_confidence", "--num_shards", "--feedback")
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import version as installed_version
+
+        return installed_version("filegraph")
+    except Exception:  # running from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="filegraph", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"filegraph {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="Run the pipeline on files; any other flag is a Beam pipeline option.")
@@ -32,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="YAML configuration file.")
     run.add_argument("--min_confidence", "--min-confidence", type=float, dest="min_confidence")
     run.add_argument("--num_shards", "--num-shards", type=int, dest="num_shards")
+    run.add_argument("--feedback", help="Review decisions to apply (the review queue CSV, filled in).")
 
     corpus = sub.add_parser("sample-corpus", help="Write the labelled sample corpus.")
     corpus.add_argument("directory")
@@ -47,9 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="Score a run's graph against labelled pairs.")
     ev.add_argument("--truth", required=True, help="truth.json with edges between relative paths.")
     ev.add_argument("--output", required=True, help="The run's output directory.")
-    ev.add_argument("--root", help="Corpus root the truth paths are relative to "
-                                   "(default: truth's folder, joined with the truth's own 'root' if it has one).")
+    ev.add_argument("--root", help="Folder the truth paths are relative to (default: the first of the truth's "
+                                   "own 'root', the run's input folders and the truth's folder that holds them).")
     ev.add_argument("--json", action="store_true", help="Print the full report as JSON.")
+
+    ins = sub.add_parser("inspect", help="Print one file's metadata and relationships with evidence.")
+    ins.add_argument("file", metavar="FILE_OR_ID", help="File id, path, path relative to the input, or file name.")
+    ins.add_argument("--output", required=True, help="The run's output directory.")
+
+    exp = sub.add_parser("export", help="Write exports and report.html again from a finished run's shards.")
+    exp.add_argument("--output", required=True, help="The run's output directory.")
+    exp.add_argument("--config", help="YAML configuration file (exports and review sections).")
+
     cal = sub.add_parser("calibrate", help="Fit the confidence model on sample corpora (developer command).")
     cal.add_argument("--fit-seeds", default="1,2,3")
     cal.add_argument("--holdout-seeds", default="0,4")
@@ -68,13 +91,20 @@ def _seeds(text: str) -> List[int]:
 
 
 def _abs(path: str) -> str:
-    return path if "://" in path else os.path.abspath(path)
+    return path if "://" in path else os.path.abspath(os.path.expanduser(path))
+
+
+def _run_config(args) -> Config:
+    config = effective_config(args.config, args.min_confidence, args.num_shards)
+    if args.feedback:
+        config = with_overrides(config, **{"review.feedback_file": _abs(args.feedback)})
+    return config
 
 
 def cmd_run(args, beam_args: List[str]) -> int:
-    config = effective_config(args.config, args.min_confidence, args.num_shards)
-    summary = run_pipeline(input_list(args.inputs), _abs(args.output), config, beam_args)
-    print(_summary_table(summary))
+    output = _abs(args.output)
+    summary = run_pipeline(input_list(args.inputs), output, _run_config(args), beam_args)
+    print(summary_table(summary, output))
     return 0
 
 
@@ -96,62 +126,73 @@ def cmd_demo(args, beam_args: List[str]) -> int:
     config = effective_config(args.config, None, None)
     summary = run_pipeline([drive], result, config, beam_args)
     report = evaluate(truth, writer.read_jsonl(os.path.join(result, "edges"), "edges"), drive)
-    print(_summary_table(summary, report))
-    print(f"\nOutputs in {result}; corpus in {drive}, its truth.json one folder up")
+    print(summary_table(summary, result, report))
+    print(f"\ncorpus in {drive}, its truth.json one folder up; open {os.path.join(result, 'report.html')}")
     return 0
+
+
+def truth_root(truth: Dict[str, Any], truth_path: str, output: str, explicit: Optional[str]) -> str:
+    """The folder the truth's relative paths live in: the first candidate under which some
+    truth path is a file of the run. None matching is a usage error, never a report of zeros."""
+    from transforms.output.graph_data import run_roots
+
+    summary = writer.read_json(writer.join_path(output, "run_summary.json"))
+    here = os.path.dirname(truth_path)
+    candidates = [_abs(explicit)] if explicit else (
+        ([os.path.join(here, truth["root"])] if truth.get("root") else []) + run_roots(summary) + [here])
+    node_paths = {n["file_path"] for n in writer.iter_jsonl(writer.join_path(output, "nodes"), "nodes")}
+    node_paths |= {e["file_path"] for e in writer.iter_jsonl(writer.join_path(output, "errors"), "errors")}
+    named = sorted({p for e in truth.get("edges", []) for p in (e["a"], e["b"])})
+    for root in candidates:
+        base = root.rstrip("/") + "/"
+        if any(base + p in node_paths for p in named):
+            return base
+    looked = ", ".join(dict.fromkeys(c.rstrip("/") for c in candidates))
+    raise UsageError(f"none of the {len(named)} files named in {truth_path} is a file of the run in {output} "
+                     f"(looked under {looked}); pass --root with the folder the truth paths are relative to")
 
 
 def cmd_evaluate(args) -> int:
-    truth = writer.read_json(args.truth)
-    root = args.root or os.path.join(os.path.dirname(_abs(args.truth)), truth.get("root", ""))
-    edges = writer.read_jsonl(writer.join_path(_abs(args.output), "edges"), "edges")
-    report = evaluate(truth, edges, _abs(root))
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(_evaluation_lines(report))
+    truth_path, output = _abs(args.truth), _abs(args.output)
+    truth = writer.read_json(truth_path)
+    root = truth_root(truth, truth_path, output, args.root)
+    report = evaluate(truth, writer.read_jsonl(writer.join_path(output, "edges"), "edges"), root)
+    print(json.dumps(report, indent=2) if args.json else "\n".join(evaluation_lines(report)))
     return 0
 
 
-def _summary_table(summary: Dict[str, Any], report: Optional[Dict[str, Any]] = None) -> str:
-    counts = summary["counts"]
-    lines = [
-        f"{'files matched':<24}{counts['matched']:>8}",
-        f"{'files processed':<24}{counts['processed']:>8}",
-        f"{'files failed':<24}{counts['failed']:>8}",
-        f"{'candidate pairs':<24}{counts['candidate_pairs']:>8}",
-        f"{'edges':<24}{counts['edges']:>8}",
-    ]
-    lines += [f"  {kind:<22}{n:>8}" for kind, n in counts.get("edges_by_type", {}).items()]
-    lines.append(f"{'training records':<24}{counts['training_records']:>8}")
-    lines.append(f"{'runtime (s)':<24}{summary['runtime_seconds']:>8.1f}")
-    if report:
-        lines.append(_evaluation_lines(report))
-    return "\n".join(lines)
+def cmd_inspect(args) -> int:
+    from beam_pipeline.inspect_file import NotFound, inspect_lines
+
+    try:
+        print("\n".join(inspect_lines(args.file, _abs(args.output))))
+    except NotFound as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
 
 
-def _evaluation_lines(report: Dict[str, Any]) -> str:
-    lines = [
-        f"{'precision':<24}{report['precision']:>8.3f}",
-        f"{'recall':<24}{report['recall']:>8.3f}",
-        f"{'F1':<24}{report['f1']:>8.3f}",
-        f"{'type accuracy':<24}{report['type_accuracy']:>8.3f}",
-    ]
-    if report.get("direction_accuracy") is not None:
-        lines.append(f"{'direction accuracy':<24}{report['direction_accuracy']:>8.3f}")
-    for kind, row in report["per_type"].items():
-        recall = "-" if row["recall"] is None else f"{row['recall']:.3f}"
-        precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
-        lines.append(f"  recall {kind:<15}{recall:>8}  precision {precision:>6}  "
-                     f"({row['truth']} labelled, {row['found']} found)")
-    for level, row in report.get("at_confidence", {}).items():
-        lines.append(f"at confidence >= {level:<6}  precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
-                     f"F1 {row['f1']:.3f}  ({row['edges']} edges)")
-    for kind, table in report.get("reliability", {}).items():
-        cells = "  ".join(f"{b['bin']}: {b['mean_confidence']:.2f}->{b['precision']:.2f} ({b['edges']})"
-                          for b in table["bins"])
-        lines.append(f"  reliability {kind:<11} ECE {table['ece']:.3f}  {cells}")
-    return "\n".join(lines)
+def cmd_export(args) -> int:
+    from transforms.output.exports import write_exports
+
+    output = _abs(args.output)
+    written = write_exports(output, effective_config(args.config))
+    for name, path in written.items():
+        print(f"{name:<28}{path}")
+    return 0
+
+
+def _check_beam_flags(rest: List[str]) -> None:
+    from beam_pipeline.flags import unknown_flag_message, unrecognised
+
+    for arg in unrecognised(rest)[:1]:
+        raise UsageError(unknown_flag_message(arg, RUN_FLAGS) if arg.startswith("-")
+                         else f"unexpected argument: {arg}")
+
+
+def _check_output(args) -> None:
+    output = getattr(args, "output", None)
+    if output and args.command in ("run", "demo") and writer.is_file(_abs(output)):
+        raise UsageError(f"--output must name a folder, but {output} is a file")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -160,10 +201,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     try:
+        _check_output(args)
         if args.command in ("run", "demo"):
-            bad = [a for a in rest if not a.startswith("--")]
-            if bad:
-                raise UsageError(f"unexpected argument: {bad[0]}")
+            _check_beam_flags(rest)
             return cmd_run(args, rest) if args.command == "run" else cmd_demo(args, rest)
         if rest:
             raise UsageError(f"unrecognized arguments: {' '.join(rest)}")
@@ -174,7 +214,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
             return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write,
                                   args.sources)
-        return cmd_evaluate(args)
+        commands = {"evaluate": cmd_evaluate, "inspect": cmd_inspect, "export": cmd_export}
+        return commands[args.command](args)
     except (UsageError, ConfigError) as exc:
         print(f"filegraph: error: {exc}", file=sys.stderr)
         return 2

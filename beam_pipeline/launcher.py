@@ -6,8 +6,9 @@
 Every flag is a pipeline option: filegraph's own are FilegraphOptions (--input, which may be
 one comma-separated string, --output, --config, --min_confidence, --num_shards); the rest go
 to Beam. Without --runner the pipeline runs on Beam's in-process FnApiRunner. On a local
-runner the launcher waits for the run; on a service (Dataflow, or a portable job server
-such as Flink's) it submits the job and returns. A usage problem prints one line and exits
+runner the launcher waits for the run and writes the exports; on a service (Dataflow, or a
+portable job server such as Flink's) it submits the job and returns, and
+`filegraph export --output ...` writes the exports once the job is done. A usage problem prints one line and exits
 with status 2.
 """
 
@@ -35,8 +36,8 @@ from beam_pipeline.options import (
 )
 from beam_pipeline.pipeline import build_pipeline
 from transforms.config import ConfigError
-from transforms.extract.matching import missing_inputs
-from transforms.output import writer
+from transforms.extract.matching import missing_inputs, missing_message
+from transforms.output import exports, writer
 
 PROG = "filegraph-launcher"
 # Portable runners that can hand a job to an external job service (Flink's, Spark's, ...).
@@ -59,7 +60,7 @@ def run(argv: Optional[Sequence[str]] = None) -> PipelineResult:
         _usage_error(str(exc))
     missing = missing_inputs(inputs)
     if missing:
-        _usage_error(f"input not found: {missing[0]}")
+        _usage_error(missing_message(missing[0]))
 
     submits_only = submits_to_service(options)
     _worker_options(options, submits_only)
@@ -69,6 +70,7 @@ def run(argv: Optional[Sequence[str]] = None) -> PipelineResult:
     result = pipeline.run()
     if not submits_only:
         result.wait_until_finish()
+        exports.write_exports(ours.output, config)  # a submitted job: `filegraph export --output ...` later
     return result
 
 

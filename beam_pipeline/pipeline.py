@@ -15,9 +15,10 @@ from transforms.detect.relationships import (
     needs_embeddings,
     unavailable_strategies,
 )
-from transforms.extract.matching import missing_inputs
-from transforms.output import writer
+from transforms.extract.matching import input_root, missing_inputs, missing_message
+from transforms.output import exports, review, writer
 from transforms.ptransforms import (
+    ApplyReview,
     CandidatePairs,
     DeclaredEdges,
     EmbedRecords,
@@ -38,10 +39,13 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
     """Runs the pipeline to completion and returns run_summary.json's content."""
     missing = missing_inputs(inputs)
     if missing:
-        raise UsageError(f"input not found: {missing[0]}")
+        raise UsageError(missing_message(missing[0]))
+    if writer.is_file(output):
+        raise UsageError(f"--output must name a folder, but {output} is a file")
     writer.clear_outputs(output)
     with beam.Pipeline(options=pipeline_options(beam_args)) as p:
         build_pipeline(p, inputs, output, config)
+    exports.write_exports(output, config)
     return writer.read_json(writer.join_path(output, "run_summary.json"))
 
 
@@ -50,14 +54,19 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     started = time.time()
     shards = config.batch.num_shards
 
-    matched = p | "Inputs" >> beam.Create(sorted(inputs)) | "MatchFiles" >> MatchInputs(config.batch.patterns)
+    roots = [input_root(spec) for spec in inputs]
+    feedback = review.read_feedback(config.review.feedback_file)
+
+    matched, skipped = (p | "Inputs" >> beam.Create(sorted(inputs))
+                        | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output]))
     records, errors = matched | "ExtractFiles" >> ExtractFiles(config)
     if needs_embeddings(config):
         records = records | "EmbedRecords" >> EmbedRecords()
     pairs, hot_keys, corpus_stats = records | "CandidatePairs" >> CandidatePairs(config)
     scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config, corpus_stats)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
-    edges = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
+    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
+    edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
     training = edges | "FormatTraining" >> FormatTraining(records)
 
     nodes = records | "NodeDicts" >> beam.Map(lambda r: r.to_node())
@@ -74,12 +83,16 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
 
     counts = [
         matched | "CountMatched" >> _count("matched"),
+        skipped | "CountSkipped" >> _count("skipped_by_patterns"),
         records | "CountProcessed" >> _count("processed"),
         errors | "CountFailed" >> _count("failed"),
         pairs | "CountPairs" >> _count("candidate_pairs"),
         hot_keys | "CountHotKeys" >> _count("hot_keys"),
         edge_dicts | "CountEdges" >> _count("edges"),
         training | "CountTraining" >> _count("training_records"),
+        rejected | "CountRejected" >> _count("review_rejected"),
+        edge_dicts | "Accepted" >> beam.Filter(lambda e: review.HUMAN_REVIEW in e["evidence"])
+        | "CountAccepted" >> _count("review_accepted"),
         edge_dicts | "EdgesByType" >> _tally("edges_by_type", lambda e: {e["relationship_type"]: 1}),
         error_dicts | "ErrorsByType" >> _tally("errors_by_type", lambda e: {e["error_type"]: 1}),
         nodes | "Redactions" >> _tally("redactions", lambda n: n["redactions"]),
@@ -92,6 +105,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         "config": config.to_dict(),
         "strategies_run": list(active_strategies(config)),
         "strategies_unavailable": list(unavailable_strategies(config)),
+        "input_roots": roots,
+        "review": {"feedback_file": config.review.feedback_file, "decisions": len(feedback.decisions)},
     }
     (
         counts

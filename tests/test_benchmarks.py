@@ -46,3 +46,12 @@ def test_extraction_benchmark_reports_consistent_figures(tmp_path):
 
     json.dumps(report)  # the report is plain JSON
     assert "filegraph" in format_table(report)
+
+
+def test_exports_benchmark_reports_consistent_figures(tmp_path):
+    from benchmarks import exports
+
+    report = exports.main(["--sizes", "60", "--report", str(tmp_path / "exports.json")])
+    (row,) = report["results"]
+    assert row["files"] == 60 and row["edges"] == 60 * 3
+    assert row["peak_rss_mb"] > 0 and row["write_exports_seconds"] >= 0 and row["report_mb"] > 0

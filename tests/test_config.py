@@ -54,3 +54,24 @@ def test_overrides_replace_single_values():
 def test_missing_config_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config(str(tmp_path / "absent.yaml"))
+
+
+def test_the_shipped_filegraph_yaml_lists_the_defaults():
+    from pathlib import Path
+
+    from transforms.config import Config
+
+    shipped = load_config(str(Path(__file__).resolve().parent.parent / "filegraph.yaml"))
+    assert shipped.exports == Config().exports and shipped.review == Config().review
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"exports": {"formats": ["graphml", "pdf"]}}, "unknown export format 'pdf'"),
+    ({"review": {"min_confidence": 0.8, "max_confidence": 0.7}}, "review band"),
+    ({"exports": {"hub_min_degree": 0}}, "hub_min_degree"),
+])
+def test_export_and_review_settings_are_checked(section, message):
+    from transforms.config import ConfigError, config_from_dict
+
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(section)

@@ -21,7 +21,7 @@ from transforms.extract import tabular
 from transforms.extract.context import ExtractContext
 from transforms.extract.profile import _text_info, detect_header, profile_table
 from transforms.model import ExtractionError
-from transforms.signatures import bottom_k, hash64, normalise_value
+from transforms.signatures import bottom_k, normalise_value, value_hasher
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHINOOK = SHARED / "chinook"
@@ -55,7 +55,8 @@ def make_ctx(file_name: str, redactor=None, **limits) -> ExtractContext:
 
 
 def hashes_of(values) -> list:
-    return sorted({hash64(normalise_value(v)) for v in values if normalise_value(v) is not None})
+    value_hash = value_hasher()
+    return sorted({value_hash(normalise_value(v)) for v in values if normalise_value(v) is not None})
 
 
 def xlsx_bytes(workbook) -> bytes:

@@ -70,11 +70,18 @@ def test_pipeline_reads_and_writes_gcs(gcs):
     summary = run_pipeline(["gs://drive/in"], "gs://out/run", config)
 
     assert summary["counts"]["matched"] == 3 and summary["counts"]["failed"] == 1
+    assert summary["counts"]["skipped_by_patterns"] == 1
     assert summary["counts"]["edges_by_type"] == {"REFERENCES": 1}
     names = sorted(blob.name for blob in gcs.list_blobs("out"))
-    assert names == ["run/edges/edges-00000-of-00001.jsonl", "run/errors/errors-00000-of-00001.jsonl",
-                     "run/nodes/nodes-00000-of-00001.jsonl", "run/run_summary.json",
+    exports = ["run/exports/" + n for n in (
+        "analysis.json", "graph.graphml", "graph.node-link.json", "neo4j/import.cypher", "neo4j/nodes.csv",
+        "neo4j/relationships.csv", "parquet/components.parquet", "parquet/edges.parquet", "parquet/errors.parquet",
+        "parquet/nodes.parquet", "review_queue.csv")]
+    assert names == ["run/edges/edges-00000-of-00001.jsonl", "run/errors/errors-00000-of-00001.jsonl", *exports,
+                     "run/nodes/nodes-00000-of-00001.jsonl", "run/report.html", "run/run_summary.json",
                      "run/training/train-00000-of-00001.jsonl"]
+    analysis = json.loads(gcs.bucket("out").blob("run/exports/analysis.json").download_as_text())
+    assert analysis["components"][0]["stages"][0]["paths"] == ["customers.csv"]
     edge = writer.read_jsonl("gs://out/run/edges", "edges")[0]
     assert edge["source_path"] == "gs://drive/in/sub/orders.csv"
     assert edge["target_path"] == "gs://drive/in/customers.csv"

@@ -3,7 +3,7 @@
 Every kind of PII the redactor knows is planted, in natural places, in a small
 real file of every supported format (plus two related CSVs, so that edges and
 training records exist, and two broken files, so that errors/ has records).
-The whole pipeline runs once per policy (mask, hash, drop) and every byte of
+The whole pipeline runs once per policy (pseudonym, mask, hash, drop) and every byte of
 every file under the output directory is searched for several spellings of
 each planted value: the value as written, its digits-only or compact form,
 lower case (the search is case-insensitive) and distinctive fragments (a
@@ -39,7 +39,7 @@ try:  # a hand-written text PDF (tests/pdf_fixture.py)
 except ImportError:  # pragma: no cover - the helper is part of the test suite
     write_text_pdf = None
 
-POLICIES = ("mask", "hash", "drop")
+POLICIES = ("pseudonym", "mask", "hash", "drop")
 
 # ---------------------------------------------------------------- planted values
 
@@ -384,6 +384,15 @@ class Run:
 UNREDACTED = "unredacted"  # the control run: privacy.redact = false
 
 
+def _output_text(path: Path) -> str:
+    """An output file as text to scan: Parquet tables as one JSON line per row."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return "\n".join(json.dumps(row, ensure_ascii=False, default=str) for row in pq.read_table(path).to_pylist())
+    return path.read_bytes().decode("utf-8")
+
+
 def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
     """Runs the whole pipeline on the corpus under one policy and reads back every output file."""
     out_dir = tmp_path_factory.mktemp(f"pii_out_{policy}")
@@ -394,7 +403,7 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
     for dirpath, _, names in os.walk(out_dir):
         for name in names:
             path = Path(dirpath, name)
-            files[path.relative_to(out_dir).as_posix()] = path.read_bytes().decode("utf-8")
+            files[path.relative_to(out_dir).as_posix()] = _output_text(path)
     nodes = {}
     for rel, text in files.items():
         if rel.startswith("nodes/"):
@@ -472,7 +481,7 @@ def where(text: str, item: str, limit: int = 8) -> List[str]:
 
 # (policy or "*", scope, item) -> reason. Scope is a corpus file name (its node in
 # nodes/) or an output: "edges", "training", "errors", "run_summary.json".
-# The same leaks occur under all three policies: policy "*".
+# The same leaks occur under every policy: policy "*".
 _TABLE_PREVIEW = (
     "LEAK {fmt} -> nodes/*.jsonl field text_preview{extra}: PERSON values of the full_name column "
     "(planted 'Tobias Lindqvist', 'Aisha Rahman'...) are written unredacted. Only column samples go "
@@ -514,7 +523,9 @@ def test_every_output_file_is_a_known_output(policy, runs):
     """Every file under the output dir is scanned below: node lines per file, the rest whole."""
     run = runs(policy)
     pattern = re.compile(
-        r"(nodes/nodes|edges/edges|training/train|errors/errors)-\d{5}-of-\d{5}\.jsonl|run_summary\.json"
+        r"(nodes/nodes|edges/edges|training/train|errors/errors)-\d{5}-of-\d{5}\.jsonl|run_summary\.json|report\.html"
+        r"|exports/(analysis\.json|graph\.graphml|graph\.node-link\.json|review_queue\.csv"
+        r"|neo4j/(nodes\.csv|relationships\.csv|import\.cypher)|parquet/(nodes|edges|components|errors)\.parquet)"
     )
     assert all(pattern.fullmatch(rel) for rel in run.files), sorted(run.files)
     node_lines = [line for rel, text in run.files.items() if rel.startswith("nodes/") for line in text.splitlines()]

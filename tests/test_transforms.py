@@ -35,10 +35,14 @@ def test_match_inputs_walks_directories_with_patterns_and_dedupes(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("a.csv", "sub/b.xlsx", "sub/skip.exe", "c.CSV"):
         (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "nodes.csv").write_bytes(b"x")  # the run's own output: never input
     specs = [str(tmp_path), str(tmp_path / "*.csv")]  # a.csv is named twice
     with TestPipeline(runner=RUNNER) as p:
-        paths = (p | beam.Create(specs) | MatchInputs(["*.csv", "*.xlsx"]) | beam.Map(lambda m: os.path.basename(m.path)))
+        matched, skipped = p | beam.Create(specs) | MatchInputs(["*.csv", "*.xlsx"], exclude=[str(tmp_path / "out")])
+        paths = matched | beam.Map(lambda m: os.path.basename(m.path))
         assert_that(paths, equal_to(["a.csv", "b.xlsx", "c.CSV"]))
+        assert_that(skipped | beam.Map(os.path.basename), equal_to(["skip.exe"]), label="Skipped")
 
 
 def test_extract_files_splits_records_and_errors(tmp_path):

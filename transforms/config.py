@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from transforms.pii import DEFAULT_POLICY, POLICIES
+
 STRATEGIES = (
     "filename_pattern",
     "content_similarity",
@@ -25,6 +27,10 @@ DEFAULT_PATTERNS = (
     "*.xlsx", "*.xlsm", "*.xls", "*.csv", "*.tsv", "*.json", "*.jsonl",
     "*.pptx", "*.docx", "*.sqlite", "*.db", "*.pdf", "*.md", "*.txt", "*.sql", "*.yml", "*.yaml",
 )
+
+
+# Files written after the run under exports/ (transforms/output/exports.py).
+EXPORT_FORMATS = ("graphml", "node_link", "neo4j", "parquet", "report", "review_queue")
 
 
 class ConfigError(ValueError):
@@ -55,7 +61,7 @@ class ExtractionConfig:
 @dataclass(frozen=True)
 class PrivacyConfig:
     redact: bool = True
-    policy: str = "mask"  # mask | hash | drop
+    policy: str = DEFAULT_POLICY  # pseudonym | mask | hash | drop (transforms/pii/redactor.py)
     exclude_paths: Tuple[str, ...] = ()  # fnmatch patterns of paths never read
     exclude_classifications: Tuple[str, ...] = ()  # e.g. ("secret", "restricted")
 
@@ -94,11 +100,29 @@ class RelationshipsConfig:
 
 
 @dataclass(frozen=True)
+class ExportsConfig:
+    formats: Tuple[str, ...] = EXPORT_FORMATS
+    hub_min_degree: int = 3  # a hub has at least this many relationships
+    max_hubs: int = 25  # hubs listed, most connected first
+    report_max_nodes: int = 1500  # files drawn in the report's graph view, largest components first
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    # Edges with min_confidence <= confidence < max_confidence go to the review queue.
+    min_confidence: float = 0.6
+    max_confidence: float = 0.8
+    feedback_file: str = ""  # accept/reject decisions applied by the run (CSV, local or gs://)
+
+
+@dataclass(frozen=True)
 class Config:
     batch: BatchConfig = field(default_factory=BatchConfig)
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     relationships: RelationshipsConfig = field(default_factory=RelationshipsConfig)
+    exports: ExportsConfig = field(default_factory=ExportsConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -141,11 +165,21 @@ def validate(config: Config) -> Config:
         value = getattr(th, name)
         if not 0.0 <= value <= 1.0:
             raise ConfigError(f"threshold '{name}' must be between 0 and 1, got {value}")
-    if config.privacy.policy not in ("mask", "hash", "drop"):
-        raise ConfigError(f"privacy.policy must be mask, hash or drop, got '{config.privacy.policy}'")
+    if config.privacy.policy not in POLICIES:
+        raise ConfigError(f"privacy.policy must be one of {', '.join(POLICIES)}, got '{config.privacy.policy}'")
     for name in ("max_bucket_size", "max_weak_bucket_size"):
         if getattr(config.relationships.blocking, name) < 2:
             raise ConfigError(f"relationships.blocking.{name} must be at least 2")
+    unknown = set(config.exports.formats) - set(EXPORT_FORMATS)
+    if unknown:
+        raise ConfigError(f"unknown export format '{sorted(unknown)[0]}' (known: {', '.join(EXPORT_FORMATS)})")
+    if config.exports.hub_min_degree < 1 or config.exports.max_hubs < 0 or config.exports.report_max_nodes < 1:
+        raise ConfigError("exports.hub_min_degree and exports.report_max_nodes must be at least 1, "
+                          "exports.max_hubs at least 0")
+    band = config.review
+    if not 0.0 <= band.min_confidence < band.max_confidence <= 1.0:
+        raise ConfigError(f"review band must satisfy 0 <= min_confidence < max_confidence <= 1, "
+                          f"got [{band.min_confidence}, {band.max_confidence}]")
     if not config.batch.patterns:
         raise ConfigError("batch.patterns must list at least one pattern")
     return config

@@ -36,11 +36,13 @@ class ColumnProfile:
     # Whole-number columns that cover a small contiguous range (1..n ids).
     small_int_range: bool = False
     unique: bool = False  # every non-empty value distinct (a key candidate)
+    # Set for a column of lists ("ann;bob"): its counts and value hashes are of the items.
+    separator: str = ""
     # Whole-number columns: quantiles (0, 1/32, ..., 1) of a uniform sample of
     # the distinct values, so a key's density inside any range can be told.
     quantiles: List[float] = field(default_factory=list)
-    # List-valued columns ("DE FR", "a1;b2"): bottom-k hashes of the items and
-    # their distinct count; empty for ordinary columns.
+    # Space-separated lists of identifiers ("DE FR"): bottom-k hashes of the items and their
+    # distinct count, beside the whole values (a space also joins one value's words).
     item_hashes: List[int] = field(default_factory=list)
     item_distinct: int = 0
 

@@ -16,8 +16,9 @@ from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
 from transforms.detect.corpus import CorpusStats, PairContext
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
-from transforms.extract.matching import MatchedFile, expand_input
+from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
+from transforms.output import review
 from transforms.output.training import file_summary, training_record
 from transforms.signatures import file_id_for
 
@@ -28,23 +29,28 @@ NAMESPACE = "filegraph"
 
 
 @beam.typehints.with_input_types(str)
-@beam.typehints.with_output_types(MatchedFile)
 class MatchInputs(beam.PTransform):
-    """Input specs (paths, globs, directories, gs:// URIs) -> distinct matched files."""
+    """Input specs (paths, globs, directories, gs:// URIs) -> (distinct matched files, paths no pattern covers).
 
-    def __init__(self, patterns: Sequence[str], label: Optional[str] = None):
+    Files under `exclude` (the run's output folder, when inside an input) are never read."""
+
+    def __init__(self, patterns: Sequence[str], exclude: Sequence[str] = (), label: Optional[str] = None):
         super().__init__(label)
         self._patterns = tuple(patterns)
+        self._exclude = tuple(exclude)
 
     def expand(self, specs):
-        patterns = self._patterns
-        return (
-            specs
-            | "Expand" >> beam.FlatMap(lambda spec: expand_input(spec, patterns))
+        patterns, exclude = self._patterns, self._exclude
+        outcomes = specs | "Expand" >> beam.FlatMap(
+            lambda spec: ((OK if ok else FAILED, item) for ok, item in match_outcomes(spec, patterns, exclude)))
+        files, skipped = split_outcomes(outcomes, "Split")
+        matched = (
+            files
             | "KeyByPath" >> beam.Map(lambda m: (m.path, m))
             | "DedupePaths" >> beam.CombinePerKey(lambda ms: min(ms, key=lambda m: m.size))
             | "DropKeys" >> beam.Values()
         )
+        return matched, skipped | "DistinctSkipped" >> beam.Distinct()
 
 
 # ---------------------------------------------------------------- extract
@@ -463,3 +469,34 @@ def _training_for_file(element):
         return
     neighbours = {s["file_id"]: s for s in grouped["neighbours"]}
     yield training_record(grouped["summary"][0], list(grouped["edges"]), neighbours)
+
+
+# ---------------------------------------------------------------- review
+
+
+@beam.ptransform_fn
+def ApplyReview(edges, records, feedback: review.Feedback, roots: Sequence[str]):
+    """Edges -> (reviewed edges, rejected edges): human decisions applied, accepted edges the
+    detector missed added back from the decision."""
+    decisions = feedback.by_key()
+    accepted_keys = {d.key for d in feedback.accepted()}
+    wanted_paths = feedback.accepted_paths()
+    roots = tuple(roots)
+    outcomes = edges | "Decide" >> beam.Map(lambda e: (e, review.review_edge(e, decisions, roots)))
+    rejected = outcomes | "Rejected" >> beam.FlatMap(lambda o: [o[0]] if o[1] is None else [])
+    kept = outcomes | "Kept" >> beam.FlatMap(lambda o: [o[1]] if o[1] is not None else [])
+    found = (
+        kept
+        | "AcceptedKeys" >> beam.Map(lambda e: review.edge_key(e, roots))
+        | "FoundAccepted" >> beam.Filter(lambda k: k in accepted_keys)
+    )
+    files = records | "ReviewedFiles" >> beam.FlatMap(
+        lambda r: [(p, (r.file_id, r.file_path))] if (p := relative_path(r.file_path, roots)) in wanted_paths else [])
+    restored = (
+        edges.pipeline
+        | "Once" >> beam.Create([None])
+        | "RestoreAccepted" >> beam.FlatMap(
+            lambda _, found, files: review.restored_edges(feedback, found, files),
+            found=beam.pvalue.AsList(found), files=beam.pvalue.AsDict(files))
+    )
+    return (kept, restored) | "ReviewedEdges" >> beam.Flatten(), rejected

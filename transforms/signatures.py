@@ -12,10 +12,13 @@ import math
 import re
 import struct
 import uuid
-from typing import Iterable, List, Optional, Sequence, Tuple
+from functools import lru_cache
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from datasketch import MinHash
+
+from transforms.pii.pseudonyms import DEFAULT_KEY, pii_key
 
 # Namespace for file IDs: uuid5(NAMESPACE_URL, "filegraph:" + uri) is stable
 # across runs for the same URI.
@@ -33,6 +36,36 @@ def file_id_for(uri: str) -> str:
 def hash64(text: str) -> int:
     """A stable unsigned 64-bit hash of a string."""
     return struct.unpack("<Q", hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())[0]
+
+
+@lru_cache(maxsize=8)
+def _keyed_blake2b(key: Optional[bytes]):
+    if key is None:  # the public default key protects nothing: plain BLAKE2b, as `hash64`
+        return hashlib.blake2b(digest_size=8)
+    # A key of its own for signatures, derived from the PII key: pseudonyms and
+    # signatures never share a MAC.
+    return hashlib.blake2b(digest_size=8, key=hashlib.sha256(b"filegraph value signature\x00" + key).digest())
+
+
+def value_hasher() -> Callable[[str], int]:
+    """The hash of normalised values under the PII key (keyed BLAKE2b, 64 bits).
+
+    Column value sets, text value tokens and value blocking keys all use it, so
+    they meet one another. With a key of one's own, a signature of a value (an
+    e-mail, a name) cannot be found by hashing guessed values without the key;
+    without one it is the plain hash (`hash64`), since a public key protects
+    nothing. Either way a value has one signature in every file whether or not
+    redaction judged it PII, so joins on redacted columns still hold.
+    """
+    key = pii_key(warn=False)
+    base = _keyed_blake2b(None if key == DEFAULT_KEY else key)
+
+    def value_hash(text: str) -> int:
+        h = base.copy()
+        h.update(text.encode("utf-8"))
+        return int.from_bytes(h.digest(), "little")
+
+    return value_hash
 
 
 def normalise_value(value) -> Optional[str]:
@@ -147,7 +180,7 @@ def _distinctive(token: str) -> bool:
 def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List[int]:
     """Hashes of the values a text shows: IDs, numbers, codes and short phrases.
 
-    Hashed exactly as column values are (`normalise_value` then `hash64`), so a
+    Hashed exactly as column values are (`normalise_value` then `value_hasher`), so a
     deck quoting "C-10234" or "1,234.50" or "North America" hits the data
     file's value sets. Single plain words are apart (`text_word_hashes`): a
     word can match any label by chance. Returns sorted distinct hashes, at most `limit`.
@@ -180,4 +213,5 @@ def _value_hashes(text: str, max_ngram: int, limit: int) -> Tuple[List[int], Lis
                 values.add(normalise_value(" ".join(phrase)))
     values.discard(None)
     words.discard(None)
-    return sorted({hash64(v) for v in values})[:limit], sorted({hash64(v) for v in words})[:limit]
+    value_hash = value_hasher()
+    return sorted({value_hash(v) for v in values})[:limit], sorted({value_hash(v) for v in words})[:limit]

@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
+from transforms.pii import REDACTION_MARK
 from transforms.signatures import normalise_value
 from transforms.words import MONTHS, split_identifier
 
@@ -55,7 +56,7 @@ BOILERPLATE = frozenset(
 )
 # Units of markup rather than meaning.
 _NOT_TERMS = frozenset(FILE_EXTENSIONS) | {code.lower() for code in _CURRENCY_CODES}
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+(?::[0-9a-f]{8})?\]")  # redaction marks: [EMAIL], [EMAIL:1a2b3c4d]
+_PLACEHOLDER = REDACTION_MARK  # [EMAIL], [EMAIL:1a2b3c4d], EMAIL_1a2b3c4d: no terms
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _EXTRA_TERM_WEIGHT = 1.5  # a column name or heading says more than one mention in prose
 

@@ -37,7 +37,7 @@ from transforms.detect.inclusion import GENERIC_COLUMNS
 from transforms.extract.profile import is_key_name, is_measure
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
-from transforms.signatures import lsh_bands
+from transforms.signatures import lsh_bands, value_hasher
 from transforms.words import column_words
 
 MAX_NUMBER_KEYS = 120
@@ -145,10 +145,11 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     folders = record.file_path.replace("\\", "/").split("/")[:-1]
     keys.update("dir:" + "/".join(folders[:depth]) for depth in (len(folders), len(folders) - 1) if depth > 1)
     keys.update("lsh:" + band for band in lsh_bands(record.minhash, config.lsh_bands, config.lsh_rows))
+    value_hash = value_hasher()
     for kind in ("project_code", "identifier"):
         for value in record.entities.get(kind, ()):
             keys.add(key_names.code_key(value))
-            keys.add(key_names.code_value_key(value))
+            keys.add(key_names.code_value_key(value, value_hash))
 
     for table, col in _keyed_columns(record):
         words = column_words(col.name)

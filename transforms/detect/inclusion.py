@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from transforms.detect.corpus import NO_CONTEXT, PairContext
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
-from transforms.pii import _ROLE_WORDS, column_pii_kind
+from transforms.pii import ROLE_WORDS, column_pii_kind
 from transforms.words import column_words
 
 # Column names too generic to say anything on their own.
@@ -47,7 +47,7 @@ _KEY_NAME = re.compile(r"(?:^| )(?:id|key|code|no|num|number|ref)$")
 _PEOPLE_TABLES = frozenset("employee staff user person people member agent worker rep personnel "
                            "contact contributor author".split())
 # Role words that also name entities with tables of their own ("customer id" -> customers).
-_ROLES = frozenset(_ROLE_WORDS) - {"customer", "client", "employee", "contact", "to"}
+_ROLES = frozenset(ROLE_WORDS) - {"customer", "client", "employee", "contact", "to"}
 MIN_LINK_STRENGTH = 0.6
 SYNONYM_SIMILARITY = 0.7
 MIN_CONTAINMENT = 0.5
@@ -210,6 +210,8 @@ def name_grade(s_name: str, d_table: TableProfile, d_col: ColumnProfile, target_
         return NAME_ABBREVIATION  # "cust id" -> customers, "dept" -> departments
     if d_entity and s_words in (d_entity, singular(d_entity)):
         return NAME_TABLE  # "vendor" holding vendor ids -> "vendor id"
+    if s_words in {f"{owner} {d_words}" for owner in (table_words, stem) if owner}:
+        return NAME_TABLE  # "customer email" -> customers.email: the key's own name, qualified by its table
     tokens = s_words.split()
     people = _people_table(d_table, target_stem) if any(t in _ROLES for t in tokens) else 0.0
     if people:
@@ -335,7 +337,7 @@ def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_h
     else:
         # A set of labels found as another file's key: a reference unless others hold it too.
         strength = 0.7 * share / (1.0 + holders)
-        if column_pii_kind(d_col.name) is not None:
+        if column_pii_kind(d_col.name) not in (None, "USERNAME"):  # a handle is an identifier
             strength *= 0.5  # a personal attribute (an address, an e-mail) is rarely the key
     return {
         "strength": round(strength, 6),

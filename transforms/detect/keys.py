@@ -6,7 +6,9 @@ kind whose frequency evidence reads has its builder here.
 
 from __future__ import annotations
 
-from transforms.signatures import hash64, normalise_value
+from typing import Callable
+
+from transforms.signatures import normalise_value
 
 
 def stem_key(stem: str) -> str:
@@ -17,9 +19,10 @@ def code_key(code: str) -> str:
     return "code:" + code.lower()
 
 
-def code_value_key(code: str) -> str:
-    """A code quoted in text, keyed as the value a data column would hold."""
-    return value_key(hash64(normalise_value(code) or ""))
+def code_value_key(code: str, value_hash: Callable[[str], int]) -> str:
+    """A code quoted in text, keyed as the value a data column would hold (hashed by
+    `signatures.value_hasher`, as column values are)."""
+    return value_key(value_hash(normalise_value(code) or ""))
 
 
 def value_key(value_hash: int) -> str:

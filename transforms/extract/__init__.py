@@ -33,7 +33,7 @@ from transforms.extract import safety
 from transforms.extract.context import ExtractContext
 from transforms.extract.declared import with_declared_schema
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
-from transforms.pii import Redactor
+from transforms.pii import Redactor, mask_marks
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes, text_word_hashes
 from transforms.text_signals import (
     extract_entities,
@@ -171,6 +171,7 @@ def _build_record(
         structure = {**structure, "table_links": table_links(redacted.tables)}
     columns = [column.name for table in redacted.tables for column in table.columns]
     narrative = file_type in NARRATIVE_TYPES
+    signal_text = mask_marks(text)  # pseudonyms written as masks: signals do not depend on the policy
     return FileRecord(
         file_id=file_id_for(uri),
         file_path=uri,
@@ -182,17 +183,17 @@ def _build_record(
         modified_at=props.get("modified_at") or modified_at,
         author=props.get("author"),
         title=props.get("title"),
-        key_terms=key_terms(text, _extra_terms(redacted)),
-        entities=extract_entities(text),
+        key_terms=key_terms(signal_text, _extra_terms(redacted)),
+        entities=extract_entities(signal_text),
         structure=structure,
         properties=props,
         tables=redacted.tables,
         text=text,
-        numbers=extract_numbers(text) if narrative else [],
-        mentions=[name for name in mentioned_files(text) if posixpath.basename(name) != file_name],
-        minhash=minhash_of(shingles(text + " " + " ".join(columns)), limits.num_perm),
-        token_hashes=text_value_hashes(text) if narrative else [],
-        word_hashes=text_word_hashes(text) if narrative else [],
+        numbers=extract_numbers(signal_text) if narrative else [],
+        mentions=[name for name in mentioned_files(signal_text) if posixpath.basename(name) != file_name],
+        minhash=minhash_of(shingles(signal_text + " " + " ".join(columns)), limits.num_perm),
+        token_hashes=text_value_hashes(signal_text) if narrative else [],
+        word_hashes=text_word_hashes(signal_text) if narrative else [],
         redactions=counts,
         warnings=list(redacted.warnings),
         declared=redacted.declared,

@@ -12,7 +12,7 @@ import fnmatch
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -49,22 +49,63 @@ def _matched(metadata) -> MatchedFile:
     return MatchedFile(metadata.path, int(metadata.size_in_bytes), _iso(getattr(metadata, "last_updated_in_seconds", None)))
 
 
-def expand_input(spec: str, patterns: Sequence[str]) -> Iterator[MatchedFile]:
+def expand_input(spec: str, patterns: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[MatchedFile]:
     """Every file one input names, in path order."""
+    for matched, item in match_outcomes(spec, patterns, exclude):
+        if matched:
+            yield item
+
+
+def match_outcomes(spec: str, patterns: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Tuple[bool, object]]:
+    """(True, MatchedFile) for each file an input names; (False, path) for a file of a
+    walked directory that no pattern covers. Files under an `exclude` folder (the run's
+    own output, when it sits inside an input) are neither."""
     spec = _normalise(spec)
+    excluded = tuple(_normalise(e).rstrip("/") + "/" for e in exclude)
+
+    def kept(path: str) -> bool:
+        return not path.startswith(excluded)
+
     if is_glob(spec):
         results = FileSystems.match([spec])[0].metadata_list
-        yield from (_matched(m) for m in sorted(results, key=lambda m: m.path) if not m.path.endswith("/"))
+        for m in sorted(results, key=lambda m: m.path):
+            if not m.path.endswith("/") and kept(m.path):
+                yield True, _matched(m)
         return
     exact = [m for m in FileSystems.match([spec])[0].metadata_list if m.path.rstrip("/") == spec.rstrip("/")]
     if exact and not (spec.endswith("/") or os.path.isdir(spec)):
-        yield _matched(exact[0])
+        yield True, _matched(exact[0])
         return
     directory = spec.rstrip("/") + "/"
     listed = FileSystems.match([directory + "**"])[0].metadata_list
     for m in sorted(listed, key=lambda m: m.path):
-        if not m.path.endswith("/") and name_matches(m.path, patterns):
-            yield _matched(m)
+        if m.path.endswith("/") or not kept(m.path):
+            continue
+        if name_matches(m.path, patterns):
+            yield True, _matched(m)
+        else:
+            yield False, m.path
+
+
+def input_root(spec: str) -> str:
+    """The folder an input's files are named relative to: the directory itself, a glob's
+    fixed leading folders, or a single file's folder. Ends with '/'."""
+    spec = _normalise(spec)
+    if is_glob(spec):
+        fixed = spec[:min(spec.index(ch) for ch in _GLOB_CHARS if ch in spec)]
+        return fixed.rsplit("/", 1)[0] + "/"
+    folder = os.path.isdir(spec) if "://" not in spec else not FileSystems.exists(spec)  # a bucket prefix
+    if spec.endswith("/") or folder:
+        return spec.rstrip("/") + "/"
+    return spec.rsplit("/", 1)[0] + "/"
+
+
+def relative_path(path: str, roots: Sequence[str]) -> str:
+    """`path` relative to the deepest input root holding it (the path itself if none does).
+
+    Keys made of relative paths survive a rerun on a moved or remounted drive."""
+    holding = [r for r in roots if path.startswith(r)]
+    return path[len(max(holding, key=len)):] if holding else path
 
 
 def missing_inputs(specs: Sequence[str]) -> List[str]:
@@ -73,9 +114,16 @@ def missing_inputs(specs: Sequence[str]) -> List[str]:
     for spec in specs:
         path = _normalise(spec)
         if is_glob(path):
-            continue  # an empty glob is a valid, empty input
+            if not FileSystems.match([path], limits=[1])[0].metadata_list:
+                missing.append(spec)  # a glob that matches nothing is almost always a typo
+            continue
         if os.path.isdir(path) if "://" not in path else False:
             continue
         if not FileSystems.exists(path) and not FileSystems.match([path.rstrip("/") + "/**"], limits=[1])[0].metadata_list:
             missing.append(spec)
     return missing
+
+
+def missing_message(spec: str) -> str:
+    """The one-line usage error for an input `missing_inputs` returned."""
+    return f"input matches no file: {spec}" if is_glob(spec) else f"input not found: {spec}"

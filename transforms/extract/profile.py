@@ -21,13 +21,14 @@ import math
 import re
 from collections import Counter
 from itertools import islice
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from transforms.extract.context import ExtractContext
+from transforms.extract.lists import list_items, list_separator, spaced_items
 from transforms.model import ColumnProfile, TableProfile
-from transforms.signatures import bottom_k, normalise_value
+from transforms.signatures import bottom_k, normalise_value, value_hasher
 
 CHUNK_ROWS = 4096
 EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
@@ -35,8 +36,7 @@ CACHE_CAP = 16_384  # raw value -> classification cache entries per column
 SAMPLE_COUNT = 5
 QUANTILE_POINTS = 33  # quantiles of an integer column's distinct values
 NUMBER_SAMPLE = 1024  # distinct numbers kept, chosen by hash: a uniform sample
-LIST_SHARE = 0.2  # list-valued: at least this share of values hold 2+ items
-MAX_ITEM_CHARS = 64
+SPACED_LIST_SHARE = 0.2  # a spaced list column: at least this share of values hold 2+ items
 MAX_DIM_LABELS = 30  # a dimension has 2..30 distinct labels
 SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
 SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
@@ -60,10 +60,6 @@ _NUMBER_START = frozenset("0123456789+-.$€£¥")
 _WHITESPACE_RE = re.compile(r"\s+")
 # Column names of keys: "id", "customer_id", "Order ID", "SupportRepId", "sku_key".
 _KEY_NAME_RE = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|KEY|Key)$|[a-z]I[dD]$")
-# A list of identifier-like items: "DE FR", "a1; b2", "x|y" (no item holds a space).
-_LIST_VALUE_RE = re.compile(r"[\w.:@/+-]+(?:(?:\s*[;|,]\s*|\s+)[\w.:@/+-]+)+")
-_ITEM_SPLIT_RE = re.compile(r"\s*[;|,]\s*|\s+")
-_ITEM_RE = re.compile(r"[\w.:@/+-]+")
 
 
 # --------------------------------------------------------------------------
@@ -93,6 +89,11 @@ def classify(value) -> Tuple[int, Optional[float]]:
     if isinstance(value, (np.integer, np.floating)):
         return classify(value.item())
     return STR, None
+
+
+def is_text_cell(value: str) -> bool:
+    """A text cell that is no number, date or boolean."""
+    return _text_info(value)[0] == STR
 
 
 def _classify_text(value: str) -> Tuple[int, Optional[float]]:
@@ -155,11 +156,6 @@ def _value_key(value) -> Optional[str]:
         # Hash blobs by content instead of by a (possibly huge) repr.
         return "blob:" + hashlib.blake2b(bytes(value), digest_size=16).hexdigest()
     return normalise_value(value)
-
-
-def _hash_key(key: str) -> int:
-    """signatures.hash64, inlined: it runs once per distinct value."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 _EMPTY_INFO = (EMPTY, None, None)
@@ -241,12 +237,14 @@ class _Column:
 
     __slots__ = (
         "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
-        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text",
+        "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text", "hash", "separator",
         "numbers_by_hash", "number_threshold", "items", "item_threshold", "list_values", "text_values",
     )
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, value_hash: Callable[[str], int]):
         self.name = name
+        self.hash = value_hash
+        self.separator: Optional[str] = None  # decided on the first chunk; "" for single values
         self.count = 0
         self.kinds = [0, 0, 0, 0, 0]
         self.hashes: set = set()
@@ -272,6 +270,12 @@ class _Column:
         self.text_values = 0
 
     def add(self, values: Sequence, sketch_size: int) -> None:
+        if self.separator is None:
+            self.separator = list_separator(values, is_text_cell)
+            if self.separator:
+                self.labels = None  # a list column is no dimension
+        if self.separator:
+            values = list_items(values, self.separator)
         if len(self.cache) > CACHE_CAP:
             self.cache.clear()  # only between chunks: `codes`/`numbers` read it per chunk
         cache = self.cache
@@ -312,7 +316,7 @@ class _Column:
             key = _value_key(raw) if kind != EMPTY else None
             if key is None:
                 return _EMPTY_INFO
-        h = _hash_key(key)
+        h = self.hash(key)
         if number is not None:
             if number < self.num_min:
                 self.num_min = number
@@ -359,19 +363,20 @@ class _Column:
             self.numbers_by_hash = {k: sample[k] for k in kept}
 
     def _add_items(self, key: str, h: int) -> None:
-        """Hashes the items of a distinct text value: itself when it is one identifier-like
-        token, its items when it is a list of them ("de fr"), nothing otherwise."""
-        self.text_values += 1
-        if len(key) <= MAX_ITEM_CHARS and _ITEM_RE.fullmatch(key):
-            hashes = [h]
-        elif len(key) <= 20 * MAX_ITEM_CHARS and _LIST_VALUE_RE.fullmatch(key):
-            items = [item for item in _ITEM_SPLIT_RE.split(key) if item]
-            if any(len(item) > MAX_ITEM_CHARS for item in items):
-                return
-            self.list_values += 1
-            hashes = [_hash_key(_text_info(item)[2] or item) for item in items]
-        else:
+        """The item view of a space-separated list column ("de fr"): itself when it is one
+        identifier-like token, its items when it is a list of them, nothing otherwise.
+        Lists split on ";" or "|" are profiled by item already (`self.separator`)."""
+        if self.separator:
             return
+        self.text_values += 1
+        items = spaced_items(key)
+        if items is None:
+            return
+        if len(items) == 1:
+            hashes = [h]
+        else:
+            self.list_values += 1
+            hashes = [self.hash(_text_info(item)[2] or item) for item in items]
         threshold = self.item_threshold
         self.items.update(x for x in hashes if threshold is None or x <= threshold)
         if len(self.items) > 2 * EXACT_DISTINCT_CAP:
@@ -387,10 +392,10 @@ class _Column:
     # Per-cell vectors for grouped sums -------------------------------------
 
     def is_dimension_candidate(self) -> bool:
-        return bool(self.labels) and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
+        return bool(self.labels) and not self.separator and (self.kinds[STR] + self.kinds[BOOL]) * 2 > self.count
 
     def is_measure_candidate(self) -> bool:
-        return self.num_count * 2 > self.count
+        return not self.separator and self.num_count * 2 > self.count
 
     def codes(self, values: Sequence) -> np.ndarray:
         cache, labels = self.cache, self.labels
@@ -443,7 +448,7 @@ class _Column:
                 "max": self.num_max,
                 "count": float(self.num_count),
             }
-        is_list = dtype == "string" and self.list_values >= max(2, LIST_SHARE * self.text_values)
+        is_list = dtype == "string" and self.list_values >= max(2, SPACED_LIST_SHARE * self.text_values)
         return ColumnProfile(
             name=self.name,
             dtype=dtype,
@@ -453,7 +458,8 @@ class _Column:
             value_hashes=bottom_k(self.hashes, sketch_size),
             numeric=numeric,
             small_int_range=self.is_small_int_range(dtype, distinct),
-            unique=self.count >= 2 and not self.duplicate,
+            unique=self.count >= 2 and not self.duplicate and not self.separator,
+            separator=self.separator or "",
             quantiles=self.quantiles() if dtype == "integer" else [],
             item_hashes=bottom_k(self.items, sketch_size) if is_list else [],
             item_distinct=self.item_distinct() if is_list else 0,
@@ -500,7 +506,8 @@ class TableProfiler:
     def __init__(self, name: str, header: Sequence, ctx: ExtractContext):
         self.name = name
         self.ctx = ctx
-        self.columns = [_Column(column) for column in clean_header(header)]
+        value_hash = value_hasher()
+        self.columns = [_Column(column, value_hash) for column in clean_header(header)]
         self.rows = 0
         self.sketch_size = ctx.limits.value_sketch_size
         # (dimension index, measure index) -> label sums

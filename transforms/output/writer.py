@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import posixpath
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -57,17 +58,39 @@ def write_json(path: str, document: Mapping[str, Any]) -> None:
 
 def read_jsonl(directory: str, prefix: str) -> List[Dict[str, Any]]:
     """All records of one output, in shard order (for evaluation and tests)."""
+    return list(iter_jsonl(directory, prefix))
+
+
+def iter_jsonl(directory: str, prefix: str) -> Iterator[Dict[str, Any]]:
+    """Records of one output, one shard in memory at a time."""
     pattern = join_path(directory, f"{prefix}-*-of-*.jsonl")
-    records = []
-    for match in FileSystems.match([pattern])[0].metadata_list:
+    for match in sorted(FileSystems.match([pattern])[0].metadata_list, key=lambda m: m.path):
         with FileSystems.open(match.path) as handle:
-            records.extend(json.loads(line) for line in handle.read().decode("utf-8").splitlines() if line)
-    return records
+            for line in handle.read().decode("utf-8").splitlines():
+                if line:
+                    yield json.loads(line)
 
 
 def read_json(path: str) -> Dict[str, Any]:
     with FileSystems.open(path) as handle:
         return json.loads(handle.read().decode("utf-8"))
+
+
+def is_file(path: str) -> bool:
+    """True when `path` names an existing file (or object) rather than a folder."""
+    if "://" not in path:
+        return os.path.isfile(path)
+    return not path.endswith("/") and FileSystems.exists(path)
+
+
+def read_bytes(path: str) -> bytes:
+    with FileSystems.open(path) as handle:
+        return handle.read()
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with FileSystems.create(path) as handle:
+        handle.write(data)
 
 
 def clear_outputs(output_dir: str) -> None:
