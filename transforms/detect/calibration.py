@@ -28,6 +28,7 @@ from transforms.detect.relationships import resolve, scored_pairs
 from transforms.detect.scoring import (
     FEATURES,
     RELATIONSHIP_TYPES,
+    TYPE_FEATURES,
     ConfidenceModel,
     evidence_types,
     merge_features,
@@ -132,17 +133,17 @@ def labelled_rows(source: Source, config: Config) -> LabelledRows:
     return LabelledRows(x, np.asarray(labels, dtype=int), types, is_edge, pairs, [source.name] * len(labels))
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> Dict[str, Any]:
-    """L2-regularised logistic regression (scikit-learn, lbfgs) as weights and bias."""
+def _logistic(x: np.ndarray, y: np.ndarray, c: float, names: Sequence[str] = FITTED_FEATURES) -> Dict[str, Any]:
+    """L2-regularised logistic regression (scikit-learn, lbfgs) over `names`, as weights and bias."""
     try:
         from sklearn.linear_model import LogisticRegression
     except ImportError as exc:  # a developer command: say how to get it
         raise RuntimeError('calibration needs scikit-learn: pip install -e ".[calibrate]"') from exc
 
-    columns = [FEATURES.index(f) for f in FITTED_FEATURES]
+    columns = [FEATURES.index(f) for f in names]
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
     model.fit(x[:, columns], y)
-    weights = {name: round(float(w), 6) for name, w in zip(FITTED_FEATURES, model.coef_[0]) if abs(w) > 1e-9}
+    weights = {name: round(float(w), 6) for name, w in zip(names, model.coef_[0]) if abs(w) > 1e-9}
     return {"weights": weights, "bias": round(float(model.intercept_[0]), 6), "rows": int(len(y)),
             "positives": int(y.sum())}
 
@@ -157,7 +158,7 @@ def fit(rows: LabelledRows, about: Dict[str, Any], c: float = 1.0) -> Confidence
     for kind in sorted(set(rows.types)):
         mask = types == kind
         if len(set(rows.y[mask].tolist())) == 2:
-            models[kind] = _logistic(rows.x[mask], rows.y[mask], c)
+            models[kind] = _logistic(rows.x[mask], rows.y[mask], c, TYPE_FEATURES[kind])
     return ConfidenceModel(models=models, fitted_on={
         **about, "method": f"sklearn LogisticRegression(C={c:g}, lbfgs) per relationship type, "
                            "typed edges and near misses"})

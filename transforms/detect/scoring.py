@@ -36,6 +36,23 @@ FEATURES = (
     "semantic_similarity", "same_author", "same_folder", "near_in_tree", "time_closeness",
 )
 
+# The evidence that proves each type: its confidence model reads these features only, so a
+# type's confidence cannot lean on the layout or vocabulary of the corpora it was fitted on.
+TYPE_FEATURES: Dict[str, Tuple[str, ...]] = {
+    "REFERENCES": ("inclusion", "inclusion_name_match", "inclusion_containment", "inclusion_significance",
+                   "inclusion_shared_domain", "mentions"),
+    "SUMMARIZES": ("aggregate_matches", "aggregate_coherence", "aggregate_ratio", "aggregate_significance",
+                   "mentions", "tables_named"),
+    "SUPPORTS": ("key_value_hits", "label_value_hits", "rare_columns_named", "columns_named", "mentions",
+                 "tables_named"),
+    "DOCUMENTS": ("mentions", "column_coverage", "rare_column_coverage", "columns_named", "rare_columns_named",
+                  "column_bits", "tables_named", "key_value_hits", "semantic_similarity"),
+    "VERSION_OF": ("content_jaccard", "identical", "stem_similarity", "same_stem", "rare_stem", "version_markers",
+                   "schema_overlap", "value_jaccard", "semantic_similarity"),
+    "RELATED_TO": ("shared_codes", "shared_identifiers", "project_code_bits", "shared_context_bits",
+                   "shared_context_tokens", "content_jaccard", "heading_overlap", "semantic_similarity"),
+}
+
 _MODEL_PATH = os.path.join(os.path.dirname(__file__), "confidence_model.json")
 
 # Kinds of file whose versions are comparable with each other.
