@@ -197,6 +197,8 @@ def _check_output(args) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    # Worker processes of the local runner log a start-up notice each; not the user's concern.
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args, rest = parser.parse_known_args(argv)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections import Counter
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import apache_beam as beam
 
-from beam_pipeline.options import pipeline_options
+from beam_pipeline.options import pipeline_options, runs_locally
+from beam_pipeline.progress import ProgressDisplay
 from transforms.config import Config
 from transforms.detect.relationships import (
     active_strategies,
@@ -29,43 +32,78 @@ from transforms.ptransforms import (
     MergeDeclared,
     ScorePairs,
 )
+from transforms.telemetry import Telemetry, figures_from_metrics, read_channel, stage_report
 
 
 class UsageError(Exception):
     """A problem with how the command was called."""
 
 
-def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
-    """Runs the pipeline to completion and returns run_summary.json's content."""
+def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = (),
+                 progress: Optional[bool] = None) -> Dict[str, Any]:
+    """Runs the pipeline to completion and returns run_summary.json's content.
+
+    On runners whose workers share this machine, the steps report to a side
+    channel that feeds the progress display (`progress`: None shows it on local
+    runners, False never) and, where the runner reports no Beam metrics, the
+    stage times. run_summary.json gets a `stages` section after the run.
+    """
     missing = missing_inputs(inputs)
     if missing:
         raise UsageError(missing_message(missing[0]))
     if writer.is_file(output):
         raise UsageError(f"--output must name a folder, but {output} is a file")
     writer.clear_outputs(output)
-    with beam.Pipeline(options=pipeline_options(beam_args)) as p:
-        build_pipeline(p, inputs, output, config)
+    options = pipeline_options(beam_args, config)
+    channel = tempfile.mkdtemp(prefix="filegraph-telemetry-") if runs_locally(options) else None
+    started = time.time()
+    try:
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, inputs, output, config, Telemetry(channel))
+        if channel and progress is not False:
+            with ProgressDisplay(channel):
+                result = p.run()
+                result.wait_until_finish()
+        else:
+            result = p.run()
+            result.wait_until_finish()
+        if getattr(result, "client", None) is not None:
+            result.client.close()  # the Dask client, before its cluster goes away
+        figures, source = figures_from_metrics(result), "beam_metrics"
+        if figures is None and channel:
+            figures, source = read_channel(channel), "side_channel"
+    finally:
+        if channel:
+            shutil.rmtree(channel, ignore_errors=True)
     exports.write_exports(output, config)
-    return writer.read_json(writer.join_path(output, "run_summary.json"))
+    summary_path = writer.join_path(output, "run_summary.json")
+    summary = writer.read_json(summary_path)
+    summary["stages"] = {**stage_report(figures or {}, source if figures else "none"),
+                         "wall_seconds": round(time.time() - started, 3)}
+    writer.write_json(summary_path, summary)
+    return summary
 
 
-def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config) -> None:
-    """Adds the whole filegraph graph to `p`."""
+def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,
+                   telemetry: Optional[Telemetry] = None) -> None:
+    """Adds the whole filegraph graph to `p`; `telemetry` times its stages (transforms/telemetry.py)."""
     started = time.time()
     shards = config.batch.num_shards
+    t = telemetry or Telemetry()
 
     roots = [input_root(spec) for spec in inputs]
     feedback = review.read_feedback(config.review.feedback_file)
 
     matched, skipped = (p | "Inputs" >> beam.Create(sorted(inputs))
-                        | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output]))
-    records, errors = matched | "ExtractFiles" >> ExtractFiles(config)
+                        | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output], telemetry=t))
+    records, errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
     if needs_embeddings(config):
-        records = records | "EmbedRecords" >> EmbedRecords()
-    pairs, hot_keys, corpus_stats = records | "CandidatePairs" >> CandidatePairs(config)
-    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config, corpus_stats)
+        records = records | "EmbedRecords" >> EmbedRecords(t)
+    pairs, hot_keys, corpus_stats = records | "CandidatePairs" >> CandidatePairs(config, t)
+    scored = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
+              | "ScorePairs" >> ScorePairs(config, corpus_stats, t))
     declared = records | "DeclaredEdges" >> DeclaredEdges()
-    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
+    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
     training = edges | "FormatTraining" >> FormatTraining(records)
 
@@ -73,13 +111,13 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
     error_dicts = errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict())
     nodes | "WriteNodes" >> writer.WriteJsonlShards(
-        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards)
+        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards, t)
     edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
-        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards)
+        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards, t)
     training | "WriteTraining" >> writer.WriteJsonlShards(
-        writer.join_path(output, "training"), "train", lambda t: t["id"], shards)
+        writer.join_path(output, "training"), "train", lambda r: r["id"], shards, t)
     error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
-        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"], shards)
+        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"], shards, t)
 
     counts = [
         matched | "CountMatched" >> _count("matched"),

@@ -40,8 +40,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class BatchConfig:
     patterns: Tuple[str, ...] = DEFAULT_PATTERNS
-    max_workers: int = 4
-    chunk_size: int = 100
+    max_workers: int = 4  # workers of a multi-process/thread local run without --direct_num_workers (per core at most)
     resume: bool = True
     num_shards: int = 0  # 0: let the runner decide; >0 fixes output shard counts
 
@@ -180,6 +179,8 @@ def validate(config: Config) -> Config:
     if not 0.0 <= band.min_confidence < band.max_confidence <= 1.0:
         raise ConfigError(f"review band must satisfy 0 <= min_confidence < max_confidence <= 1, "
                           f"got [{band.min_confidence}, {band.max_confidence}]")
+    if config.batch.max_workers < 1:
+        raise ConfigError("batch.max_workers must be at least 1")
     if not config.batch.patterns:
         raise ConfigError("batch.patterns must list at least one pattern")
     return config

@@ -6,6 +6,7 @@ share the logical stem "q3 forecast"; their version tokens say which is newer.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ def split_extension(name: str) -> Tuple[str, str]:
     return (root, ext.lower()) if dot and root else (name, "")
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def analyse_name(path: str) -> NameInfo:
-    """Splits a file name into its logical stem and its version markers."""
+    """Splits a file name into its logical stem and its version markers (cached: names recur per pair)."""
     root, _ = split_extension(base_name(path))
     text = _CAMEL.sub(" ", root).lower()
     text = _SEPARATORS.sub(" ", text.replace("_", " "))
@@ -103,6 +105,7 @@ def analyse_name(path: str) -> NameInfo:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem_similarity(a: NameInfo, b: NameInfo) -> float:
     """Fuzzy similarity of two logical stems, 0..1."""
     if not a.stem or not b.stem:

@@ -6,7 +6,7 @@ matching, extract, blocking, strategies, scoring and training.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -15,14 +15,64 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
 from transforms.detect.corpus import CorpusStats, PairContext
+from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
 from transforms.output import review
 from transforms.output.training import file_summary, training_record
 from transforms.signatures import file_id_for
+from transforms.telemetry import NAMESPACE, Telemetry
 
-NAMESPACE = "filegraph"
+_NO_TELEMETRY = Telemetry()
+
+
+class Timed(beam.DoFn):
+    """A DoFn, or a FlatMap-style function, whose time counts to one stage (transforms/telemetry.py)."""
+
+    def __init__(self, stage: str, inner, telemetry: Optional[Telemetry]):
+        self._stage = stage
+        self._inner = inner
+        self._telemetry = telemetry or _NO_TELEMETRY
+
+    def _is_dofn(self) -> bool:
+        return isinstance(self._inner, beam.DoFn)
+
+    def setup(self):
+        if self._is_dofn():
+            self._inner.setup()
+
+    def start_bundle(self):
+        if self._is_dofn():
+            self._inner.start_bundle()
+
+    def process(self, element, *args, **kwargs):
+        fn = self._inner.process if self._is_dofn() else self._inner
+        return self._telemetry.timed(self._stage, lambda: fn(element, *args, **kwargs) or ())
+
+    def finish_bundle(self):
+        if self._is_dofn():
+            self._inner.finish_bundle()
+        self._telemetry.flush()
+
+    def teardown(self):
+        if self._is_dofn():
+            self._inner.teardown()
+
+
+class Counted(beam.DoFn):
+    """Passes elements on and counts them (a progress counter)."""
+
+    def __init__(self, name: str, telemetry: Optional[Telemetry]):
+        self._name = name
+        self._telemetry = telemetry or _NO_TELEMETRY
+
+    def process(self, element):
+        self._telemetry.add(self._name, 1)
+        yield element
+
+    def finish_bundle(self):
+        self._telemetry.flush()
 
 
 # ---------------------------------------------------------------- match
@@ -34,10 +84,12 @@ class MatchInputs(beam.PTransform):
 
     Files under `exclude` (the run's output folder, when inside an input) are never read."""
 
-    def __init__(self, patterns: Sequence[str], exclude: Sequence[str] = (), label: Optional[str] = None):
+    def __init__(self, patterns: Sequence[str], exclude: Sequence[str] = (), telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._patterns = tuple(patterns)
         self._exclude = tuple(exclude)
+        self._telemetry = telemetry
 
     def expand(self, specs):
         patterns, exclude = self._patterns, self._exclude
@@ -49,6 +101,7 @@ class MatchInputs(beam.PTransform):
             | "KeyByPath" >> beam.Map(lambda m: (m.path, m))
             | "DedupePaths" >> beam.CombinePerKey(lambda ms: min(ms, key=lambda m: m.size))
             | "DropKeys" >> beam.Values()
+            | "CountMatched" >> beam.ParDo(Counted("files_matched", self._telemetry))
         )
         return matched, skipped | "DistinctSkipped" >> beam.Distinct()
 
@@ -113,42 +166,49 @@ class ExtractFileFn(beam.DoFn):
 class ExtractFiles(beam.PTransform):
     """Matched files -> (records, errors)."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
+        self._telemetry = telemetry
 
     def expand(self, files):
         outcomes = (
             files
             | "Reshuffle" >> beam.Reshuffle()  # spread files over workers after a cheap match
-            | "Extract" >> beam.ParDo(ExtractFileFn(self._config))
+            | "Extract" >> beam.ParDo(Timed("extract", ExtractFileFn(self._config), self._telemetry))
         )
-        return split_outcomes(outcomes, "Split")
+        records, errors = split_outcomes(outcomes, "Split")
+        return (records | "CountExtracted" >> beam.ParDo(Counted("files_extracted", self._telemetry)),
+                errors | "CountFailed" >> beam.ParDo(Counted("files_in_error", self._telemetry)))
 
 
-class _EmbedBatchFn(beam.DoFn):
+class _EmbedFn(beam.DoFn):
     def setup(self):
         from transforms.detect import semantic
 
         semantic._load_model()  # once per worker, before the first bundle
 
-    def process(self, batch: List[FileRecord]):
+    def process(self, record: FileRecord):
         from transforms.detect.semantic import embed_records
 
-        yield from embed_records(batch)
+        yield from embed_records([record])
 
 
 @beam.typehints.with_input_types(FileRecord)
 @beam.typehints.with_output_types(FileRecord)
 class EmbedRecords(beam.PTransform):
-    """Adds sentence embeddings to records, in batches (semantic_similarity)."""
+    """Adds static embeddings to records (semantic_similarity).
+
+    One record at a time: a static embedding costs microseconds, and a batching
+    step would emit its last batch from finish_bundle, which Beam's DaskRunner drops.
+    """
+
+    def __init__(self, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+        super().__init__(label)
+        self._telemetry = telemetry
 
     def expand(self, records):
-        return (
-            records
-            | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=64)
-            | "Embed" >> beam.ParDo(_EmbedBatchFn())
-        )
+        return records | "Embed" >> beam.ParDo(Timed("embed", _EmbedFn(), self._telemetry))
 
 
 # ---------------------------------------------------------------- block and pair
@@ -190,19 +250,20 @@ class CandidatePairs(beam.PTransform):
     """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys, and
     the run's corpus statistics (its size and its frequent keys), one element."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._blocking = config.relationships.blocking
+        self._telemetry = telemetry
 
     def expand(self, records):
-        cfg = self._blocking
+        cfg, telemetry = self._blocking, self._telemetry
         buckets = (
             records
-            | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)])
+            | "BlockingKeys" >> beam.ParDo(Timed("block", _keyed_by_blocking_key(cfg), telemetry))
             | "GroupByKey" >> beam.GroupByKey()
         )
-        bucket_pairs, hot_keys = split_outcomes(buckets | "PairsInBucket" >> beam.ParDo(_PairsFromBucket(cfg)),
-                                                "Split")
+        bucket_pairs, hot_keys = split_outcomes(
+            buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry)), "Split")
         mention_pairs = (
             records
             | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
@@ -217,6 +278,7 @@ class CandidatePairs(beam.PTransform):
             | "AllPairEntries" >> beam.Flatten()
             | "GroupByPair" >> beam.GroupByKey()
             | "SharedKeys" >> beam.MapTuple(lambda pair, entries: (pair, corpus.merge_shared(entries)))
+            | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
         frequent = (
             buckets
@@ -229,10 +291,19 @@ class CandidatePairs(beam.PTransform):
         return pairs, hot_keys, stats
 
 
+def _keyed_by_blocking_key(cfg):
+    return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)]
+
+
 @beam.ptransform_fn
-def JoinPairRecords(pairs, records):
-    """((a, b), shared keys) -> (record_a, record_b, shared keys) by two keyed joins."""
-    by_id = records | "KeyRecords" >> beam.Map(lambda r: (r.file_id, r))
+def JoinPairRecords(pairs, records, telemetry: Optional[Telemetry] = None):
+    """((a, b), shared keys) -> (view_a, view_b, shared keys) by two keyed joins.
+
+    Each record is slimmed once to the PairView that scoring reads
+    (transforms/detect/pair_view.py) before it is copied into its pairs.
+    """
+    by_id = records | "SlimForScoring" >> beam.ParDo(
+        Timed("join", lambda r: [(r.file_id, pair_view(r))], telemetry))
 
     first = (
         {"pairs": pairs | "KeyByFirst" >> beam.MapTuple(lambda pair, kinds: (pair[0], (pair, kinds))),
@@ -255,9 +326,9 @@ def JoinPairRecords(pairs, records):
 
 
 class ScorePairFn(beam.DoFn):
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
         self._config = config
-        self._scored = Metrics.counter(NAMESPACE, "pairs_scored")
+        self._telemetry = telemetry or _NO_TELEMETRY
         self._model: Optional[ConfidenceModel] = None
         self._strategies: Tuple[str, ...] = ()
 
@@ -269,7 +340,7 @@ class ScorePairFn(beam.DoFn):
 
     def process(self, element, stats: CorpusStats):
         a, b, shared = element
-        self._scored.inc()
+        self._telemetry.add("pairs_scored", 1)
         context = PairContext(shared=shared, stats=stats)
         results = strategies.run_strategies(a, b, self._strategies, context)
         edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
@@ -309,16 +380,19 @@ class ScorePairs(beam.PTransform):
     """Joined pairs -> typed edges; key columns given one parent; version families resolved;
     min_confidence applied."""
 
-    def __init__(self, config: Config, stats, label: Optional[str] = None):
+    def __init__(self, config: Config, stats, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
         self._stats = stats
+        self._telemetry = telemetry
 
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
+        telemetry = self._telemetry
         typed = (
             joined
-            | "Score" >> beam.ParDo(ScorePairFn(self._config), stats=beam.pvalue.AsSingleton(self._stats))
+            | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry),
+                                    stats=beam.pvalue.AsSingleton(self._stats))
             | "ResolveParents" >> ResolveParents()
         )
         version_families = (
@@ -334,23 +408,15 @@ class ScorePairs(beam.PTransform):
             | "KeyByNarrative" >> beam.Map(lambda e: (families.narrative_key(e), e))
             | "GroupByNarrative" >> beam.GroupByKey()
             | "KeepBestPerFamily" >> beam.ParDo(
-                _ResolveFamiliesFn(), version_families=beam.pvalue.AsSingleton(version_families))
+                Timed("score", _ResolveFamiliesFn(), telemetry),
+                version_families=beam.pvalue.AsSingleton(version_families))
         )
         unscoped = typed | "NotScoped" >> beam.Filter(lambda e: families.narrative_key(e) == "")
         return (
             (scoped, unscoped)
             | "AllEdges" >> beam.Flatten()
             | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
-            | "CountEdges" >> beam.Map(_count_edge)
         )
-
-
-_EDGES = Metrics.counter(NAMESPACE, "edges")
-
-
-def _count_edge(edge: Edge) -> Edge:
-    _EDGES.inc()
-    return edge
 
 
 def _concat_pair_lists(pair_lists) -> list:
@@ -414,8 +480,10 @@ class MergeDeclared(beam.PTransform):
     not apply to them; min_confidence does, here.
     """
 
-    def __init__(self, declared_edges, records, config: Config, label: Optional[str] = None):
+    def __init__(self, declared_edges, records, config: Config, telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
+        self._telemetry = telemetry
         self._declared = declared_edges
         self._records = records
         self._min_confidence = config.relationships.thresholds.min_confidence
@@ -433,6 +501,7 @@ class MergeDeclared(beam.PTransform):
              "declared": self._declared | "KeyDeclared" >> beam.Map(lambda e: (declared.pair_key(e), e))}
             | "GroupByPair" >> beam.CoGroupByKey()
             | "MergePair" >> beam.ParDo(_MergePairFn(self._min_confidence), scope=beam.pvalue.AsSingleton(scope))
+            | "CountEdges" >> beam.ParDo(Counted("edges", self._telemetry))
         )
 
 

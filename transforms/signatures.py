@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from datasketch import MinHash
 
 from transforms.pii.pseudonyms import DEFAULT_KEY, pii_key
 
@@ -119,14 +118,16 @@ def containment(a: Sequence[int], a_exact: bool, b: Sequence[int], b_exact: bool
         if not pool:
             return 0.0
     del a_exact  # A's own sketch is always a uniform sample of A
-    return sum(1 for h in pool if h in b_set) / len(pool)
+    return len(b_set.intersection(pool)) / len(pool)  # pool holds distinct hashes
 
 
 def jaccard_of_sets(a: Sequence[int], b: Sequence[int]) -> float:
     if not a or not b:
         return 0.0
-    sa, sb = set(a), set(b)
-    return len(sa & sb) / len(sa | sb)
+    sa = a if isinstance(a, (set, frozenset)) else set(a)
+    sb = b if isinstance(b, (set, frozenset)) else set(b)
+    shared = len(sa & sb)
+    return shared / (len(sa) + len(sb) - shared)
 
 
 def shingles(text: str, size: int = 3) -> List[str]:
@@ -142,6 +143,8 @@ def minhash_of(tokens: Iterable[str], num_perm: int = 128) -> List[int]:
     encoded = [t.encode("utf-8") for t in set(tokens)]
     if not encoded:
         return []
+    from datasketch import MinHash  # imports scipy: only where signatures are made (extraction)
+
     mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
     mh.update_batch(encoded)
     return [int(v) for v in mh.hashvalues]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
+from transforms.detect.facts import per_file
 from transforms.model import FileRecord
 from transforms.words import MONTHS
 
@@ -26,6 +27,8 @@ from transforms.words import MONTHS
 MIN_CONTENT_TOKENS = 8
 # Differences that are mostly fill-ins (codes, periods, years) on both sides mark siblings.
 FILL_SHARE = 0.5
+SIMILAR_TEXT = 0.3  # shingle Jaccard from which two texts' fill-ins are compared
+SHINGLE_WORDS = 3  # words per content shingle (signatures.shingles)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)*")
 _PERIOD = re.compile(r"^(?:q[1-4]|h[12]|fy\d{2,4}|(?:19|20)\d{2}(?:[-/]\d{1,2}){0,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4})$")
 _MONTH_WORDS = frozenset(MONTHS)
@@ -91,32 +94,44 @@ def _is_fill(token: str) -> bool:
     return bool(_CODE_LIKE.match(token) or _PERIOD.match(low) or _YEAR.match(low) or low in _MONTH_WORDS)
 
 
-def _filled_differently(a: FileRecord, b: FileRecord) -> Optional[List[str]]:
+@per_file
+def heading_words(record: FileRecord) -> Set[str]:
+    """The identity words of the line that names a file (a per-file fact)."""
+    return _identity_words(_heading(record))
+
+
+@per_file
+def fill_counts(record: FileRecord) -> Tuple[Dict[str, int], int]:
+    """A text's fill-ins with their counts, and its number of tokens (a per-file fact)."""
+    tokens = _FILL.findall(record.text)
+    return dict(Counter(t for t in tokens if _is_fill(t))), len(tokens)
+
+
+def _filled_differently(a: FileRecord, b: FileRecord, jaccard: float) -> Optional[List[str]]:
     """Near-identical texts whose differences are other fill-ins on both sides: template siblings.
-    A version adds, removes or rewrites words; a sibling swaps PRJ-101 for PRJ-202 throughout."""
-    ta, tb = Counter(_FILL.findall(a.text)), Counter(_FILL.findall(b.text))
-    only_a, only_b = ta - tb, tb - ta
-    fills_a = sorted(t for t in only_a if _is_fill(t))
-    fills_b = sorted(t for t in only_b if _is_fill(t))
-    if not (fills_a and fills_b):
+    A version adds, removes or rewrites words; a sibling swaps PRJ-101 for PRJ-202 throughout.
+    The texts' whole difference is told from their shingle Jaccard (a changed word changes
+    SHINGLE_WORDS shingles), so only the fill-ins are kept per file."""
+    (fa, size_a), (fb, size_b) = fill_counts(a), fill_counts(b)
+    only_a = {t: n - fb.get(t, 0) for t, n in fa.items() if n > fb.get(t, 0)}
+    only_b = {t: n - fa.get(t, 0) for t, n in fb.items() if n > fa.get(t, 0)}
+    if not (only_a and only_b):
         return None
-    differing = sum(only_a.values()) + sum(only_b.values())
-    filled = sum(only_a[t] for t in fills_a) + sum(only_b[t] for t in fills_b)
-    if filled < FILL_SHARE * differing:
+    differing = (1.0 - jaccard) / (1.0 + jaccard) * (size_a + size_b) / SHINGLE_WORDS
+    if sum(only_a.values()) + sum(only_b.values()) < FILL_SHARE * differing:
         return None
-    return [" ".join(fills_a[:3]), " ".join(fills_b[:3])]
+    return [" ".join(sorted(only_a)[:3]), " ".join(sorted(only_b)[:3])]
 
 
-def identity_conflict(a: FileRecord, b: FileRecord, similar_text: bool = False) -> Optional[str]:
-    """Why a and b are different logical files despite their likeness, or None. `similar_text`
-    asks for the (costlier) comparison of the two texts' fill-ins as well."""
+def identity_conflict(a: FileRecord, b: FileRecord, jaccard: float = 0.0) -> Optional[str]:
+    """Why a and b are different logical files despite their likeness, or None. Texts at least
+    SIMILAR_TEXT alike (shingle `jaccard`) are compared on their fill-ins as well."""
     codes_a = set(a.entities.get("project_code", ()))
     codes_b = set(b.entities.get("project_code", ()))
     if codes_a and codes_b and not codes_a & codes_b:
         return f"project codes differ: {sorted(codes_a)[0]} vs {sorted(codes_b)[0]}"
     # A data file's first text line is a table preview, not a name.
-    heading = None if a.is_data or b.is_data else _substitution(
-        _identity_words(_heading(a)), _identity_words(_heading(b)))
+    heading = None if a.is_data or b.is_data else _substitution(heading_words(a), heading_words(b))
     if heading:
         return f"titles differ: {heading[0]} vs {heading[1]}"
     title_a, title_b = (a.title or "").strip(), (b.title or "").strip()
@@ -124,13 +139,14 @@ def identity_conflict(a: FileRecord, b: FileRecord, similar_text: bool = False) 
         titles = _substitution(_identity_words(title_a), _identity_words(title_b))
         if titles:
             return f"titles differ: {titles[0]} vs {titles[1]}"
-    if similar_text and a.is_narrative and b.is_narrative:
-        fills = _filled_differently(a, b)
+    if jaccard >= SIMILAR_TEXT and a.is_narrative and b.is_narrative:
+        fills = _filled_differently(a, b, jaccard)
         if fills:
             return f"filled in differently: {fills[0]} vs {fills[1]}"
     return None
 
 
+@per_file
 def content_tokens(record: FileRecord) -> int:
     """Distinct content tokens: words of the text and distinct values of the tables."""
     words = len(set(_TOKEN.findall(record.text.lower()))) if record.text else 0

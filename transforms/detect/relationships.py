@@ -11,6 +11,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from transforms.config import Config
 from transforms.detect import blocking, declared, families, mentions, parents, strategies
 from transforms.detect.corpus import RESOLVED_MENTION, CorpusStats, PairContext
+from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.detect.strategies import StrategyResult
 from transforms.model import FileRecord
@@ -71,7 +72,7 @@ def scored_pairs(
 ) -> Iterable[Tuple[FileRecord, FileRecord, Dict[str, StrategyResult]]]:
     """Every candidate pair with its strategy results (for calibration)."""
     ensure_embeddings(records, config)
-    by_id = {r.file_id: r for r in records}
+    by_id = {r.file_id: pair_view(r) for r in records}  # per-file facts once per file
     pairs, _, corpus_stats = candidate_pairs(records, config)
     names = active_strategies(config)
     for a_id, b_id in sorted(pairs):

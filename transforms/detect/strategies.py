@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from transforms.detect import keys
 from transforms.detect.corpus import NO_CONTEXT, PairContext, key_kind
+from transforms.detect.facts import per_file
 from transforms.detect.identity import identity_conflict, is_trivial
 from transforms.detect.inclusion import GENERIC_COLUMNS, inclusion_candidates, near_in_tree, range_density
 from transforms.extract.profile import is_measure
@@ -56,6 +57,7 @@ class StrategyResult:
 # ---------------------------------------------------------------- helpers
 
 
+@per_file
 def _text_words(record: FileRecord) -> str:
     """The text in column_words form, padded so " name " finds whole words."""
     return f" {column_words(record.text)} "
@@ -67,6 +69,7 @@ def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:
     return [(t, c) for t in record.tables for c in t.columns][:MAX_COLUMNS_COMPARED]
 
 
+@per_file
 def _distinctive_columns(record: FileRecord) -> List[str]:
     names = {column_words(c.name) for _, c in _all_columns(record)}
     return sorted(n for n in names if n and n not in GENERIC_COLUMNS and len(n) > 2)[:MAX_COLUMNS_NAMED]
@@ -151,6 +154,10 @@ def mentions(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) ->
     return any(posixpath.basename(m.replace("\\", "/")) == b.file_name for m in a.mentions)
 
 
+def _data_values(record: FileRecord) -> set:
+    return {h for _, c in _all_columns(record) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range}
+
+
 def _phrase_similarity():
     """Synonym check for key names, when the sentence model runs (records carry embeddings)."""
     from transforms.detect.semantic import phrase_similarity
@@ -177,7 +184,7 @@ def content_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_C
     result.features["identical"] = float(same_bytes and not is_trivial(a))
     if same_bytes:
         result.details["identical_copies"] = context.df(keys.hash_key(a.content_hash))
-    conflict = identity_conflict(a, b, similar_text=jac >= 0.3)
+    conflict = identity_conflict(a, b, jac)
     result.features["identity_conflict"] = float(conflict is not None)
     if conflict:
         result.details["identity_conflict"] = conflict
@@ -206,9 +213,7 @@ def content_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_C
 
     if a.is_data and b.is_data:
         _inclusion_features(a, b, context, result)
-        values_a = {h for _, c in _all_columns(a) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range}
-        values_b = {h for _, c in _all_columns(b) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range}
-        result.features["value_jaccard"] = jaccard_of_sets(sorted(values_a), sorted(values_b))
+        result.features["value_jaccard"] = jaccard_of_sets(_data_values(a), _data_values(b))
     else:
         data, narrative = (a, b) if a.is_data else (b, a)
         if data.is_data and narrative.is_narrative:
@@ -376,6 +381,7 @@ def structure_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_C
     return result
 
 
+@per_file
 def _section_titles(record: FileRecord) -> set:
     titles = list(record.structure.get("slide_titles") or [])
     titles += [h.get("text", "") for h in record.structure.get("headings") or [] if isinstance(h, dict)]

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 
 RECORDS_PER_SHARD = 50_000
@@ -133,12 +134,14 @@ class _EmptyShards(beam.DoFn):
 class WriteJsonlShards(beam.PTransform):
     """Writes dicts as deterministic JSONL shards; `sort_key` orders and places them."""
 
-    def __init__(self, directory: str, prefix: str, sort_key, fixed_shards: int = 0, label: Optional[str] = None):
+    def __init__(self, directory: str, prefix: str, sort_key, fixed_shards: int = 0, telemetry=None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._directory = directory
         self._prefix = prefix
         self._sort_key = sort_key
         self._fixed_shards = fixed_shards
+        self._telemetry = telemetry  # times the writes to the "write" stage (transforms/telemetry.py)
 
     def expand(self, records):
         fixed = self._fixed_shards
@@ -155,7 +158,7 @@ class WriteJsonlShards(beam.PTransform):
                 n=beam.pvalue.AsSingleton(shards),
             )
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShard(self._directory, self._prefix))
+            | "WriteShards" >> beam.ParDo(Timed("write", _WriteShard(self._directory, self._prefix), self._telemetry))
         )
         return shards | "WriteEmptyShards" >> beam.ParDo(
             _EmptyShards(self._directory, self._prefix), written=beam.pvalue.AsList(written)
