@@ -31,7 +31,7 @@ FREQUENT_KINDS = frozenset({"code", "col", "file", "key", "num", "stem", "term",
 # Prefix of the context entry that says the first file names the second.
 RESOLVED_MENTION = "ref:"
 # Kinds of shared key a pair carries to scoring (the others only propose pairs).
-PAIR_CONTEXT_KINDS = frozenset({"code", "col", "hash", "ref", "stem", "term"})
+PAIR_CONTEXT_KINDS = frozenset({"code", "col", "dir", "hash", "ref", "stem", "term"})
 def key_kind(key: str) -> str:
     return key.split(":", 1)[0]
 
@@ -80,6 +80,11 @@ class PairContext:
             return 1.0
         others = self.df(key) - (2 if both_carry else 1)
         return 1.0 / (1 + max(0, others))
+
+    def shares_small_folder(self) -> bool:
+        """Whether both files sit in one folder (or its parent) that is not a hot key: kept
+        together in a project's folder, not merely under the drive's root."""
+        return any(key.startswith("dir:") for key in self.shared)
 
     def mentions(self, source_id: str) -> bool:
         """True when the run resolved a file name in `source_id`'s text to the other file."""

@@ -384,7 +384,7 @@ def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Sim
     if not parents:
         return []
     own_parents = _parents(src.tables)
-    near = near_in_tree(src.file_path, dst.file_path)
+    near = context.shares_small_folder() if context.known else near_in_tree(src.file_path, dst.file_path)
     found = []
     for child in _children(src.tables):
         best = _best_parent(child, parents, stem, source_stem, similar, context, near)

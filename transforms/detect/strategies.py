@@ -393,7 +393,8 @@ def metadata_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_CO
     same_author = bool(a.author) and (a.author or "").strip().lower() == (b.author or "").strip().lower()
     result.features["same_author"] = float(same_author)
     result.features["same_folder"] = float(_folder(a.file_path) == _folder(b.file_path))
-    result.features["near_in_tree"] = float(near_in_tree(a.file_path, b.file_path))
+    near = context.shares_small_folder() if context.known else near_in_tree(a.file_path, b.file_path)
+    result.features["near_in_tree"] = float(near)
     ta, tb = _parse_time(a.modified_at), _parse_time(b.modified_at)
     if ta and tb:
         days = abs((ta - tb).total_seconds()) / 86400.0
