@@ -33,6 +33,7 @@ import pytest
 from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config, PrivacyConfig
 from transforms.pii import Redactor, iban_valid, luhn_valid
+from tests.outputs import output_text
 
 try:  # a hand-written text PDF (tests/pdf_fixture.py)
     from tests.pdf_fixture import write_text_pdf
@@ -384,15 +385,6 @@ class Run:
 UNREDACTED = "unredacted"  # the control run: privacy.redact = false
 
 
-def _output_text(path: Path) -> str:
-    """An output file as text to scan: Parquet tables as one JSON line per row."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return "\n".join(json.dumps(row, ensure_ascii=False, default=str) for row in pq.read_table(path).to_pylist())
-    return path.read_bytes().decode("utf-8")
-
-
 def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
     """Runs the whole pipeline on the corpus under one policy and reads back every output file."""
     out_dir = tmp_path_factory.mktemp(f"pii_out_{policy}")
@@ -403,7 +395,7 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
     for dirpath, _, names in os.walk(out_dir):
         for name in names:
             path = Path(dirpath, name)
-            files[path.relative_to(out_dir).as_posix()] = _output_text(path)
+            files[path.relative_to(out_dir).as_posix()] = output_text(path)
     nodes = {}
     for rel, text in files.items():
         if rel.startswith("nodes/"):

@@ -30,6 +30,8 @@ MAX_FREQUENT_KEYS = 400_000
 FREQUENT_KINDS = frozenset({"code", "col", "file", "key", "num", "stem", "term", "val"})
 # Prefix of the context entry that says the first file names the second.
 RESOLVED_MENTION = "ref:"
+# A folder of at most this many files (or an eighth of the run) keeps its files together.
+SMALL_FOLDER = 25
 # Kinds of shared key a pair carries to scoring (the others only propose pairs).
 PAIR_CONTEXT_KINDS = frozenset({"code", "col", "dir", "hash", "ref", "stem", "term"})
 def key_kind(key: str) -> str:
@@ -82,9 +84,11 @@ class PairContext:
         return 1.0 / (1 + max(0, others))
 
     def shares_small_folder(self) -> bool:
-        """Whether both files sit in one folder (or its parent) that is not a hot key: kept
-        together in a project's folder, not merely under the drive's root."""
-        return any(key.startswith("dir:") for key in self.shared)
+        """Whether both files sit in one small folder (or its parent): kept together in a
+        project's folder, not merely under the drive's root. Small is at most SMALL_FOLDER
+        files or an eighth of the run, and never a hot key."""
+        limit = max(SMALL_FOLDER, self.stats.n_files / 8)
+        return any(key.startswith("dir:") and size <= limit for key, size in self.shared.items())
 
     def mentions(self, source_id: str) -> bool:
         """True when the run resolved a file name in `source_id`'s text to the other file."""

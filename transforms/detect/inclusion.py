@@ -317,6 +317,8 @@ def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_h
                   and bool(s_col.numeric) and s_col.numeric["min"] <= 1)
     if row_number and grade < NAME_TABLE:
         strength = 0.0
+    elif one_domain and grade < NAME_SAME_KEY:
+        strength = 0.0  # a list of its own (a country table's names) inside another: one domain
     elif grade:
         # Names carry the reference; a constant child needs them sure, or values that are specific.
         strength = share * (0.55 + 0.45 * grade)

@@ -25,6 +25,8 @@ from transforms.detect.scoring import Edge
 CLEAR_MARGIN = 0.1
 # Candidates at least this strong take part.
 MIN_STRENGTH = 0.5
+# Name evidence this sure (the key's own name, the parent table's name) keeps tied parents.
+SURE_NAME = 0.9
 
 Pair = Tuple[str, str]
 # (pair, candidate, child path, parent path)
@@ -88,9 +90,11 @@ def choose_parents(entries: Iterable[Entry]) -> List[Tuple[Pair, Mapping[str, An
     chosen = []
     for column in sorted(by_column):
         ranked = sorted(by_column[column], key=lambda e: (_rank(e), e[0]), reverse=True)
-        if len(ranked) > 1 and not _distinguishable(_rank(ranked[0]), _rank(ranked[1])):
+        tied = [e for e in ranked if not _distinguishable(_rank(ranked[0]), _rank(e))]
+        if len(tied) > 1 and _rank(ranked[0])[0] < SURE_NAME:
             continue  # ambiguous: the values fit several parents equally well
-        chosen.append((ranked[0][0], ranked[0][1]))
+        # Parents the names point at equally surely are copies of one key table: each is referenced.
+        chosen.extend((e[0], e[1]) for e in tied)
     return chosen
 
 

@@ -258,8 +258,8 @@ def _shares_context(a: FileRecord, b: FileRecord, f: Mapping[str, float], thresh
     return project or overlapping_prose or similar_meaning
 
 
-# A project code carried by at most an eighth of the run's files names a group of files.
-PROJECT_CODE_BITS = 3.0
+# A project code carried by at most a quarter of the run's files names a group of files.
+PROJECT_CODE_BITS = 2.0
 
 
 def evidence_types(a: FileRecord, b: FileRecord, f: Mapping[str, float]) -> List[str]:
