@@ -76,6 +76,8 @@ class ConfidenceModel:
 
     models: Mapping[str, Mapping[str, Any]]  # type or "*" -> {"weights": {...}, "bias": float}
     fitted_on: Mapping[str, Any] = field(default_factory=dict)
+    # Measured precision of edges at or above each confidence: type or "*" -> [[threshold, precision], ...]
+    reliability: Mapping[str, Any] = field(default_factory=dict)
 
     def probability(self, features: Mapping[str, float], relationship_type: str = "*") -> float:
         model = self.models.get(relationship_type) or self.models["*"]
@@ -89,7 +91,26 @@ class ConfidenceModel:
     def load(cls, path: Optional[str] = None) -> "ConfidenceModel":
         with open(path or _MODEL_PATH, encoding="utf-8") as handle:
             data = json.load(handle)
-        return cls(models=data["models"], fitted_on=data.get("fitted_on", {}))
+        return cls(models=data["models"], fitted_on=data.get("fitted_on", {}),
+                   reliability=data.get("reliability", {}))
+
+
+def confidence_for_precision(model: ConfidenceModel, relationship_type: str, level: float) -> float:
+    """The lowest confidence from which measured precision of `relationship_type` stays at or above `level`.
+
+    Reads the model's reliability points (type, else "*"); without them the
+    confidence is read as a calibrated probability, so the answer is `level`.
+    Returns infinity when no measured threshold reaches the level.
+    """
+    points = model.reliability.get(relationship_type) or model.reliability.get("*")
+    if not points:
+        return level
+    qualifying = math.inf
+    for threshold, precision in sorted(points, reverse=True):  # from the highest threshold down
+        if precision < level:
+            break
+        qualifying = threshold
+    return qualifying
 
 
 def merge_features(results: Mapping[str, StrategyResult]) -> Dict[str, float]:
