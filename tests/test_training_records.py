@@ -173,7 +173,7 @@ def test_taught_edges_reach_the_precision_level_and_evidence_supports_the_type(r
             elif rel["label"] == "uncertain":
                 assert rel["confidence"] < level
             for item in rel["evidence"]:
-                assert item["signal"] in SUPPORTING_SIGNALS[rel["relationship_type"]] + ("synthetic_reasoning",)
+                assert item["signal"] in SUPPORTING_SIGNALS[rel["relationship_type"]] + ("synthetic_reasoning", "human_review")
 
 
 def test_not_related_examples_are_rarely_true_links(run):

@@ -250,6 +250,8 @@ def evidence_items(edge: Mapping[str, Any], names: Mapping[str, str]) -> List[Di
         if values is None:
             continue
         items.append({"signal": signal, "value": round(value, 4), "statement": phrase("signals", signal, **values)})
+    if details.get("human_review"):  # transforms/output/review.py: a person accepted the pair
+        items.append({"signal": "human_review", "value": 1.0, "statement": phrase("signals", "human_review")})
     review = details.get("synthetic_reasoning")
     if review and review.get("verdict") == "confirmed":
         items.append({"signal": "synthetic_reasoning", "value": 1.0,
