@@ -141,7 +141,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     for split in training_dataset.SPLITS:
         (
             training
-            | f"Only{split.title()}" >> beam.Filter(lambda t, s=split: t["split"] == s)
+            | f"Only{split.title()}" >> beam.Filter(training_dataset.in_split, split)
             | f"Write{split.title()}" >> writer.WriteJsonlShards(
                 writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
                 records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)

@@ -155,6 +155,10 @@ def deduplicate(records: Sequence[Dict[str, Any]], threshold: float) -> Tuple[Li
 # ---------------------------------------------------------------- layout and card
 
 
+def in_split(record: Mapping[str, Any], split: str) -> bool:
+    return record["split"] == split
+
+
 def sort_key(record: Mapping[str, Any]) -> str:
     return f"{record['task']}|{record['id']}"
 
