@@ -515,7 +515,8 @@ def test_every_output_file_is_a_known_output(policy, runs):
     """Every file under the output dir is scanned below: node lines per file, the rest whole."""
     run = runs(policy)
     pattern = re.compile(
-        r"(nodes/nodes|edges/edges|training/train|errors/errors)-\d{5}-of-\d{5}\.jsonl|run_summary\.json|report\.html"
+        r"(nodes/nodes|edges/edges|training/data/(train|validation|test)|errors/errors)-\d{5}-of-\d{5}\.jsonl"
+        r"|run_summary\.json|report\.html|training/README\.md"
         r"|exports/(analysis\.json|graph\.graphml|graph\.node-link\.json|review_queue\.csv"
         r"|neo4j/(nodes\.csv|relationships\.csv|import\.cypher)|parquet/(nodes|edges|components|errors)\.parquet)"
     )
@@ -535,7 +536,7 @@ def test_outputs_that_carry_text_exist(policy, runs):
     pair = {"customers.csv", "orders.csv"}
     assert any({Path(e["source_path"]).name, Path(e["target_path"]).name} == pair and e["evidence_details"]
                for e in edges), [(e["source_path"], e["target_path"]) for e in edges]
-    training = [json.loads(l) for rel, t in run.files.items() if rel.startswith("training/")
+    training = [json.loads(l) for rel, t in run.files.items() if rel.startswith("training/data/")
                 for l in t.splitlines() if l]
     assert training and all(t["training_prompt"] and t["training_completion"] for t in training)
     assert counts["edges"] == len(edges) and counts["training_records"] == len(training)

@@ -12,10 +12,11 @@ from transforms.extract.matching import MatchedFile
 from transforms.ptransforms import (
     CandidatePairs,
     ExtractFiles,
-    FormatTraining,
+    DropNearDuplicates,
     JoinPairRecords,
     MatchInputs,
     ScorePairs,
+    TrainingRecords,
 )
 
 RUNNER = "FnApiRunner"
@@ -101,10 +102,25 @@ def test_join_and_score_produce_a_typed_edge():
                     equal_to([(orders.file_id, customers.file_id, "REFERENCES")]))
 
 
-def test_format_training_centres_one_record_on_each_connected_file():
+def test_training_records_equal_the_in_memory_build():
+    """The Beam graph of the training stage writes exactly what build_records computes in memory."""
+    from transforms.detect.relationships import candidate_pairs, detect
+    from transforms.detect.scoring import ConfidenceModel
+    from transforms.output.training import build_records, file_summary, sure_thresholds
+
+    records = list(_customers_orders())
+    config = config_from_dict({"training": {"precision_level": 0.5}})
+    thresholds = sure_thresholds(config, ConfidenceModel.load())
+    summaries = {r.file_id: file_summary(r, ("/d",), 400) for r in records}
+    pairs, _ = candidate_pairs(records, config)
+    expected, _ = build_records(summaries, [e.to_dict() for e in detect(records, config)],
+                                [(p, sorted(k)) for p, k in pairs.items()], config, thresholds)
+    assert {r["task"] for r in expected} == {"find_related", "explain_link", "workflow", "trajectory"}
     with TestPipeline(runner=RUNNER) as p:
-        recs, edges = _scored_edges(p, list(_customers_orders()))
-        training = edges | FormatTraining(recs)
-        assert_that(training | beam.Map(lambda t: (t["context"]["primary_file"]["file_name"],
-                                                   [f["file_name"] for f in t["context"]["related_files"]])),
-                    equal_to([("customers.csv", ["orders.csv"]), ("orders.csv", ["customers.csv"])]))
+        recs = p | "Records" >> beam.Create(records)
+        candidates, _ = recs | CandidatePairs(config)
+        edges = candidates | JoinPairRecords(recs) | ScorePairs(config)
+        keyed = recs | beam.Map(lambda r: (r.file_id, file_summary(r, ("/d",), 400)))
+        training, _ = (edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
+                       | DropNearDuplicates(config.training.dedup_threshold))
+        assert_that(training | beam.Map(lambda t: (t["id"], t)), equal_to([(r["id"], r) for r in expected]))

@@ -18,6 +18,8 @@ from transforms.model import FileRecord
 
 
 def _runnable(name: str) -> bool:
+    if name == "synthetic_reasoning":  # the offline reasoner always runs; an LLM reviews when configured
+        return True
     if name == "semantic_similarity":
         from transforms.detect import semantic
 

@@ -122,6 +122,25 @@ class ConfidenceModel:
                    reliability=data.get("reliability", {}))
 
 
+def confidence_for_precision(model: ConfidenceModel, relationship_type: str, level: float) -> float:
+    """The lowest confidence from which measured precision of `relationship_type` stays at or above `level`.
+
+    Reads the model's reliability points (type, else "*"); without them the
+    confidence is read as a calibrated probability, so the answer is `level`.
+    Returns infinity when no measured threshold reaches the level.
+    """
+    points = model.reliability.get(relationship_type) or model.reliability.get("*")
+    if not points:
+        return level
+    qualifying = math.inf
+    for point in sorted(points, reverse=True):  # from the highest threshold down
+        threshold, precision = point[0], point[1]
+        if precision < level:
+            break
+        qualifying = threshold
+    return qualifying
+
+
 def merge_features(results: Mapping[str, StrategyResult]) -> Dict[str, float]:
     merged: Dict[str, float] = {}
     for result in results.values():
