@@ -40,7 +40,7 @@ def measure(records: Sequence[FileRecord], root: str, config: Config) -> Dict[st
     model = ConfidenceModel.load()
     threshold = config.relationships.thresholds.min_confidence
     edges = [e.to_dict() for e in typed_edges(records, config, model) if e.confidence >= threshold]
-    pairs, _ = candidate_pairs(records, config)
+    pairs, _, _ = candidate_pairs(records, config)
     thresholds = sure_thresholds(config, model)
     stage = lambda: build_records(  # noqa: E731 - the stage, run twice below
         {r.file_id: file_summary(r, (root,), summary_budget(config)) for r in records}, edges,

@@ -61,7 +61,8 @@ def drive(tmp_path_factory):
                [[f"O-{5000 + i}", f"C-{1000 + (i * 7) % 80}", round(10 + i * 1.5, 2)] for i in range(200)])
     _write_csv(root / "products.csv", ["product_id", "category", "price"],
                [[f"P-{100 + i}", ["tools", "garden", "paint"][i % 3], 5 + i] for i in range(40)])
-    _write_csv(root / "order_lines.csv", ["line_id", "order_id", "product_id", "quantity"],
+    # Keys named "order" and "item", not after their parents: weaker evidence, so the edges' confidences differ.
+    _write_csv(root / "order_lines.csv", ["line_id", "order", "item", "quantity"],
                [[i, f"O-{5000 + (i * 3) % 200}", f"P-{100 + (i * 11) % 40}", 1 + i % 5] for i in range(300)])
     (root / "README.md").write_text("# Customer register\n\ncustomers.csv lists every customer: customer_id, city "
                                     "and segment.\nThe customer_id column is the key that orders use.\n\n"
@@ -92,6 +93,7 @@ def _plan(edges):
     else:
         left_out, band = others[0], (others[0]["confidence"] + 1e-4, 1.0)
     inside = [e for e in others if e is not left_out]
+    assert all(e["confidence"] != left_out["confidence"] for e in inside), "the band cannot split tied edges"
     name = os.path.basename
     return {"band": band, "left_out": (name(left_out["source_path"]), name(left_out["target_path"])),
             "garbage": (name(inside[0]["source_path"]), name(inside[0]["target_path"]))}

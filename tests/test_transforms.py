@@ -112,14 +112,14 @@ def test_training_records_equal_the_in_memory_build():
     config = config_from_dict({"training": {"precision_level": 0.5}})
     thresholds = sure_thresholds(config, ConfidenceModel.load())
     summaries = {r.file_id: file_summary(r, ("/d",), 400) for r in records}
-    pairs, _ = candidate_pairs(records, config)
+    pairs, _, _ = candidate_pairs(records, config)
     expected, _ = build_records(summaries, [e.to_dict() for e in detect(records, config)],
                                 [(p, sorted(k)) for p, k in pairs.items()], config, thresholds)
     assert {r["task"] for r in expected} == {"find_related", "explain_link", "workflow", "trajectory"}
     with TestPipeline(runner=RUNNER) as p:
         recs = p | "Records" >> beam.Create(records)
-        candidates, _ = recs | CandidatePairs(config)
-        edges = candidates | JoinPairRecords(recs) | ScorePairs(config)
+        candidates, _, stats = recs | CandidatePairs(config)
+        edges = candidates | JoinPairRecords(recs) | ScorePairs(config, stats)
         keyed = recs | beam.Map(lambda r: (r.file_id, file_summary(r, ("/d",), 400)))
         training, _ = (edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
                        | DropNearDuplicates(config.training.dedup_threshold))

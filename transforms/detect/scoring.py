@@ -122,23 +122,28 @@ class ConfidenceModel:
                    reliability=data.get("reliability", {}))
 
 
-def confidence_for_precision(model: ConfidenceModel, relationship_type: str, level: float) -> float:
-    """The lowest confidence from which measured precision of `relationship_type` stays at or above `level`.
+# A reliability point on fewer edges than this says nothing about precision.
+MIN_RELIABILITY_PAIRS = 10
 
-    Reads the model's reliability points (type, else "*"); without them the
-    confidence is read as a calibrated probability, so the answer is `level`.
-    Returns infinity when no measured threshold reaches the level.
+
+def confidence_for_precision(model: ConfidenceModel, relationship_type: str, level: float,
+                             min_pairs: int = MIN_RELIABILITY_PAIRS) -> float:
+    """The lowest confidence at which the edges kept above it were measured at `level` precision or better.
+
+    Each reliability point [t, precision, n] is the precision of all edges at or
+    above t, so keeping edges from the lowest qualifying t keeps that precision.
+    Points measured on fewer than `min_pairs` edges are noise, not evidence; a
+    point without a count (hand-written curves) counts as enough. Reads the
+    type's points, else the pooled "*" ones; without any, the confidence is read
+    as a calibrated probability and the answer is `level`. Infinity when no
+    threshold reaches the level.
     """
     points = model.reliability.get(relationship_type) or model.reliability.get("*")
     if not points:
         return level
-    qualifying = math.inf
-    for point in sorted(points, reverse=True):  # from the highest threshold down
-        threshold, precision = point[0], point[1]
-        if precision < level:
-            break
-        qualifying = threshold
-    return qualifying
+    qualifying = [p[0] for p in points
+                  if p[1] >= level and (len(p) < 3 or p[2] >= min_pairs)]
+    return min(qualifying) if qualifying else math.inf
 
 
 def merge_features(results: Mapping[str, StrategyResult]) -> Dict[str, float]:
