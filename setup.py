@@ -22,7 +22,7 @@ setup(
     packages=find_packages(include=["beam_pipeline", "beam_pipeline.*", "transforms", "transforms.*", "templates"]),
     # The confidence model, the static embeddings and the prompt templates are read at run time, on workers too.
     package_data={"transforms.detect": ["*.json", "static_model/*"], "transforms.output": ["report_assets/*"],
-                  "templates": ["prompts/*.txt"]},
+                  "templates": ["prompts/*.txt", "*.yaml"]},
     include_package_data=True,
     install_requires=_requirements("requirements.txt"),
     extras_require={
@@ -33,7 +33,10 @@ setup(
         # readers are tested on; hypothesis drives the property tests; psutil measures process trees.
         "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5", "apache-beam[gcp,dask]==2.77.0",
                  "gcp-storage-emulator>=2024.8", "selenium==4.40.0", "duckdb==2.0.1", "psutil>=5.9",
-                 "odfpy==1.4.1", "hypothesis>=6.100"],
+                 "odfpy==1.4.1", "hypothesis>=6.100", "openai>=1.40", "anthropic>=0.40"],
+        # LLM review of borderline edges (reasoning.llm): the official SDKs, imported only when configured.
+        # An OpenAI-compatible server (vLLM, Ollama, llama.cpp) needs neither.
+        "llm": ["openai>=1.40", "anthropic>=0.40"],
         "gcp": ["apache-beam[gcp]==2.77.0"],
         # The DaskRunner (dask and distributed), selected with --runner=DaskRunner.
         "dask": ["apache-beam[dask]==2.77.0"],

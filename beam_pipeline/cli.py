@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-seeds", default="1,2,3")
     cal.add_argument("--holdout-seeds", default="0,4")
     cal.add_argument("--projects", type=int, default=8)
+    cal.add_argument("--source", action="append", dest="sources", metavar="NAME=TRUTH:ROOT",
+                     help="A labelled corpus to fit on (repeat); default: ../shared/data/opendata-dev and chinook.")
     cal.add_argument("--write", action="store_true", help="Replace transforms/detect/confidence_model.json.")
     return parser
 
@@ -234,7 +236,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         if args.command == "calibrate":
             from beam_pipeline import calibrate
 
-            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write)
+            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write,
+                                  args.sources)
         commands = {"evaluate": cmd_evaluate, "inspect": cmd_inspect, "export": cmd_export}
         return commands[args.command](args)
     except (UsageError, ConfigError) as exc:

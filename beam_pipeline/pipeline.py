@@ -18,19 +18,25 @@ from transforms.detect.relationships import (
     needs_embeddings,
     unavailable_strategies,
 )
+from transforms.detect.scoring import ConfidenceModel
 from transforms.extract.matching import input_root, missing_inputs, missing_message
 from transforms.output import exports, review, writer
+from transforms.output.training import dataset as training_dataset
+from transforms.output.training import file_summary, summary_budget, sure_thresholds
+from transforms.output.training.review import empty_usage as llm_usage_template
 from transforms.ptransforms import (
     ApplyReview,
     CandidatePairs,
     DeclaredEdges,
+    DropNearDuplicates,
     EmbedRecords,
     ExtractFiles,
-    FormatTraining,
     JoinPairRecords,
     MatchInputs,
     MergeDeclared,
+    ReviewBorderline,
     ScorePairs,
+    TrainingRecords,
 )
 from transforms.telemetry import Telemetry, figures_from_metrics, read_channel, stage_report
 
@@ -53,6 +59,13 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
         raise UsageError(missing_message(missing[0]))
     if writer.is_file(output):
         raise UsageError(f"--output must name a folder, but {output} is a file")
+    if config.reasoning.llm.enabled:
+        from transforms.output.training.llm_clients import LlmSetupError, make_client
+
+        try:
+            make_client(config.reasoning.llm)
+        except LlmSetupError as exc:
+            raise UsageError(str(exc)) from None
     writer.clear_outputs(output)
     options = pipeline_options(beam_args, config)
     channel = tempfile.mkdtemp(prefix="filegraph-telemetry-") if runs_locally(options) else None
@@ -98,13 +111,23 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
                         | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output], telemetry=t))
     records, extract_errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
     records, embed_errors = records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
-    pairs, hot_keys, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
+    pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
     scored, score_errors = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
-                            | "ScorePairs" >> ScorePairs(config, t))
+                            | "ScorePairs" >> ScorePairs(config, corpus_stats, t))
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
+    budget, llm = summary_budget(config), config.reasoning.llm
+    if llm.enabled:  # an LLM judges borderline edges; a person's decisions below still have the last word
+        review_views = records | "ReviewViews" >> beam.Map(
+            lambda r: (r.file_id, file_summary(r, roots, llm.text_token_budget)))
+        merged, llm_usage = merged | "ReviewBorderline" >> ReviewBorderline(
+            review_views, llm, llm.cache_dir or writer.join_path(output, "llm_cache"))
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
-    training, train_errors = edges | "FormatTraining" >> FormatTraining(records)
+    summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r, roots, budget)))
+    thresholds = sure_thresholds(config, ConfidenceModel.load())
+    training, train_errors = (
+        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds))
+    training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold)
     # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
     file_errors = (extract_errors, embed_errors) | "FileErrors" >> beam.Flatten()
     stage_errors = (block_errors, score_errors, train_errors) | "StageErrors" >> beam.Flatten()
@@ -118,11 +141,17 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
             writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards, t),
         edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
             writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards, t),
-        training | "WriteTraining" >> writer.WriteJsonlShards(
-            writer.join_path(output, "training"), "train", lambda r: r["id"], shards, t),
         error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
             writer.join_path(output, "errors"), "errors", writer.error_sort_key, shards, t),
     ]
+    for split in training_dataset.SPLITS:
+        written.append(
+            training
+            | f"Only{split.title()}" >> beam.Filter(training_dataset.in_split, split)
+            | f"Write{split.title()}" >> writer.WriteJsonlShards(
+                writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
+                records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)
+        )
 
     counts = [
         matched | "CountMatched" >> _count("matched"),
@@ -134,6 +163,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         hot_keys | "CountHotKeys" >> _count("hot_keys"),
         edge_dicts | "CountEdges" >> _count("edges"),
         training | "CountTraining" >> _count("training_records"),
+        duplicates | "CountDuplicates" >> _count("training_duplicates_dropped"),
+        training | "TrainingBySplit" >> _tally("training_by_split_task_label", training_dataset.record_counts),
         rejected | "CountRejected" >> _count("review_rejected"),
         edge_dicts | "Accepted" >> beam.Filter(lambda e: review.HUMAN_REVIEW in e["evidence"])
         | "CountAccepted" >> _count("review_accepted"),
@@ -143,6 +174,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         nodes | "Redactions" >> _tally("redactions", lambda n: n["redactions"]),
         nodes | "FilesByType" >> _tally("files_by_type", lambda n: {n["file_type"]: 1}),
     ]
+    if llm.enabled:
+        counts.append(llm_usage | "LlmUsage" >> _tally("llm", lambda u: u))
     summary_path = writer.join_path(output, writer.SUMMARY)
     static = {
         "inputs": list(inputs),
@@ -152,15 +185,17 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         "strategies_unavailable": list(unavailable_strategies(config)),
         "input_roots": roots,
         "review": {"feedback_file": config.review.feedback_file, "decisions": len(feedback.decisions)},
+        "training": {"precision_level": config.training.precision_level,
+                     "sure_thresholds": {t: (None if v == float("inf") else v) for t, v in thresholds.items()}},
     }
-    # Last: the summary waits for every shard (side inputs), so it never describes unwritten outputs.
-    (
-        counts
-        | "FlattenCounts" >> beam.Flatten()
-        | "CountsToDict" >> beam.combiners.ToDict()
-        | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
-                                     *[beam.pvalue.AsList(paths) for paths in written])
-    )
+    counted = counts | "FlattenCounts" >> beam.Flatten() | "CountsToDict" >> beam.combiners.ToDict()
+    card = counted | "WriteDatasetCard" >> beam.Map(
+        lambda c: writer.write_text(writer.join_path(output, "training", "README.md"), training_dataset.card(
+            c["training_by_split_task_label"], config.training, static["training"]["sure_thresholds"],
+            c["training_duplicates_dropped"])))
+    # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
+    counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
+                                         *[beam.pvalue.AsList(paths) for paths in written + [card]])
 
 
 def _count(name: str) -> beam.PTransform:
@@ -179,6 +214,11 @@ def _tally(name: str, counts_of) -> beam.PTransform:
 
 
 def _write_summary(counts: Dict[str, Any], path: str, static: Dict[str, Any], started: float, *_written) -> str:
+    counts = dict(counts)
+    llm = counts.pop("llm", None)
+    if llm is not None:
+        static = {**static, "llm": {**dict(llm_usage_template(), **llm), "cost_usd": round(llm.get("cost_usd", 0.0), 6),
+                                    "model": static["config"]["reasoning"]["llm"]["model"]}}
     summary = {
         "counts": {k: counts[k] for k in sorted(counts)},
         "invariant_matched_equals_processed_plus_failed": counts["matched"] == counts["processed"] + counts["failed"],

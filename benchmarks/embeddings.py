@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         from transforms.config import Config
         from transforms.detect import relationships
 
-        pairs, _ = relationships.candidate_pairs(records, Config())
+        pairs, _, _ = relationships.candidate_pairs(records, Config())
         index = {r.file_id: i for i, r in enumerate(records)}
         ij = np.array([(index[a], index[b]) for a, b in sorted(pairs)])
         ours = (static[ij[:, 0]] * static[ij[:, 1]]).sum(axis=1)

@@ -71,3 +71,23 @@ def test_robustness_benchmark_measures_extraction_alone(tmp_path):
            "files_per_s": 4.0, "peak_rss_tree_mb": 1.0, "peak_rss_process_mb": 1.0,
            "every_file_accounted_for": True, "errors_by_type": {}, **figures}
     assert "tiny" in format_table({"corpora": {"tiny": run}})
+
+
+def test_training_benchmark_reports_consistent_figures(tmp_path):
+    """benchmarks/training.py on two related CSVs: the figures add up; no speed is asserted."""
+    from benchmarks.training import measure
+    from tests.records import data_record
+    from transforms.config import config_from_dict
+
+    customers = data_record("/d/customers.csv", {"customers": (
+        ["customer_id", "name"], [[f"C-{1000 + i}", f"n{i}"] for i in range(120)])})
+    orders = data_record("/d/orders.csv", {"orders": (
+        ["order_id", "customer_id", "amount"], [[i, f"C-{1000 + (i * 7) % 100}", i * 2.5] for i in range(300)])})
+    config = config_from_dict({"relationships": {"strategies": ["content_similarity"]},
+                               "training": {"precision_level": 0.5}})
+    result = measure([customers, orders], "/d", config)
+    assert result["files"] == 2 and result["edges"] == 1
+    assert result["records"] == sum(result["records_by_task"].values()) == sum(result["records_by_split"].values())
+    assert set(result["records_by_task"]) == {"find_related", "explain_link", "workflow", "trajectory"}
+    assert result["records_per_s"] > 0 and result["stage_peak_python_mb"] >= 0 and result["process_peak_rss_mb"] > 0
+    json.dumps(result)

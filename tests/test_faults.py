@@ -154,8 +154,8 @@ def test_a_pair_whose_scoring_fails_is_an_error_record_and_the_other_pairs_are_s
     monkeypatch.setattr(strategies, "run_strategies", fails_for_returns)
     with TestPipeline(runner="FnApiRunner") as p:
         records = p | beam.Create([customers, orders, returns])
-        pairs, _, _ = records | CandidatePairs(Config())
-        edges, errors = pairs | JoinPairRecords(records) | ScorePairs(Config())
+        pairs, _, stats, _ = records | CandidatePairs(Config())
+        edges, errors = pairs | JoinPairRecords(records) | ScorePairs(Config(), stats)
         assert_that(edges | beam.Map(lambda e: (e.source, e.target)), equal_to([(orders.file_id, customers.file_id)]),
                     label="edges")
         assert_that(errors | beam.Map(lambda e: (e.stage, e.error_type, e.message,

@@ -103,7 +103,7 @@ def fit_corrections(out: Path):
     static = semantic.StaticModel(str(out))
     ours = static.embed(texts)
     theirs = sentence_model_vectors(texts)
-    pairs, _ = relationships.candidate_pairs(records, Config())
+    pairs, _, _ = relationships.candidate_pairs(records, Config())
     index = {r.file_id: i for i, r in enumerate(records)}
     pair_index = np.array([(index[a], index[b]) for a, b in sorted(pairs)])
     ours_cos = (ours[pair_index[:, 0]] * ours[pair_index[:, 1]]).sum(axis=1)

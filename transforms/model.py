@@ -49,6 +49,13 @@ class ColumnProfile:
     unique: bool = False  # every non-empty value distinct (a key candidate)
     # Set for a column of lists ("ann;bob"): its counts and value hashes are of the items.
     separator: str = ""
+    # Whole-number columns: quantiles (0, 1/32, ..., 1) of a uniform sample of
+    # the distinct values, so a key's density inside any range can be told.
+    quantiles: List[float] = field(default_factory=list)
+    # Space-separated lists of identifiers ("DE FR"): bottom-k hashes of the items and their
+    # distinct count, beside the whole values (a space also joins one value's words).
+    item_hashes: List[int] = field(default_factory=list)
+    item_distinct: int = 0
 
     @property
     def exact(self) -> bool:
@@ -109,6 +116,8 @@ class FileRecord:
     # Hashes of the values the text shows (signatures.text_value_hashes), so
     # narrative files can be matched against data files' column values.
     token_hashes: List[int] = field(default_factory=list)
+    # Hashes of the single words it shows (signatures.text_word_hashes): weaker matches.
+    word_hashes: List[int] = field(default_factory=list)
     redactions: Dict[str, int] = field(default_factory=dict)  # PII kind -> count
     warnings: List[str] = field(default_factory=list)
     # int8 sentence embedding (transforms/detect/semantic.py); empty when not computed.

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import List, Optional, Tuple
 
+from transforms.words import MONTHS
+
 _SEPARATORS = re.compile(r"[\s_\-.,+]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _ISO_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(0[1-9]|[12]\d|3[01]))?(?!\d)")
@@ -22,12 +24,6 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _VERSION = re.compile(r"\b(?:v|ver|version|rev|r)\s?(\d+(?:\.\d+)*)\b")
 _REV_LETTER = re.compile(r"\b(?:rev|revision|version|ver)\s?([a-h])\b")
 _COPY_NUMBER = re.compile(r"\((\d+)\)|\bcopy(?:\s?(\d+))?\b")
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
-}
 _MONTH_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
 # Words that mark a revision of the same logical file, in rough age order.
 _STATUS_ORDER = {"draft": 0, "wip": 0, "old": 0, "preliminary": 0, "review": 1, "revised": 2,
@@ -73,7 +69,7 @@ def analyse_name(path: str) -> NameInfo:
     if not date and year:
         parts = [int(year.group(1))]
         if month:
-            parts.append(_MONTHS[month.group(1)])
+            parts.append(MONTHS[month.group(1)])
         elif quarter and quarter.group(1):
             parts.append(int(quarter.group(1)[1]) * 3)
         date = tuple(parts)

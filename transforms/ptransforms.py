@@ -13,14 +13,18 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
-from transforms.detect import blocking, declared, families, strategies
+from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
+from transforms.detect.corpus import CorpusStats, PairContext
 from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
 from transforms.model import ErrorRecord, FileRecord
 from transforms.output import review
-from transforms.output.training import file_summary, training_record
+from transforms.output.training import dataset as training_dataset
+from transforms.output.training import ends, link_from_candidate, link_from_edge, place, record_path, record_settings
+from transforms.output.training.reasoner import RELATED
+from transforms.output.training.variants import component_records
 from transforms.signatures import file_id_for, hash64
 from transforms.telemetry import NAMESPACE, Telemetry
 
@@ -287,7 +291,7 @@ class EmbedRecords(beam.PTransform):
 
 
 class _PairsFromBucket(beam.DoFn):
-    """(key, members) -> (OK, (pair, kind)) per pair, or (FAILED, key) for a hot key."""
+    """(key, members) -> (OK, (pair, (key, bucket size))) per pair, or (FAILED, key) for a hot key."""
 
     def __init__(self, config):
         self._config = config
@@ -295,19 +299,32 @@ class _PairsFromBucket(beam.DoFn):
 
     def process(self, element: Tuple[str, Iterable[str]]):
         key, members = element
-        pairs, hot = blocking.bucket_pairs(members, blocking.bucket_cap(key, self._config))
+        pairs, hot, _ = blocking.pairs_of_bucket(key, members, self._config)
         if hot:
             self._hot.inc()
             yield FAILED, key
             return
-        kind = blocking.key_kind(key)
-        for pair in pairs:
-            yield OK, (pair, kind)
+        for pair_entry in pairs:
+            yield OK, pair_entry
+
+
+def _frequent_entries(bucket) -> list:
+    """[[(key, size)]] for a bucket that belongs in the frequent-key table, else []."""
+    key, members = bucket
+    entry = corpus.frequent_entry(key, len(set(members)))
+    return [[entry]] if entry else []
+
+
+def _bounded_frequent(entries) -> dict:
+    """Combines frequent-key entries (lists of (key, size)) into the bounded table (associative)."""
+    merged = [kv for part in entries for kv in (part.items() if isinstance(part, dict) else part)]
+    return corpus.bounded_frequent(merged)
 
 
 @beam.typehints.with_input_types(FileRecord)
 class CandidatePairs(beam.PTransform):
-    """Records -> (distinct candidate pairs ((id_a, id_b), [key kinds]), hot keys, blocking errors)."""
+    """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys,
+    the run's corpus statistics (its size and its frequent keys, one element), and blocking errors."""
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -321,19 +338,37 @@ class CandidatePairs(beam.PTransform):
                 "block", guarded("block", _keyed_by_blocking_key(cfg), lambda r: r.file_path), telemetry)),
             "SplitKeys",
         )
-        outcomes = (
+        buckets = (
             keyed
             | "GroupByKey" >> beam.GroupByKey()
-            | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry))
         )
-        bucket_pairs, hot_keys = split_outcomes(outcomes, "Split")
+        bucket_pairs, hot_keys = split_outcomes(
+            buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry)), "Split")
+        mention_pairs = (
+            records
+            | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
+            | "GroupByName" >> beam.GroupByKey()
+            | "ResolveMentions" >> beam.FlatMap(lambda kv: mentions.resolve_entries(kv[1]))
+            | "MentionPairs" >> beam.MapTuple(
+                lambda source, target: ((min(source, target), max(source, target)),
+                                        (corpus.RESOLVED_MENTION + source, 1)))
+        )
         pairs = (
-            bucket_pairs
-            | "GroupKinds" >> beam.GroupByKey()
-            | "DistinctKinds" >> beam.MapTuple(lambda pair, kinds: (pair, sorted(set(kinds))))
+            (bucket_pairs, mention_pairs)
+            | "AllPairEntries" >> beam.Flatten()
+            | "GroupByPair" >> beam.GroupByKey()
+            | "SharedKeys" >> beam.MapTuple(lambda pair, entries: (pair, corpus.merge_shared(entries)))
             | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
-        return pairs, hot_keys, errors
+        frequent = (
+            buckets
+            | "FrequentKeys" >> beam.FlatMap(_frequent_entries)
+            | "FrequentTable" >> beam.CombineGlobally(_bounded_frequent)
+        )
+        n_files = records | "CountFiles" >> beam.combiners.Count.Globally()
+        stats = n_files | "CorpusStats" >> beam.Map(
+            lambda n, table: corpus.CorpusStats(n_files=n, frequent=table), beam.pvalue.AsSingleton(frequent))
+        return pairs, hot_keys, stats, errors
 
 
 def _keyed_by_blocking_key(cfg):
@@ -342,7 +377,7 @@ def _keyed_by_blocking_key(cfg):
 
 @beam.ptransform_fn
 def JoinPairRecords(pairs, records, telemetry: Optional[Telemetry] = None):
-    """((a, b), kinds) -> (view_a, view_b, kinds) by two keyed joins.
+    """((a, b), shared keys) -> (view_a, view_b, shared keys) by two keyed joins.
 
     Each record is slimmed once to the PairView that scoring reads
     (transforms/detect/pair_view.py) before it is copied into its pairs.
@@ -383,12 +418,13 @@ class ScorePairFn(beam.DoFn):
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)
 
-    def process(self, element):
+    def process(self, element, stats: CorpusStats):
         """(OK, Edge) for a related pair, nothing for an unrelated one, (FAILED, ErrorRecord) for a failure."""
-        a, b, _kinds = element
+        a, b, shared = element
         self._telemetry.add("pairs_scored", 1)
         try:
-            results = strategies.run_strategies(a, b, self._strategies)
+            context = PairContext(shared=shared, stats=stats)
+            results = strategies.run_strategies(a, b, self._strategies, context)
             edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
         except Exception as exc:  # this pair's failure, recorded; the other pairs go on
             _STAGE_ERRORS.inc()
@@ -401,23 +437,48 @@ class ScorePairFn(beam.DoFn):
 class _ResolveFamiliesFn(beam.DoFn):
     def process(self, element, version_families: Dict[str, str]):
         _, edges = element
-        yield from families.keep_best_per_family(list(edges), version_families)
+        yield from families.resolve_narrative_links(list(edges), version_families)
+
+
+@beam.ptransform_fn
+def ResolveParents(edges):
+    """One parent per key column: candidates grouped by child file choose, edges keep what won."""
+    winners = (
+        edges
+        | "CandidatesByChild" >> beam.FlatMap(parents.candidate_entries)
+        | "GroupByChild" >> beam.GroupByKey()
+        | "ChooseParents" >> beam.FlatMap(lambda kv: parents.choose_parents(kv[1]))
+    )
+    inclusion = edges | "InclusionEdges" >> beam.Filter(parents.is_inclusion_edge)
+    others = edges | "OtherEdges" >> beam.Filter(lambda e: not parents.is_inclusion_edge(e))
+    kept = (
+        {"edge": inclusion | "KeyByPair" >> beam.Map(lambda e: (parents.pair_of(e), e)), "winner": winners}
+        | "JoinWinners" >> beam.CoGroupByKey()
+        | "KeepChosen" >> beam.FlatMap(
+            lambda kv: [e for e in (parents.apply_winners(edge, list(kv[1]["winner"])) for edge in kv[1]["edge"])
+                        if e is not None])
+    )
+    return (kept, others) | "AllResolved" >> beam.Flatten()
 
 
 class ScorePairs(beam.PTransform):
-    """Joined pairs -> (typed edges, scoring errors); version families resolved; min_confidence applied."""
+    """Joined pairs -> (typed edges, scoring errors); key columns given one parent; version families
+    resolved; min_confidence applied."""
 
-    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+    def __init__(self, config: Config, stats, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
+        self._stats = stats
         self._telemetry = telemetry
 
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
-        typed, errors = split_outcomes(
-            joined | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry)),
+        scored, errors = split_outcomes(
+            joined | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry),
+                                           stats=beam.pvalue.AsSingleton(self._stats)),
             "SplitScored")
+        typed = scored | "ResolveParents" >> ResolveParents()
         version_families = (
             typed
             | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")
@@ -529,45 +590,203 @@ class MergeDeclared(beam.PTransform):
         )
 
 
-# ---------------------------------------------------------------- training
+# ---------------------------------------------------------------- borderline review
+
+
+class _ReviewFn(beam.DoFn):
+    """Batches of (edge, summary of source, summary of target) -> (edge or None, usage), requests in parallel."""
+
+    def __init__(self, llm, cache_dir: str):
+        self._llm = llm
+        self._cache_dir = cache_dir
+        self._reviewed = Metrics.counter(NAMESPACE, "llm_pairs_reviewed")
+
+    def setup(self):
+        from transforms.output.training.llm_clients import make_client
+        from transforms.output.training.review import ResponseCache
+
+        self._client = make_client(self._llm)
+        self._cache = ResponseCache(self._cache_dir)
+
+    def process(self, batch):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from transforms.output.training.review import review_edge
+
+        with ThreadPoolExecutor(max_workers=self._llm.max_concurrency) as pool:
+            results = list(pool.map(lambda t: review_edge(*t, self._client, self._cache, self._llm), batch))
+        self._reviewed.inc(len(results))
+        yield from results
 
 
 @beam.ptransform_fn
-def FormatTraining(edges, records):
-    """Edges + records -> (one training record per file that has related files, formatting errors)."""
-    summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r)))
-    edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
-    by_file = edge_dicts | "ByEndpoint" >> beam.FlatMap(lambda e: [(e["source"], e), (e["target"], e)])
-    neighbour_ids = edge_dicts | "Neighbours" >> beam.FlatMap(
-        lambda e: [(e["source"], e["target"]), (e["target"], e["source"])]
-    )
-    # Summaries of each file's neighbours, keyed by the file.
-    neighbour_summaries = (
-        {"summary": summaries, "wanted_by": neighbour_ids}
-        | "JoinNeighbours" >> beam.CoGroupByKey()
-        | "SummaryPerAsker" >> beam.FlatMap(
-            lambda kv: [(asker, kv[1]["summary"][0]) for asker in kv[1]["wanted_by"]] if kv[1]["summary"] else []
-        )
+def ReviewBorderline(edges, summaries, llm, cache_dir: str):
+    """Edges -> (edges after an LLM reviewed those in the borderline band, usage per reviewed pair)."""
+    from transforms.output.training.review import in_band
+
+    borderline = edges | "Borderline" >> beam.Filter(lambda e: in_band(e.confidence, llm))
+    others = edges | "OutsideBand" >> beam.Filter(lambda e: not in_band(e.confidence, llm))
+    with_source = (
+        {"edges": borderline | "BySource" >> beam.Map(lambda e: (e.source, e)), "summary": summaries}
+        | "JoinSource" >> beam.CoGroupByKey()
+        | "AttachSource" >> beam.FlatMap(
+            lambda kv: [(e.target, (e, kv[1]["summary"][0])) for e in kv[1]["edges"]] if kv[1]["summary"] else [])
     )
     outcomes = (
-        {"summary": summaries, "edges": by_file, "neighbours": neighbour_summaries}
-        | "GroupPerFile" >> beam.CoGroupByKey()
-        | "TrainingRecord" >> beam.FlatMap(guarded("train", _training_for_file, _grouped_file_path))
+        {"edges": with_source, "summary": summaries}
+        | "JoinTarget" >> beam.CoGroupByKey()
+        | "AttachTarget" >> beam.FlatMap(
+            lambda kv: [(e, a, kv[1]["summary"][0]) for e, a in kv[1]["edges"]] if kv[1]["summary"] else [])
+        | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=4 * llm.max_concurrency)
+        | "Review" >> beam.ParDo(_ReviewFn(llm, cache_dir))
     )
-    return split_outcomes(outcomes, "Split")
+    reviewed = outcomes | "Kept" >> beam.FlatMap(lambda o: [o[0]] if o[0] is not None else [])
+    usage = outcomes | "Usage" >> beam.Map(lambda o: o[1])
+    return (others, reviewed) | "ReviewedEdges" >> beam.Flatten(), usage
 
 
-def _grouped_file_path(element) -> str:
-    _, grouped = element
-    return grouped["summary"][0]["file_path"] if grouped["summary"] else str(element[0])
+# ---------------------------------------------------------------- training
 
 
-def _training_for_file(element):
-    _, grouped = element
-    if not grouped["summary"] or not grouped["edges"]:
+class _GroupsFn(beam.CombineFn):
+    """("file", id, path), ("related" | "linked", id_a, id_b) -> dataset.groups() for every file."""
+
+    def __init__(self, fractions):
+        self._fractions = fractions
+
+    def create_accumulator(self):
+        return {}, [], []
+
+    def add_input(self, accumulator, element):
+        kind, a, b = element
+        if kind == "file":
+            accumulator[0][a] = b
+        else:
+            accumulator[1 if kind == "related" else 2].append((a, b))
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        paths, related, linked = {}, [], []
+        for more_paths, more_related, more_linked in accumulators:
+            paths.update(more_paths)
+            related.extend(more_related)
+            linked.extend(more_linked)
+        return paths, related, linked
+
+    def extract_output(self, accumulator):
+        paths, related, linked = accumulator
+        return training_dataset.groups(paths, related, linked, self._fractions)
+
+
+@beam.ptransform_fn
+def NotRelatedPairs(pairs, links, grouping, per_file: int):
+    """Candidate pairs without an edge, across components of one split, at most `per_file` picked per file."""
+    linked = links | "LinkedPairs" >> beam.Map(lambda l: (tuple(sorted(ends(l))), True))
+    unlinked = (
+        {"candidates": pairs, "linked": linked}
+        | "JoinLinked" >> beam.CoGroupByKey()
+        | "Unlinked" >> beam.FlatMap(
+            lambda kv, g: [(kv[0], sorted(kv[1]["candidates"][0]))]
+            if kv[1]["candidates"] and not kv[1]["linked"] and training_dataset.negative_allowed(*kv[0], g) else [],
+            g=grouping)
+    )
+    return (
+        unlinked
+        | "ByEnd" >> beam.FlatMap(lambda pk: [(end, (training_dataset.sampled(pk[0], end), pk[0], pk[1]))
+                                              for end in pk[0]])
+        | "PickPerFile" >> beam.combiners.Top.SmallestPerKey(per_file)
+        | "Picked" >> beam.FlatMap(lambda kv: [(pair, kinds) for _, pair, kinds in kv[1]])
+        | "DistinctPairs" >> beam.CombinePerKey(lambda kinds: min(kinds))
+        | "NotRelatedLinks" >> beam.Map(
+            lambda pk, g: link_from_candidate(pk[0][0], pk[0][1], pk[1], {i: g[i][2] for i in pk[0]}), g=grouping)
+    )
+
+
+def _component_path(element) -> str:
+    """The file a failing component's error record names: its first file."""
+    component, grouped = element
+    paths = sorted(s["file_path"] for s in grouped["files"])
+    return paths[0] if paths else str(component)
+
+
+def _component_records(element, grouping, settings):
+    component, grouped = element
+    if not grouped["links"]:
         return
-    neighbours = {s["file_id"]: s for s in grouped["neighbours"]}
-    yield training_record(grouped["summary"][0], list(grouped["edges"]), neighbours)
+    files = {s["file_id"]: s for s in grouped["files"]}
+    own = [i for i in files if grouping[i][0] == component]
+    split = grouping[own[0]][1]
+    yield from place(component_records(files, own, list(grouped["links"]), settings), component, split)
+
+
+@beam.ptransform_fn
+def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float]):
+    """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
+    errors of components whose records failed)."""
+    level = config.training.precision_level
+    links = edges | "Links" >> beam.Map(lambda e: link_from_edge(
+        e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
+        thresholds[e.relationship_type], level))
+    grouping = beam.pvalue.AsSingleton(
+        (
+            summaries | "FileEntries" >> beam.Map(lambda kv: ("file", kv[0], kv[1]["file_path"])),
+            links | "LinkEntries" >> beam.FlatMap(
+                lambda l: [("linked",) + ends(l)] + ([("related",) + ends(l)] if l["label"] == RELATED else [])),
+        )
+        | "Entries" >> beam.Flatten()
+        | "Components" >> beam.CombineGlobally(_GroupsFn(config.training.splits))
+    )
+    if config.training.negatives_per_file:
+        negatives = pairs | "NotRelatedPairs" >> NotRelatedPairs(links, grouping, config.training.negatives_per_file)
+    else:
+        negatives = links | "NoNegatives" >> beam.Filter(lambda _: False)
+    # A link between two components (uncertain, not related) belongs to both: each needs the other end's summary.
+    taught = (
+        (links, negatives)
+        | "AllLinks" >> beam.Flatten()
+        | "SameSplit" >> beam.Filter(lambda l, g: training_dataset.same_split(*ends(l), g), g=grouping)
+    )
+    wanted = taught | "WantedEnds" >> beam.FlatMap(
+        lambda l, g: [(i, g[j][0]) for i, j in (ends(l), ends(l)[::-1]) if g[i][0] != g[j][0]], g=grouping)
+    external = (
+        {"summary": summaries, "wanted": wanted}
+        | "JoinWanted" >> beam.CoGroupByKey()
+        | "ExternalFiles" >> beam.FlatMap(
+            lambda kv: [(c, kv[1]["summary"][0]) for c in set(kv[1]["wanted"])] if kv[1]["summary"] else [])
+    )
+    own = summaries | "OwnFiles" >> beam.Map(lambda kv, g: (g[kv[0]][0], kv[1]), g=grouping)
+    keyed_links = taught | "LinksByComponent" >> beam.FlatMap(
+        lambda l, g: [(c, l) for c in {g[i][0] for i in ends(l)}], g=grouping)
+    settings = record_settings(config)
+    outcomes = (
+        {"files": (own, external) | "Files" >> beam.Flatten(), "links": keyed_links}
+        | "GroupComponents" >> beam.CoGroupByKey()
+        | "ComponentRecords" >> beam.FlatMap(
+            lambda element, g: guarded("train", lambda e: _component_records(e, g, settings), _component_path)(element),
+            grouping)
+    )
+    return split_outcomes(outcomes, "SplitRecords")
+
+
+@beam.ptransform_fn
+def DropNearDuplicates(records, threshold: float):
+    """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept."""
+    signed = records | "Sign" >> beam.Map(lambda r: (r, training_dataset.dedup_signature(r)))
+    dropped = (
+        signed
+        | "Bands" >> beam.FlatMap(lambda rs: [(key, ((rs[0]["task"], rs[0]["id"]), rs[1]))
+                                              for key in training_dataset.dedup_keys(*rs)])
+        | "GroupBands" >> beam.GroupByKey()
+        | "Duplicates" >> beam.FlatMap(lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold))
+        | "DistinctDropped" >> beam.Distinct()
+    )
+    kept = (
+        {"record": records | "KeyById" >> beam.Map(lambda r: (r["id"], r)),
+         "dropped": dropped | "MarkDropped" >> beam.Map(lambda i: (i, True))}
+        | "JoinDropped" >> beam.CoGroupByKey()
+        | "Kept" >> beam.FlatMap(lambda kv: [] if kv[1]["dropped"] else kv[1]["record"])
+    )
+    return kept, dropped
 
 
 # ---------------------------------------------------------------- review

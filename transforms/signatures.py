@@ -13,7 +13,7 @@ import re
 import struct
 import uuid
 from functools import lru_cache
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -148,14 +148,18 @@ def shingles(text: str, size: int = 3) -> List[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
-def minhash_of(tokens: Iterable[str], num_perm: int = 128) -> List[int]:
-    """MinHash signature (list of ints) of a token set; empty for no tokens."""
+def minhash_of(tokens: Iterable[str], num_perm: int = 128, hashfunc=None) -> List[int]:
+    """MinHash signature (list of ints) of a token set; empty for no tokens.
+
+    `hashfunc` (bytes -> 32-bit int) replaces datasketch's SHA-1 where many
+    tokens are hashed and signatures are only compared with each other
+    (zlib.crc32 is several times faster)."""
     encoded = [t.encode("utf-8") for t in set(tokens)]
     if not encoded:
         return []
     from datasketch import MinHash  # imports scipy: only where signatures are made (extraction)
 
-    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
+    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **({"hashfunc": hashfunc} if hashfunc else {}))
     mh.update_batch(encoded)
     return [int(v) for v in mh.hashvalues]
 
@@ -181,30 +185,42 @@ _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def _distinctive(token: str) -> bool:
-    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them."""
+    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them. A short
+    word written in lower case in running text is a word ("was", "see", "new"), whatever
+    code list happens to hold it; written as a code ("FIN", "Fin") it is a value."""
     digits = sum(ch.isdigit() for ch in token)
     if digits:
         return digits >= 4 or (len(token) >= 4 and any(ch.isalpha() for ch in token))
-    return len(token) >= 3
+    return len(token) >= 6 or (len(token) >= 3 and not token.islower())
 
 
 def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List[int]:
-    """Hashes of the values a text shows: tokens, IDs, numbers and short phrases.
+    """Hashes of the values a text shows: IDs, numbers, codes and short phrases.
 
     Hashed exactly as column values are (`normalise_value` then `value_hasher`), so a
     deck quoting "C-10234" or "1,234.50" or "North America" hits the data
-    file's value sets. Returns sorted distinct hashes, at most `limit`.
+    file's value sets. Single plain words are apart (`text_word_hashes`): a
+    word can match any label by chance. Returns sorted distinct hashes, at most `limit`.
     """
+    return _value_hashes(text, max_ngram, limit)[0]
+
+
+def text_word_hashes(text: str, limit: int = 16384) -> List[int]:
+    """Hashes of the single words a text shows ("Finance", "Shipping") that could be labels."""
+    return _value_hashes(text, 1, limit)[1]
+
+
+def _value_hashes(text: str, max_ngram: int, limit: int) -> Tuple[List[int], List[int]]:
     tokens = []
     for raw in _VALUE_TOKEN_RE.findall(text):
         token = raw.rstrip(".,:")
         if _THOUSANDS_RE.match(token):
             token = token.replace(",", "")
         tokens.append(token)
-    values = set()
+    values, words = set(), set()
     for i, token in enumerate(tokens):
         if _distinctive(token):
-            values.add(normalise_value(token))
+            (words if token.isalpha() else values).add(normalise_value(token))
         if token.isalpha():
             phrase = [token]
             for j in range(i + 1, min(i + max_ngram, len(tokens))):
@@ -213,6 +229,6 @@ def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List
                 phrase.append(tokens[j])
                 values.add(normalise_value(" ".join(phrase)))
     values.discard(None)
+    words.discard(None)
     value_hash = value_hasher()
-    hashes = sorted({value_hash(v) for v in values})
-    return hashes[:limit]
+    return sorted({value_hash(v) for v in values})[:limit], sorted({value_hash(v) for v in words})[:limit]

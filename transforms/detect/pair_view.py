@@ -4,15 +4,15 @@
 inclusion.py, scoring.py, families.py), plus the per-file facts
 (facts.py) those modules derive from one file, computed once here:
 
-  kept as is   file_id, file_path, file_name, file_type, author, modified_at,
-               mentions, minhash, embedding,
+  kept as is   file_id, file_path, file_name, file_type, author, modified_at, title,
+               content_hash, mentions, minhash, embedding,
                entities (project codes and identifiers only),
-               data files: tables (column samples dropped: scoring never reads them),
-               narrative files: token_hashes, numbers (what is matched against data)
-  facts        every `@per_file` helper of strategies.py, warmed from the full record
+               data files: tables (column samples kept: they tell codes from words),
+               narrative files: token_hashes, word_hashes, numbers (what is matched against data)
+  facts        every `@per_file` helper of strategies.py and identity.py, warmed from the full record
   dropped      text and structure (read only through facts), properties, key_terms,
-               title, content_hash, created_at, redactions, warnings, declared; a data file's
-               token_hashes and numbers; a narrative file's tables
+               created_at, redactions, warnings, declared; a data file's token_hashes,
+               word_hashes and numbers; a narrative file's tables
 
 A strategy that starts reading another field must add it here: the test
 tests/test_pair_view.py checks that edges from pair views equal edges from full
@@ -27,7 +27,7 @@ from typing import Any, Dict
 
 from transforms.detect import strategies  # noqa: F401  (registers the per-file facts)
 from transforms.detect.facts import FACTS
-from transforms.model import FileRecord, TableProfile
+from transforms.model import FileRecord
 
 ENTITY_KINDS = ("project_code", "identifier")
 
@@ -35,10 +35,6 @@ ENTITY_KINDS = ("project_code", "identifier")
 @dataclass
 class PairView(FileRecord):
     facts: Dict[str, Any] = field(default_factory=dict)
-
-
-def _slim_table(table: TableProfile) -> TableProfile:
-    return dataclasses.replace(table, columns=[dataclasses.replace(c, samples=[]) for c in table.columns])
 
 
 def pair_view(record: FileRecord) -> PairView:
@@ -52,8 +48,6 @@ def pair_view(record: FileRecord) -> PairView:
     view.structure = {}
     view.properties = {}
     view.key_terms = []
-    view.title = None
-    view.content_hash = ""
     view.created_at = None
     view.redactions = {}
     view.warnings = []
@@ -61,8 +55,8 @@ def pair_view(record: FileRecord) -> PairView:
     view.entities = {k: v for k, v in record.entities.items() if k in ENTITY_KINDS}
     if record.is_data:  # a data file's own text signals are never compared
         view.token_hashes = []
+        view.word_hashes = []
         view.numbers = []
-        view.tables = [_slim_table(t) for t in record.tables]
     else:  # nor a narrative file's tables
         view.tables = []
     return view

@@ -45,7 +45,7 @@ from transforms.extract.encoding import display_path, valid_text
 from transforms.extract.reading import FileContent, read_content
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
 from transforms.pii import Redactor, mask_marks
-from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
+from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes, text_word_hashes
 from transforms.text_signals import (
     extract_entities,
     extract_numbers,
@@ -291,9 +291,10 @@ def _build_record(
         tables=redacted.tables,
         text=text,
         numbers=extract_numbers(signal_text) if narrative else [],
-        mentions=[name for name in mentioned_files(signal_text) if name != file_name],
+        mentions=[name for name in mentioned_files(signal_text) if posixpath.basename(name) != file_name],
         minhash=minhash_of(shingles(signal_text + " " + " ".join(columns)), limits.num_perm),
         token_hashes=text_value_hashes(signal_text) if narrative else [],
+        word_hashes=text_word_hashes(signal_text) if narrative else [],
         redactions=counts,
         warnings=list(redacted.warnings),
         declared=redacted.declared,

@@ -29,7 +29,7 @@ from transforms.extract.cells import clean_header, display_value, is_auto_name
 from transforms.extract.cells import filled as filled_cells
 from transforms.extract.context import ExtractContext
 from transforms.extract.encoding import valid_text
-from transforms.extract.lists import list_items, list_separator
+from transforms.extract.lists import list_items, list_separator, spaced_items
 from transforms.model import ColumnProfile, TableProfile
 from transforms.signatures import bottom_k, normalise_value, value_hasher
 
@@ -37,6 +37,9 @@ CHUNK_ROWS = 4096
 EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
 CACHE_CAP = 16_384  # raw value -> classification cache entries per column
 SAMPLE_COUNT = 5
+QUANTILE_POINTS = 33  # quantiles of an integer column's distinct values
+NUMBER_SAMPLE = 1024  # distinct numbers kept, chosen by hash: a uniform sample
+SPACED_LIST_SHARE = 0.2  # a spaced list column: at least this share of values hold 2+ items
 MAX_DIM_LABELS = 30  # a dimension has 2..30 distinct labels
 SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
 SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
@@ -188,6 +191,7 @@ class _Column:
     __slots__ = (
         "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
         "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text", "hash", "separator",
+        "numbers_by_hash", "number_threshold", "items", "item_threshold", "list_values", "text_values",
     )
 
     def __init__(self, name: str, value_hash: Callable[[str], int]):
@@ -209,6 +213,14 @@ class _Column:
         # Label hash -> index while the column could still be a dimension.
         self.labels: Optional[Dict[int, int]] = {}
         self.label_text: List[str] = []
+        # hash -> number for a hash-chosen sample of distinct numbers (quantiles).
+        self.numbers_by_hash: Dict[int, float] = {}
+        self.number_threshold: Optional[int] = None
+        # Item hashes of list-valued text ("DE FR"), and how many distinct text values held a list.
+        self.items: set = set()
+        self.item_threshold: Optional[int] = None
+        self.list_values = 0
+        self.text_values = 0
 
     def add(self, values: Sequence, sketch_size: int) -> None:
         if self.separator is None:
@@ -263,6 +275,10 @@ class _Column:
                 self.num_min = number
             if number > self.num_max:
                 self.num_max = number
+            if kind == INT:
+                self._sample_number(h, number)
+        elif kind == STR:
+            self._add_items(key, h)
         if self._remember(h, sketch_size):
             if len(self.samples) < SAMPLE_COUNT:
                 self.samples.append(display_value(raw).strip())
@@ -288,6 +304,38 @@ class _Column:
         if len(hashes) > (EXACT_DISTINCT_CAP if threshold is None else 2 * sketch_size):
             self._shrink(sketch_size)
         return True
+
+    def _sample_number(self, h: int, number: float) -> None:
+        if self.number_threshold is not None and h > self.number_threshold:
+            return
+        sample = self.numbers_by_hash
+        sample[h] = number
+        if len(sample) > 2 * NUMBER_SAMPLE:
+            kept = bottom_k(sample, NUMBER_SAMPLE)
+            self.number_threshold = kept[-1]
+            self.numbers_by_hash = {k: sample[k] for k in kept}
+
+    def _add_items(self, key: str, h: int) -> None:
+        """The item view of a space-separated list column ("de fr"): itself when it is one
+        identifier-like token, its items when it is a list of them, nothing otherwise.
+        Lists split on ";" or "|" are profiled by item already (`self.separator`)."""
+        if self.separator:
+            return
+        self.text_values += 1
+        items = spaced_items(key)
+        if items is None:
+            return
+        if len(items) == 1:
+            hashes = [h]
+        else:
+            self.list_values += 1
+            hashes = [self.hash(_text_info(item)[2] or item) for item in items]
+        threshold = self.item_threshold
+        self.items.update(x for x in hashes if threshold is None or x <= threshold)
+        if len(self.items) > 2 * EXACT_DISTINCT_CAP:
+            kept = bottom_k(self.items, EXACT_DISTINCT_CAP)
+            self.items = set(kept)
+            self.item_threshold = kept[-1]
 
     def _shrink(self, sketch_size: int) -> None:
         kept = bottom_k(self.hashes, sketch_size)
@@ -353,6 +401,7 @@ class _Column:
                 "max": self.num_max,
                 "count": float(self.num_count),
             }
+        is_list = dtype == "string" and self.list_values >= max(2, SPACED_LIST_SHARE * self.text_values)
         return ColumnProfile(
             name=self.name,
             dtype=dtype,
@@ -364,7 +413,24 @@ class _Column:
             small_int_range=self.is_small_int_range(dtype, distinct),
             unique=self.count >= 2 and not self.duplicate and not self.separator,
             separator=self.separator or "",
+            quantiles=self.quantiles() if dtype == "integer" else [],
+            item_hashes=bottom_k(self.items, sketch_size) if is_list else [],
+            item_distinct=self.item_distinct() if is_list else 0,
         )
+
+    def quantiles(self) -> List[float]:
+        values = sorted(self.numbers_by_hash.values())
+        if not values:
+            return []
+        last = len(values) - 1
+        points = [values[round(i * last / (QUANTILE_POINTS - 1))] for i in range(QUANTILE_POINTS)]
+        points[0], points[-1] = self.num_min, self.num_max  # the sample's ends are not the column's
+        return points
+
+    def item_distinct(self) -> int:
+        if self.item_threshold is None:
+            return len(self.items)
+        return int((len(self.items) - 1) * 2.0**64 / (self.item_threshold + 1))
 
 
 def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]) -> List[str]:
@@ -484,6 +550,11 @@ def _is_dimension(profile: ColumnProfile, column: _Column) -> bool:
         and 2 <= profile.distinct <= MAX_DIM_LABELS
         and not profile.unique
     )
+
+
+def is_key_name(name: str) -> bool:
+    """"id", "customer_id", "Order ID", "SupportRepId", "sku_key"."""
+    return bool(_KEY_NAME_RE.search(name))
 
 
 def is_measure(profile: ColumnProfile) -> bool:

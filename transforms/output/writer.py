@@ -32,7 +32,9 @@ from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 
 RECORDS_PER_SHARD = 50_000
-OUTPUTS = {"nodes": "nodes", "edges": "edges", "training": "train", "errors": "errors"}
+# Output folder -> shard prefix; "training" holds shards of the layout before training/data/.
+OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/data": "*", "training": "train"}
+TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
 SUMMARY = "run_summary.json"
 _TEMPORARY = ".tmp-"  # infix of files being written: <dir>/.<name>.tmp-<unique>
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -70,8 +72,8 @@ def error_sort_key(error: Mapping[str, Any]) -> str:
     return f"{error['file_path']}|{error['stage']}|{error.get('paired_with') or ''}|{error['error_type']}"
 
 
-def shard_count(records: int, fixed: int = 0) -> int:
-    return fixed if fixed > 0 else max(1, math.ceil(records / RECORDS_PER_SHARD))
+def shard_count(records: int, fixed: int = 0, per_shard: int = RECORDS_PER_SHARD) -> int:
+    return fixed if fixed > 0 else max(1, math.ceil(records / per_shard))
 
 
 def shard_of(sort_key: str, shards: int) -> int:
@@ -86,6 +88,11 @@ def write_lines(path: str, lines: Iterable[str]) -> None:
     with _atomic(path) as handle:
         for line in lines:
             handle.write(line.encode("utf-8") + b"\n")
+
+
+def write_text(path: str, text: str) -> None:
+    with _atomic(path) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def write_json(path: str, document: Mapping[str, Any]) -> None:
@@ -157,6 +164,7 @@ def clear_outputs(output_dir: str) -> None:
     patterns = [join_path(output_dir, f".*{_TEMPORARY}*")]
     for sub, prefix in OUTPUTS.items():
         patterns += [join_path(output_dir, sub, f"{prefix}-*-of-*.jsonl"), join_path(output_dir, sub, f".*{_TEMPORARY}*")]
+    patterns.append(join_path(output_dir, "training", "README.md"))
     stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
     if stale:
         FileSystems.delete(stale)
@@ -193,20 +201,22 @@ class WriteJsonlShards(beam.PTransform):
     """Writes dicts as deterministic JSONL shards; `sort_key` orders and places them."""
 
     def __init__(self, directory: str, prefix: str, sort_key, fixed_shards: int = 0, telemetry=None,
-                 label: Optional[str] = None):
+                 records_per_shard: int = RECORDS_PER_SHARD, write_empty: bool = True, label: Optional[str] = None):
         super().__init__(label)
         self._directory = directory
         self._prefix = prefix
         self._sort_key = sort_key
         self._fixed_shards = fixed_shards
         self._telemetry = telemetry  # times the writes to the "write" stage (transforms/telemetry.py)
+        self._per_shard = records_per_shard
+        self._write_empty = write_empty  # False: no records, no file (a JSON reader rejects an empty file)
 
     def expand(self, records):
-        fixed = self._fixed_shards
+        fixed, per_shard, write_empty = self._fixed_shards, self._per_shard, self._write_empty
         shards = (
             records
             | "Count" >> beam.combiners.Count.Globally()
-            | "ShardCount" >> beam.Map(lambda n: shard_count(n, fixed))
+            | "ShardCount" >> beam.Map(lambda n: shard_count(n, fixed, per_shard) if n or write_empty else 0)
         )
         sort_key = self._sort_key
         written = (
