@@ -23,7 +23,7 @@ from transforms.output import writer
 from transforms.ptransforms import CandidatePairs, EmbedRecords, JoinPairRecords, ScorePairs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUTPUT_FILES = ("nodes", "edges", "training", "errors")
+OUTPUT_FILES = ("nodes", "edges", "training", "training/data", "errors")
 # No sentence model: these tests are about the run's life, and loading it costs seconds each time.
 CONFIG_YAML = "relationships:\n  strategies: [filename_pattern, content_similarity, metadata_matching]\n"
 
@@ -58,8 +58,9 @@ def _outputs(out: str):
     for sub in OUTPUT_FILES:
         folder = os.path.join(out, sub)
         for name in sorted(os.listdir(folder)):
-            with open(os.path.join(folder, name), "rb") as handle:
-                files[f"{sub}/{name}"] = handle.read()
+            if os.path.isfile(os.path.join(folder, name)):
+                with open(os.path.join(folder, name), "rb") as handle:
+                    files[f"{sub}/{name}"] = handle.read()
     return files
 
 
@@ -146,10 +147,10 @@ def test_a_pair_whose_scoring_fails_is_an_error_record_and_the_other_pairs_are_s
     customers, orders, returns = _records()
     real = strategies.run_strategies
 
-    def fails_for_returns(a, b, names):
+    def fails_for_returns(a, b, names, context=None):
         if "returns.csv" in (a.file_name, b.file_name):
             raise ValueError("boom")
-        return real(a, b, names)
+        return real(a, b, names, context)
 
     monkeypatch.setattr(strategies, "run_strategies", fails_for_returns)
     with TestPipeline(runner="FnApiRunner") as p:

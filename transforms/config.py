@@ -63,6 +63,10 @@ class ExtractionConfig:
     max_text_chars: int = 20_000  # bounded text representation
     timeout_seconds: float = 120.0  # per file, wall clock; a hard stop when isolated
     value_sketch_size: int = 2048  # bottom-k value hashes per column
+    # Value hashes per table: a table wider than table_sketch_hashes / value_sketch_size
+    # columns keeps fewer per column (at least MIN_COLUMN_SKETCH), so one 16,384-column
+    # sheet does not carry 33 million hashes into every pair it is part of.
+    table_sketch_hashes: int = 131_072
     num_perm: int = 128  # MinHash permutations
     # Parser isolation: each file is read, parsed, redacted and signed in a worker
     # process that is killed and replaced on a crash, timeout or memory overrun.

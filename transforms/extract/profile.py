@@ -463,7 +463,7 @@ class TableProfiler:
         value_hash = value_hasher()
         self.columns = [_Column(column, value_hash) for column in clean_header(header[:MAX_COLUMNS])]
         self.rows = 0
-        self.sketch_size = ctx.limits.value_sketch_size
+        self.sketch_size = column_sketch_size(ctx.limits, len(self.columns))
         # (dimension index, measure index) -> label sums
         self.sums: Dict[Tuple[int, int], np.ndarray] = {}
 
@@ -579,6 +579,14 @@ def _fit(row: Sequence, width: int) -> Sequence:
 # Entry points
 
 _END = object()
+
+
+MIN_COLUMN_SKETCH = 32  # below this, containment estimates are noise
+
+
+def column_sketch_size(limits, width: int) -> int:
+    """Value hashes kept per column of a table `width` columns wide, within the table's budget."""
+    return min(limits.value_sketch_size, max(MIN_COLUMN_SKETCH, limits.table_sketch_hashes // max(width, 1)))
 
 
 def row_limit(ctx: ExtractContext, width: int) -> int:
