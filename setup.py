@@ -29,10 +29,11 @@ setup(
         # gs:// is tested against a GCS emulator on loopback (tests/test_gcs.py).
         # The report test drives Debian's chromium through its chromedriver (installed by .ci/run);
         # selenium 4.52 needs a certifi newer than the registry has. gs:// is tested against a GCS
-        # emulator; the Dask runner against a LocalCluster.
+        # emulator; the Dask runner against a LocalCluster. odfpy writes the OpenDocument samples the
+        # readers are tested on; hypothesis drives the property tests; psutil measures process trees.
         "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5", "apache-beam[gcp,dask]==2.77.0",
                  "gcp-storage-emulator>=2024.8", "selenium==4.40.0", "duckdb==2.0.1", "psutil>=5.9",
-                 "openai>=1.40", "anthropic>=0.40"],
+                 "odfpy==1.4.1", "hypothesis>=6.100", "openai>=1.40", "anthropic>=0.40"],
         # LLM review of borderline edges (reasoning.llm): the official SDKs, imported only when configured.
         # An OpenAI-compatible server (vLLM, Ollama, llama.cpp) needs neither.
         "llm": ["openai>=1.40", "anthropic>=0.40"],

@@ -1,7 +1,10 @@
 """The `filegraph` command: run, sample-corpus, demo, evaluate, inspect, export, calibrate.
 
 Usage errors print one line naming the problem and exit with status 2;
-they never print a traceback.
+they never print a traceback. Ctrl-C (SIGINT) prints one line and exits at
+once with status 130: Beam's worker threads are not waited for, and the
+output folder holds no run_summary.json (the run removed the previous one
+first), so it never looks finished; parser processes exit with their parent.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from beam_pipeline.options import effective_config, input_list
@@ -195,10 +200,27 @@ def _check_output(args) -> None:
         raise UsageError(f"--output must name a folder, but {output} is a file")
 
 
+def _interrupted(signum, frame) -> None:
+    sys.stdout.flush()
+    print("filegraph: interrupted", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(130)  # no unwinding through Beam's threads: that is where tracebacks and hangs come from
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     # Worker processes of the local runner log a start-up notice each; not the user's concern.
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _interrupted) if on_main_thread else None
+    try:
+        return _main(argv)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args, rest = parser.parse_known_args(argv)

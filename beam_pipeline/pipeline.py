@@ -89,7 +89,7 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
         if channel:
             shutil.rmtree(channel, ignore_errors=True)
     exports.write_exports(output, config)
-    summary_path = writer.join_path(output, "run_summary.json")
+    summary_path = writer.join_path(output, writer.SUMMARY)
     summary = writer.read_json(summary_path)
     summary["stages"] = {**stage_report(figures or {}, source if figures else "none"),
                          "wall_seconds": round(time.time() - started, 3)}
@@ -109,12 +109,11 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
 
     matched, skipped = (p | "Inputs" >> beam.Create(sorted(inputs))
                         | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output], telemetry=t))
-    records, errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
-    if needs_embeddings(config):
-        records = records | "EmbedRecords" >> EmbedRecords(t)
-    pairs, hot_keys, corpus_stats = records | "CandidatePairs" >> CandidatePairs(config, t)
-    scored = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
-              | "ScorePairs" >> ScorePairs(config, corpus_stats, t))
+    records, extract_errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
+    records, embed_errors = records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
+    pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
+    scored, score_errors = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
+                            | "ScorePairs" >> ScorePairs(config, corpus_stats, t))
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
     budget, llm = summary_budget(config), config.reasoning.llm
@@ -126,35 +125,40 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
     summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r, roots, budget)))
     thresholds = sure_thresholds(config, ConfidenceModel.load())
-    training, duplicates = (
-        edges
-        | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds)
-        | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold)
-    )
+    training, train_errors = (
+        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds))
+    training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold)
+    # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
+    file_errors = (extract_errors, embed_errors) | "FileErrors" >> beam.Flatten()
+    stage_errors = (block_errors, score_errors, train_errors) | "StageErrors" >> beam.Flatten()
 
     nodes = records | "NodeDicts" >> beam.Map(lambda r: r.to_node())
     edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
-    error_dicts = errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict())
-    nodes | "WriteNodes" >> writer.WriteJsonlShards(
-        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards, t)
-    edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
-        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards, t)
+    error_dicts = (file_errors, stage_errors) | "AllErrors" >> beam.Flatten() | "ErrorDicts" >> beam.Map(
+        lambda e: e.to_dict())
+    written = [
+        nodes | "WriteNodes" >> writer.WriteJsonlShards(
+            writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards, t),
+        edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
+            writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards, t),
+        error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
+            writer.join_path(output, "errors"), "errors", writer.error_sort_key, shards, t),
+    ]
     for split in training_dataset.SPLITS:
-        (
+        written.append(
             training
             | f"Only{split.title()}" >> beam.Filter(training_dataset.in_split, split)
             | f"Write{split.title()}" >> writer.WriteJsonlShards(
                 writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
                 records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)
         )
-    error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
-        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"], shards, t)
 
     counts = [
         matched | "CountMatched" >> _count("matched"),
         skipped | "CountSkipped" >> _count("skipped_by_patterns"),
         records | "CountProcessed" >> _count("processed"),
-        errors | "CountFailed" >> _count("failed"),
+        file_errors | "CountFailed" >> _count("failed"),
+        stage_errors | "CountStageErrors" >> _count("stage_errors"),
         pairs | "CountPairs" >> _count("candidate_pairs"),
         hot_keys | "CountHotKeys" >> _count("hot_keys"),
         edge_dicts | "CountEdges" >> _count("edges"),
@@ -166,12 +170,13 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         | "CountAccepted" >> _count("review_accepted"),
         edge_dicts | "EdgesByType" >> _tally("edges_by_type", lambda e: {e["relationship_type"]: 1}),
         error_dicts | "ErrorsByType" >> _tally("errors_by_type", lambda e: {e["error_type"]: 1}),
+        error_dicts | "ErrorsByStage" >> _tally("errors_by_stage", lambda e: {e["stage"]: 1}),
         nodes | "Redactions" >> _tally("redactions", lambda n: n["redactions"]),
         nodes | "FilesByType" >> _tally("files_by_type", lambda n: {n["file_type"]: 1}),
     ]
     if llm.enabled:
         counts.append(llm_usage | "LlmUsage" >> _tally("llm", lambda u: u))
-    summary_path = writer.join_path(output, "run_summary.json")
+    summary_path = writer.join_path(output, writer.SUMMARY)
     static = {
         "inputs": list(inputs),
         "output": output,
@@ -184,11 +189,13 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
                      "sure_thresholds": {t: (None if v == float("inf") else v) for t, v in thresholds.items()}},
     }
     counted = counts | "FlattenCounts" >> beam.Flatten() | "CountsToDict" >> beam.combiners.ToDict()
-    counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started)
-    counted | "WriteDatasetCard" >> beam.Map(
+    card = counted | "WriteDatasetCard" >> beam.Map(
         lambda c: writer.write_text(writer.join_path(output, "training", "README.md"), training_dataset.card(
             c["training_by_split_task_label"], config.training, static["training"]["sure_thresholds"],
             c["training_duplicates_dropped"])))
+    # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
+    counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
+                                         *[beam.pvalue.AsList(paths) for paths in written + [card]])
 
 
 def _count(name: str) -> beam.PTransform:
@@ -206,7 +213,7 @@ def _tally(name: str, counts_of) -> beam.PTransform:
         lambda d: (name, d))
 
 
-def _write_summary(counts: Dict[str, Any], path: str, static: Dict[str, Any], started: float) -> str:
+def _write_summary(counts: Dict[str, Any], path: str, static: Dict[str, Any], started: float, *_written) -> str:
     counts = dict(counts)
     llm = counts.pop("llm", None)
     if llm is not None:

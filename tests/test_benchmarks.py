@@ -57,6 +57,22 @@ def test_exports_benchmark_reports_consistent_figures(tmp_path):
     assert row["peak_rss_mb"] > 0 and row["write_exports_seconds"] >= 0 and row["report_mb"] > 0
 
 
+def test_robustness_benchmark_measures_extraction_alone(tmp_path):
+    from benchmarks.robustness import format_table, measure_extraction
+
+    for name, data in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    figures = measure_extraction(tmp_path)
+    assert figures["extraction_files_per_s"] > 0 and figures["extraction_peak_rss_tree_mb"] > 0
+    assert figures["extraction_errors_by_type"].keys() <= {"corrupt_archive", "parse_error"}
+    assert sum(figures["extraction_errors_by_type"].values()) == 1
+    run = {"corpus": "tiny", "completed": True, "files_on_disk": 4, "processed": 3, "failed": 1, "seconds": 1.0,
+           "files_per_s": 4.0, "peak_rss_tree_mb": 1.0, "peak_rss_process_mb": 1.0,
+           "every_file_accounted_for": True, "errors_by_type": {}, **figures}
+    assert "tiny" in format_table({"corpora": {"tiny": run}})
+
+
 def test_training_benchmark_reports_consistent_figures(tmp_path):
     """benchmarks/training.py on two related CSVs: the figures add up; no speed is asserted."""
     from benchmarks.training import measure

@@ -83,6 +83,7 @@ def test_the_shipped_filegraph_yaml_lists_the_defaults():
 
     shipped = load_config(str(Path(__file__).resolve().parent.parent / "filegraph.yaml"))
     assert shipped.exports == Config().exports and shipped.review == Config().review
+    assert shipped.extraction == Config().extraction and shipped.batch.patterns == Config().batch.patterns
 
 
 @pytest.mark.parametrize("section, message", [
@@ -95,3 +96,14 @@ def test_export_and_review_settings_are_checked(section, message):
 
     with pytest.raises(ConfigError, match=message):
         config_from_dict(section)
+
+
+@pytest.mark.parametrize("key, value", [("workers", 0), ("worker_max_files", 0), ("max_table_cells", 0)])
+def test_extraction_counts_must_be_positive(key, value):
+    with pytest.raises(ConfigError, match=f"extraction.{key}"):
+        config_from_dict({"extraction": {key: value}})
+
+
+def test_a_memory_budget_too_small_for_the_parser_processes_is_refused():
+    with pytest.raises(ConfigError, match="memory_budget_mb"):
+        config_from_dict({"extraction": {"memory_budget_mb": 256, "workers": 4}})

@@ -11,6 +11,7 @@ from beam_pipeline.pipeline import run_pipeline
 from beam_pipeline.sample_corpus import write_sample_corpus
 from transforms.config import Config
 from transforms.detect.evaluation import evaluate
+from transforms.model import FILE_STAGES
 from transforms.output import writer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +23,7 @@ SCHEMAS = {name: json.load(open(os.path.join(REPO, "schemas", f"{name}.schema.js
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     truth, drive = write_sample_corpus(str(root), projects=4, seed=11, rows_scale=0.3)
-    # A broken file and an unsupported one must end as error records, not crash the run.
+    # A broken workbook and an empty legacy document must end as error records, not crash the run.
     with open(os.path.join(drive, "broken.xlsx"), "wb") as handle:
         handle.write(b"PK\x03\x04 this is not really a zip")
     with open(os.path.join(drive, "legacy.doc"), "wb") as handle:
@@ -51,10 +52,12 @@ def test_every_matched_file_is_one_node_or_one_error(corpus, run):
     assert counts["matched"] == len(truth["files"]) + 2  # legacy.doc is named twice but matched once
     assert counts["matched"] == counts["processed"] + counts["failed"]
     assert summary["invariant_matched_equals_processed_plus_failed"] is True
-    paths = [n["file_path"] for n in nodes] + [e["file_path"] for e in errors]
+    file_errors = [e for e in errors if e["stage"] in FILE_STAGES]
+    assert len(errors) - len(file_errors) == counts["stage_errors"]
+    paths = [n["file_path"] for n in nodes] + [e["file_path"] for e in file_errors]
     assert len(paths) == len(set(paths)) == counts["matched"]
-    by_name = {os.path.basename(e["file_path"]): e for e in errors}
-    assert by_name["legacy.doc"]["error_type"] == "unsupported_format"
+    by_name = {os.path.basename(e["file_path"]): e for e in file_errors}
+    assert by_name["legacy.doc"]["error_type"] == "parse_error"
     assert by_name["broken.xlsx"]["error_type"] in ("corrupt_archive", "parse_error")
 
 

@@ -59,7 +59,7 @@ def test_extract_files_splits_records_and_errors(tmp_path):
         assert_that(records | beam.Map(lambda r: (r.file_name, r.file_type)), equal_to([("people.csv", "csv")]),
                     label="records")
         assert_that(errors | beam.Map(lambda e: (os.path.basename(e.file_path), e.stage, e.error_type)),
-                    equal_to([("legacy.doc", "extract", "unsupported_format"), ("gone.csv", "read", "read_error")]),
+                    equal_to([("legacy.doc", "extract", "parse_error"), ("gone.csv", "read", "read_error")]),
                     label="errors")
 
 
@@ -77,7 +77,7 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
     reports = [text_record(f"/{d}/report.txt", f"Weekly notes {d}.") for d in ("x", "y", "z")]
     tight = config_from_dict({"relationships": {"blocking": {"max_bucket_size": 2}}})
     with TestPipeline(runner=RUNNER) as p:
-        pairs, hot, _ = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
+        pairs, hot, _, errors = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
         counts = pairs | beam.Map(lambda kv: kv[0]) | beam.combiners.Count.PerElement()
         assert_that(counts | beam.Filter(lambda kv: kv[1] > 1), equal_to([]), label="each_pair_once")
         expected = tuple(sorted((customers.file_id, orders.file_id)))
@@ -85,13 +85,15 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
                     label="fk_pair_proposed")
         # Three files share the stem "report": with a cap of 2 the bucket is hot.
         assert_that(hot | beam.Filter(lambda k: k == "stem:report"), equal_to(["stem:report"]), label="hot_key")
+        assert_that(errors, equal_to([]), label="no_errors")
 
 
 def _scored_edges(p, records):
     """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
     recs = p | "Records" >> beam.Create(records)
-    pairs, _, stats = recs | CandidatePairs(CONFIG)
-    return recs, pairs | JoinPairRecords(recs) | ScorePairs(CONFIG, stats)
+    pairs, _, stats, _ = recs | CandidatePairs(CONFIG)
+    edges, _ = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG, stats)
+    return recs, edges
 
 
 def test_join_and_score_produce_a_typed_edge():
@@ -118,9 +120,9 @@ def test_training_records_equal_the_in_memory_build():
     assert {r["task"] for r in expected} == {"find_related", "explain_link", "workflow", "trajectory"}
     with TestPipeline(runner=RUNNER) as p:
         recs = p | "Records" >> beam.Create(records)
-        candidates, _, stats = recs | CandidatePairs(config)
-        edges = candidates | JoinPairRecords(recs) | ScorePairs(config, stats)
+        candidates, _, stats, _ = recs | CandidatePairs(config)
+        edges, _ = candidates | JoinPairRecords(recs) | ScorePairs(config, stats)
         keyed = recs | beam.Map(lambda r: (r.file_id, file_summary(r, ("/d",), 400)))
-        training, _ = (edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
-                       | DropNearDuplicates(config.training.dedup_threshold))
+        training, _ = edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
+        training, _ = training | DropNearDuplicates(config.training.dedup_threshold)
         assert_that(training | beam.Map(lambda t: (t["id"], t)), equal_to([(r["id"], r) for r in expected]))

@@ -24,8 +24,12 @@ STRATEGIES = (
 )
 
 DEFAULT_PATTERNS = (
-    "*.xlsx", "*.xlsm", "*.xls", "*.csv", "*.tsv", "*.json", "*.jsonl",
-    "*.pptx", "*.docx", "*.sqlite", "*.db", "*.pdf", "*.md", "*.txt", "*.sql", "*.yml", "*.yaml",
+    "*.xlsx", "*.xlsm", "*.xltx", "*.xltm", "*.xls", "*.ods", "*.csv", "*.tsv", "*.json", "*.jsonl",
+    "*.sqlite", "*.db", "*.sql", "*.yml", "*.yaml",
+    "*.docx", "*.docm", "*.dotx", "*.dotm", "*.doc", "*.odt", "*.rtf", "*.pdf", "*.md", "*.txt",
+    "*.html", "*.htm",
+    "*.pptx", "*.pptm", "*.potx", "*.potm", "*.ppsx", "*.ppsm", "*.ppt", "*.pps", "*.odp",
+    "*.eml", "*.msg",
 )
 
 
@@ -51,10 +55,31 @@ class ExtractionConfig:
     max_uncompressed_bytes: int = 1024 * 1024 * 1024
     max_compression_ratio: float = 200.0
     max_rows_per_table: int = 100_000  # rows profiled per table; beyond, sampled
+    # Cells profiled per table (rows x columns), and the largest used range a
+    # workbook sheet may declare before it is read row by row instead of at once.
+    max_table_cells: int = 2_000_000
+    # CSV/TSV/JSON/JSONL/text: bytes parsed; the rest is hashed and its lines counted.
+    max_read_bytes: int = 64 * 1024 * 1024
     max_text_chars: int = 20_000  # bounded text representation
-    timeout_seconds: float = 120.0  # per file
+    timeout_seconds: float = 120.0  # per file, wall clock; a hard stop when isolated
     value_sketch_size: int = 2048  # bottom-k value hashes per column
+    # Value hashes per table: a table wider than table_sketch_hashes / value_sketch_size
+    # columns keeps fewer per column (at least MIN_COLUMN_SKETCH), so one 16,384-column
+    # sheet does not carry 33 million hashes into every pair it is part of.
+    table_sketch_hashes: int = 131_072
     num_perm: int = 128  # MinHash permutations
+    # Parser isolation: each file is read, parsed, redacted and signed in a worker
+    # process that is killed and replaced on a crash, timeout or memory overrun.
+    isolation: bool = True
+    workers: int = 2  # parser processes per extraction step
+    # Memory of the extraction step on one machine (this process and its parser
+    # processes); each parser process may use memory_budget_mb / (workers + 1).
+    memory_budget_mb: int = 2048
+    worker_max_files: int = 1000  # a parser process is replaced after this many files
+
+    @property
+    def worker_memory_bytes(self) -> int:
+        return self.memory_budget_mb * 1024 * 1024 // (self.workers + 1)
 
 
 @dataclass(frozen=True)
@@ -237,6 +262,15 @@ def validate(config: Config) -> Config:
                           f"got [{band.min_confidence}, {band.max_confidence}]")
     if config.batch.max_workers < 1:
         raise ConfigError("batch.max_workers must be at least 1")
+    ex = config.extraction
+    for name in ("workers", "worker_max_files", "max_table_cells", "max_read_bytes", "max_rows_per_table"):
+        if getattr(ex, name) < 1:
+            raise ConfigError(f"extraction.{name} must be at least 1")
+    if ex.worker_memory_bytes < 128 * 1024 * 1024:
+        raise ConfigError(
+            f"extraction.memory_budget_mb={ex.memory_budget_mb} leaves under 128 MB to each of "
+            f"{ex.workers} parser processes: raise it or lower extraction.workers"
+        )
     if not config.batch.patterns:
         raise ConfigError("batch.patterns must list at least one pattern")
     _validate_training(config.training)

@@ -12,10 +12,21 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-# File types the pipeline knows, by the role they play in relationships.
-DATA_TYPES = frozenset({"xlsx", "xlsm", "xls", "csv", "tsv", "json", "jsonl", "sqlite"})
-NARRATIVE_TYPES = frozenset({"pptx", "docx", "pdf", "md", "txt"})
-PRESENTATION_TYPES = frozenset({"pptx"})
+# File types the pipeline knows, by kind: files of one kind can be versions of each other.
+FILE_KINDS: Dict[str, str] = {
+    **dict.fromkeys(("xlsx", "xlsm", "xltx", "xltm", "xls", "xlt", "ods"), "sheet"),
+    **dict.fromkeys(("csv", "tsv"), "delimited"),
+    **dict.fromkeys(("json", "jsonl"), "json"),
+    "sqlite": "sqlite",
+    **dict.fromkeys(("pptx", "pptm", "potx", "potm", "ppsx", "ppsm", "ppt", "pps", "pot", "odp"), "deck"),
+    **dict.fromkeys(("docx", "docm", "dotx", "dotm", "doc", "dot", "odt", "rtf", "pdf", "md", "txt", "html"),
+                    "document"),
+    **dict.fromkeys(("eml", "msg"), "email"),
+}
+# ... and by the role they play in relationships.
+DATA_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind in ("sheet", "delimited", "json", "sqlite"))
+NARRATIVE_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind in ("deck", "document", "email"))
+PRESENTATION_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind == "deck")
 
 
 @dataclass
@@ -165,15 +176,23 @@ class FileRecord:
         return cls(**data)
 
 
+# Stages where a failure keeps a file from becoming a node (counted as `failed`), and the
+# stages after it, where a failure loses one file's blocking keys, one pair or one
+# training record but not the node (counted as `stage_errors`).
+FILE_STAGES = ("match", "read", "compliance", "safety", "extract", "redact", "embed")
+LATER_STAGES = ("block", "score", "train")
+
+
 @dataclass
 class ErrorRecord:
-    """A file that could not be turned into a node, and why."""
+    """A file (or a pair of files) that failed at one stage, and why."""
 
     file_path: str
-    stage: str  # match | read | extract | redact | ...
-    error_type: str  # e.g. unsupported_format, encrypted, too_large, zip_bomb, parse_error, timeout
+    stage: str  # one of FILE_STAGES or LATER_STAGES
+    error_type: str  # e.g. unsupported_format, encrypted, too_large, zip_bomb, parse_error, timeout, crash
     message: str
     file_id: Optional[str] = None
+    paired_with: Optional[str] = None  # the other file of a pair, for a "score" error
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

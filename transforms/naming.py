@@ -112,7 +112,7 @@ def stem_similarity(a: NameInfo, b: NameInfo) -> float:
         return 0.0
     if a.stem == b.stem:
         return 1.0
-    return SequenceMatcher(None, a.stem, b.stem).ratio()
+    return SequenceMatcher(None, *sorted((a.stem, b.stem))).ratio()  # ratio() depends on the order
 
 
 def version_order(a: NameInfo, b: NameInfo) -> Optional[int]:

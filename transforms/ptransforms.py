@@ -6,10 +6,10 @@ matching, extract, blocking, strategies, scoring and training.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+import logging
+from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
@@ -17,14 +17,15 @@ from transforms.detect import blocking, corpus, declared, families, mentions, pa
 from transforms.detect.corpus import CorpusStats, PairContext
 from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile, match_outcomes, relative_path
-from transforms.model import ErrorRecord, ExtractionError, FileRecord
+from transforms.model import ErrorRecord, FileRecord
 from transforms.output import review
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import ends, link_from_candidate, link_from_edge, place, record_path, record_settings
 from transforms.output.training.reasoner import RELATED
 from transforms.output.training.variants import component_records
-from transforms.signatures import file_id_for
+from transforms.signatures import file_id_for, hash64
 from transforms.telemetry import NAMESPACE, Telemetry
 
 _NO_TELEMETRY = Telemetry()
@@ -96,12 +97,15 @@ class MatchInputs(beam.PTransform):
 
     def expand(self, specs):
         patterns, exclude = self._patterns, self._exclude
+        # A path may hold bytes that are not UTF-8, which Beam's string coder refuses: matched
+        # files are keyed by bytes, skipped ones are shown escaped (encoding.display_path).
         outcomes = specs | "Expand" >> beam.FlatMap(
-            lambda spec: ((OK if ok else FAILED, item) for ok, item in match_outcomes(spec, patterns, exclude)))
+            lambda spec: ((OK, item) if ok else (FAILED, display_path(item))
+                          for ok, item in match_outcomes(spec, patterns, exclude)))
         files, skipped = split_outcomes(outcomes, "Split")
         matched = (
             files
-            | "KeyByPath" >> beam.Map(lambda m: (m.path, m))
+            | "KeyByPath" >> beam.Map(lambda m: (m.path.encode("utf-8", "surrogateescape"), m))
             | "DedupePaths" >> beam.CombinePerKey(lambda ms: min(ms, key=lambda m: m.size))
             | "DropKeys" >> beam.Values()
             | "CountMatched" >> beam.ParDo(Counted("files_matched", self._telemetry))
@@ -126,48 +130,101 @@ def split_outcomes(outcomes, label: str):
     return ok, failed
 
 
-class ExtractFileFn(beam.DoFn):
-    """Reads one file: (OK, FileRecord) or (FAILED, ErrorRecord)."""
+def stage_error(stage: str, exc: BaseException, path: str, paired_with: Optional[str] = None) -> ErrorRecord:
+    """The error record of one element that failed at a stage after extraction."""
+    from transforms.extract import describe
+
+    return ErrorRecord(path, stage, "internal_error", describe(exc), file_id_for(path), paired_with)
+
+
+def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable = lambda element: None):
+    """`fn` (element -> iterable of outputs) as (OK, output) outcomes; an exception on one
+    element becomes one (FAILED, ErrorRecord) naming its file (and pair) instead of failing the run."""
+
+    def outcomes(element):
+        try:
+            return [(OK, output) for output in fn(element)]
+        except Exception as exc:  # this element's failure, recorded; the others go on
+            _STAGE_ERRORS.inc()
+            return [(FAILED, stage_error(stage, exc, path_of(element), paired_with(element)))]
+
+    return outcomes
+
+
+_STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
+
+
+class ExtractBatchFn(beam.DoFn):
+    """A batch of matched files -> (OK, FileRecord) or (FAILED, ErrorRecord) per file.
+
+    With `extraction.isolation` the batch goes to a pool of parser processes
+    owned by this DoFn (started in setup, stopped in teardown), up to
+    `extraction.workers` files at a time, and every outcome is emitted before
+    `process` returns: nothing waits for finish_bundle, whose outputs some
+    runners drop. Without isolation each file is extracted in this process
+    (for tests and debugging).
+    """
 
     def __init__(self, config: Config):
         self._config = config
         self._processed = Metrics.counter(NAMESPACE, "files_processed")
         self._failed = Metrics.counter(NAMESPACE, "files_failed")
         self._bytes = Metrics.counter(NAMESPACE, "bytes_read")
+        self._pool = None
 
-    def process(self, matched: MatchedFile):
-        # Heavy readers load on workers only.
-        from transforms.extract import extract_file
+    def setup(self):
+        if self._config.extraction.isolation:
+            from transforms.extract.isolation import ParserPool, unavailable_reason
 
-        limits = self._config.extraction
-        try:
-            if matched.size > limits.max_file_bytes:
-                raise ExtractionError(
-                    "too_large", f"{matched.size} bytes exceeds max_file_bytes={limits.max_file_bytes}", stage="read"
-                )
-            try:
-                with FileSystems.open(matched.path) as handle:
-                    data = handle.read()
-            except Exception as exc:  # any filesystem error is this file's failure
-                raise ExtractionError("read_error", f"{type(exc).__name__}: {exc}", stage="read") from exc
-            self._bytes.inc(len(data))
-            record = extract_file(matched.path, data, self._config, size=matched.size, modified_at=matched.modified_at)
-        except ExtractionError as exc:
-            self._failed.inc()
-            yield FAILED, ErrorRecord(matched.path, exc.stage, exc.error_type, exc.message, file_id_for(matched.path))
+            reason = unavailable_reason()
+            if reason:
+                logging.getLogger(__name__).warning("parser isolation is off: %s", reason)
+                Metrics.counter(NAMESPACE, "isolation_unavailable").inc()
+            else:
+                self._pool = ParserPool(self._config)
+
+    def process(self, batch: Iterable[MatchedFile]):
+        from transforms.extract.isolation import extract_one
+
+        files = list(batch)
+        if self._pool is None:
+            for matched in files:
+                yield self._outcome(extract_one(matched.path, matched.size, matched.modified_at, self._config))
             return
-        except Exception as exc:  # a reader bug must not fail the run; record it
+        for index, matched in enumerate(files):
+            self._pool.submit(index, matched.path, matched.size, matched.modified_at)
+        while self._pool.pending:
+            for _, result in self._pool.collect(wait=True):
+                yield self._outcome(result)
+
+    def teardown(self):
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _outcome(self, result):
+        if isinstance(result, ErrorRecord):
             self._failed.inc()
-            yield FAILED, ErrorRecord(matched.path, "extract", "internal_error", f"{type(exc).__name__}: {exc}",
-                                      file_id_for(matched.path))
-            return
+            Metrics.counter(NAMESPACE, f"errors_{result.error_type}").inc()
+            return FAILED, result
         self._processed.inc()
-        yield OK, record
+        self._bytes.inc(result.file_size)
+        return OK, result
+
+
+def batch_of(path: str, files: int, batch_files: int) -> int:
+    """The batch of a file: a stable hash of its path over about files / batch_files batches."""
+    return hash64(path) % max(1, -(-files // batch_files))
 
 
 @beam.typehints.with_input_types(MatchedFile)
 class ExtractFiles(beam.PTransform):
-    """Matched files -> (records, errors)."""
+    """Matched files -> (records, errors).
+
+    Files are grouped into batches of about 16 per parser process (a
+    GroupByKey, which also spreads them over workers), so that each batch
+    keeps the parser pool busy.
+    """
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -175,10 +232,15 @@ class ExtractFiles(beam.PTransform):
         self._telemetry = telemetry
 
     def expand(self, files):
+        per_batch = 16 * self._config.extraction.workers
+        total = files | "CountFiles" >> beam.combiners.Count.Globally()
         outcomes = (
             files
-            | "Reshuffle" >> beam.Reshuffle()  # spread files over workers after a cheap match
-            | "Extract" >> beam.ParDo(Timed("extract", ExtractFileFn(self._config), self._telemetry))
+            | "KeyByBatch" >> beam.Map(lambda m, n: (batch_of(m.path, n, per_batch), m),
+                                       n=beam.pvalue.AsSingleton(total))
+            | "GroupBatches" >> beam.GroupByKey()
+            | "Batches" >> beam.Values()
+            | "Extract" >> beam.ParDo(Timed("extract", ExtractBatchFn(self._config), self._telemetry))
         )
         records, errors = split_outcomes(outcomes, "Split")
         return (records | "CountExtracted" >> beam.ParDo(Counted("files_extracted", self._telemetry)),
@@ -186,6 +248,8 @@ class ExtractFiles(beam.PTransform):
 
 
 class _EmbedFn(beam.DoFn):
+    """A record -> (OK, record with its embedding) or (FAILED, ErrorRecord): a record the model
+    cannot take (whatever the reason) fails alone, as an "embed" error."""
     def setup(self):
         from transforms.detect import semantic
 
@@ -194,24 +258,33 @@ class _EmbedFn(beam.DoFn):
     def process(self, record: FileRecord):
         from transforms.detect.semantic import embed_records
 
-        yield from embed_records([record])
+        try:
+            embedded = embed_records([record])
+        except Exception as exc:  # this record's failure, recorded; the others go on
+            yield FAILED, stage_error("embed", exc, record.file_path)
+            return
+        yield from ((OK, r) for r in embedded)
 
 
 @beam.typehints.with_input_types(FileRecord)
-@beam.typehints.with_output_types(FileRecord)
 class EmbedRecords(beam.PTransform):
-    """Adds static embeddings to records (semantic_similarity).
+    """Adds static embeddings to records (semantic_similarity): (records, errors).
 
     One record at a time: a static embedding costs microseconds, and a batching
     step would emit its last batch from finish_bundle, which Beam's DaskRunner drops.
+    Disabled, records pass unchanged and there are no errors.
     """
 
-    def __init__(self, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+    def __init__(self, enabled: bool = True, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
+        self._enabled = enabled
         self._telemetry = telemetry
 
     def expand(self, records):
-        return records | "Embed" >> beam.ParDo(Timed("embed", _EmbedFn(), self._telemetry))
+        if not self._enabled:
+            return records, records.pipeline | "NoErrors" >> beam.Create([])
+        outcomes = records | "Embed" >> beam.ParDo(Timed("embed", _EmbedFn(), self._telemetry))
+        return split_outcomes(outcomes, "Split")
 
 
 # ---------------------------------------------------------------- block and pair
@@ -250,8 +323,8 @@ def _bounded_frequent(entries) -> dict:
 
 @beam.typehints.with_input_types(FileRecord)
 class CandidatePairs(beam.PTransform):
-    """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys, and
-    the run's corpus statistics (its size and its frequent keys), one element."""
+    """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys,
+    the run's corpus statistics (its size and its frequent keys, one element), and blocking errors."""
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -260,9 +333,13 @@ class CandidatePairs(beam.PTransform):
 
     def expand(self, records):
         cfg, telemetry = self._blocking, self._telemetry
+        keyed, errors = split_outcomes(
+            records | "BlockingKeys" >> beam.ParDo(Timed(
+                "block", guarded("block", _keyed_by_blocking_key(cfg), lambda r: r.file_path), telemetry)),
+            "SplitKeys",
+        )
         buckets = (
-            records
-            | "BlockingKeys" >> beam.ParDo(Timed("block", _keyed_by_blocking_key(cfg), telemetry))
+            keyed
             | "GroupByKey" >> beam.GroupByKey()
         )
         bucket_pairs, hot_keys = split_outcomes(
@@ -291,7 +368,7 @@ class CandidatePairs(beam.PTransform):
         n_files = records | "CountFiles" >> beam.combiners.Count.Globally()
         stats = n_files | "CorpusStats" >> beam.Map(
             lambda n, table: corpus.CorpusStats(n_files=n, frequent=table), beam.pvalue.AsSingleton(frequent))
-        return pairs, hot_keys, stats
+        return pairs, hot_keys, stats, errors
 
 
 def _keyed_by_blocking_key(cfg):
@@ -342,13 +419,19 @@ class ScorePairFn(beam.DoFn):
         self._strategies = active_strategies(self._config)
 
     def process(self, element, stats: CorpusStats):
+        """(OK, Edge) for a related pair, nothing for an unrelated one, (FAILED, ErrorRecord) for a failure."""
         a, b, shared = element
         self._telemetry.add("pairs_scored", 1)
-        context = PairContext(shared=shared, stats=stats)
-        results = strategies.run_strategies(a, b, self._strategies, context)
-        edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
+        try:
+            context = PairContext(shared=shared, stats=stats)
+            results = strategies.run_strategies(a, b, self._strategies, context)
+            edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
+        except Exception as exc:  # this pair's failure, recorded; the other pairs go on
+            _STAGE_ERRORS.inc()
+            yield FAILED, stage_error("score", exc, a.file_path, b.file_path)
+            return
         if edge is not None:
-            yield edge
+            yield OK, edge
 
 
 class _ResolveFamiliesFn(beam.DoFn):
@@ -378,10 +461,9 @@ def ResolveParents(edges):
     return (kept, others) | "AllResolved" >> beam.Flatten()
 
 
-@beam.typehints.with_output_types(Edge)
 class ScorePairs(beam.PTransform):
-    """Joined pairs -> typed edges; key columns given one parent; version families resolved;
-    min_confidence applied."""
+    """Joined pairs -> (typed edges, scoring errors); key columns given one parent; version families
+    resolved; min_confidence applied."""
 
     def __init__(self, config: Config, stats, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
         super().__init__(label)
@@ -392,12 +474,11 @@ class ScorePairs(beam.PTransform):
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
-        typed = (
-            joined
-            | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry),
-                                    stats=beam.pvalue.AsSingleton(self._stats))
-            | "ResolveParents" >> ResolveParents()
-        )
+        scored, errors = split_outcomes(
+            joined | "Score" >> beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry),
+                                           stats=beam.pvalue.AsSingleton(self._stats)),
+            "SplitScored")
+        typed = scored | "ResolveParents" >> ResolveParents()
         version_families = (
             typed
             | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")
@@ -415,11 +496,12 @@ class ScorePairs(beam.PTransform):
                 version_families=beam.pvalue.AsSingleton(version_families))
         )
         unscoped = typed | "NotScoped" >> beam.Filter(lambda e: families.narrative_key(e) == "")
-        return (
+        edges = (
             (scoped, unscoped)
             | "AllEdges" >> beam.Flatten()
             | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
         )
+        return edges, errors
 
 
 def _concat_pair_lists(pair_lists) -> list:
@@ -620,6 +702,13 @@ def NotRelatedPairs(pairs, links, grouping, per_file: int):
     )
 
 
+def _component_path(element) -> str:
+    """The file a failing component's error record names: its first file."""
+    component, grouped = element
+    paths = sorted(s["file_path"] for s in grouped["files"])
+    return paths[0] if paths else str(component)
+
+
 def _component_records(element, grouping, settings):
     component, grouped = element
     if not grouped["links"]:
@@ -632,7 +721,8 @@ def _component_records(element, grouping, settings):
 
 @beam.ptransform_fn
 def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float]):
-    """Edges + file summaries + candidate pairs -> records of every task, placed in splits by component."""
+    """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
+    errors of components whose records failed)."""
     level = config.training.precision_level
     links = edges | "Links" >> beam.Map(lambda e: link_from_edge(
         e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
@@ -667,11 +757,15 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     own = summaries | "OwnFiles" >> beam.Map(lambda kv, g: (g[kv[0]][0], kv[1]), g=grouping)
     keyed_links = taught | "LinksByComponent" >> beam.FlatMap(
         lambda l, g: [(c, l) for c in {g[i][0] for i in ends(l)}], g=grouping)
-    return (
+    settings = record_settings(config)
+    outcomes = (
         {"files": (own, external) | "Files" >> beam.Flatten(), "links": keyed_links}
         | "GroupComponents" >> beam.CoGroupByKey()
-        | "ComponentRecords" >> beam.FlatMap(_component_records, grouping, record_settings(config))
+        | "ComponentRecords" >> beam.FlatMap(
+            lambda element, g: guarded("train", lambda e: _component_records(e, g, settings), _component_path)(element),
+            grouping)
     )
+    return split_outcomes(outcomes, "SplitRecords")
 
 
 @beam.ptransform_fn

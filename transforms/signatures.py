@@ -28,13 +28,23 @@ MINHASH_SEED = 1
 
 
 def file_id_for(uri: str) -> str:
-    """The stable ID of a file: a UUIDv5 of its URI as matched."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, _FILE_ID_PREFIX + uri))
+    """The stable ID of a file: a UUIDv5 of its URI as matched.
+
+    uuid.uuid5 itself, except that a path holding bytes that are not UTF-8
+    (kept by Python as lone surrogates) still gets an ID.
+    """
+    name = _utf8(_FILE_ID_PREFIX + uri)
+    return str(uuid.UUID(bytes=hashlib.sha1(uuid.NAMESPACE_URL.bytes + name).digest()[:16], version=5))
 
 
 def hash64(text: str) -> int:
     """A stable unsigned 64-bit hash of a string."""
-    return struct.unpack("<Q", hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())[0]
+    return struct.unpack("<Q", hashlib.blake2b(_utf8(text), digest_size=8).digest())[0]
+
+
+def _utf8(text: str) -> bytes:
+    # surrogatepass: identical to UTF-8 for every valid string; lone surrogates still encode.
+    return text.encode("utf-8", "surrogatepass")
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +71,7 @@ def value_hasher() -> Callable[[str], int]:
 
     def value_hash(text: str) -> int:
         h = base.copy()
-        h.update(text.encode("utf-8"))
+        h.update(_utf8(text))  # lone surrogates (from JSON escapes) hash as hash64 hashes them
         return int.from_bytes(h.digest(), "little")
 
     return value_hash

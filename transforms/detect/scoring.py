@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from transforms.config import Thresholds
 from transforms.detect.identity import is_trivial
 from transforms.detect.strategies import StrategyResult
-from transforms.model import PRESENTATION_TYPES, FileRecord
+from transforms.model import FILE_KINDS, PRESENTATION_TYPES, FileRecord
 
 RELATIONSHIP_TYPES = ("SUPPORTS", "SUMMARIZES", "DOCUMENTS", "REFERENCES", "VERSION_OF", "RELATED_TO")
 
@@ -56,9 +56,7 @@ TYPE_FEATURES: Dict[str, Tuple[str, ...]] = {
 _MODEL_PATH = os.path.join(os.path.dirname(__file__), "confidence_model.json")
 
 # Kinds of file whose versions are comparable with each other.
-_KIND = {"xlsx": "sheet", "xlsm": "sheet", "xls": "sheet", "csv": "delimited", "tsv": "delimited",
-         "json": "json", "jsonl": "json", "sqlite": "sqlite", "pptx": "deck",
-         "docx": "document", "md": "document", "txt": "document", "pdf": "document"}
+_KIND = FILE_KINDS
 
 
 @dataclass

@@ -25,7 +25,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from transforms.extract.cells import clean_header, display_value, is_auto_name
+from transforms.extract.cells import filled as filled_cells
 from transforms.extract.context import ExtractContext
+from transforms.extract.encoding import valid_text
 from transforms.extract.lists import list_items, list_separator, spaced_items
 from transforms.model import ColumnProfile, TableProfile
 from transforms.signatures import bottom_k, normalise_value, value_hasher
@@ -42,7 +45,7 @@ SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
 SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
 TYPE_SHARE = 0.9  # a dtype wins with this share of non-empty cells
 HEADER_SCAN_ROWS = 30
-MAX_CELL_CHARS = 60  # markdown cells are cut here
+MAX_COLUMNS = 16_384  # Excel's own limit; wider headers are cut (a one-line file of commas)
 
 # Value kinds; the index into a column's kind counters.
 INT, FLOAT, DATE, BOOL, STR = range(5)
@@ -57,7 +60,6 @@ _DATE_RE = re.compile(
     r"|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
 )
 _NUMBER_START = frozenset("0123456789+-.$€£¥")
-_WHITESPACE_RE = re.compile(r"\s+")
 # Column names of keys: "id", "customer_id", "Order ID", "SupportRepId", "sku_key".
 _KEY_NAME_RE = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|KEY|Key)$|[a-z]I[dD]$")
 
@@ -127,29 +129,6 @@ def _text_info(value: str) -> Tuple[int, Optional[float], Optional[str]]:
     return STR, None, text.casefold()
 
 
-def display_value(value) -> str:
-    """Readable text of a cell: whole floats without '.0', ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(value)} bytes>"
-    return str(value)
-
-
 def _value_key(value) -> Optional[str]:
     """The normalised text that value hashes are taken of."""
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -159,32 +138,6 @@ def _value_key(value) -> Optional[str]:
 
 
 _EMPTY_INFO = (EMPTY, None, None)
-
-
-def is_blank_row(row: Sequence) -> bool:
-    return row.count("") + row.count(None) == len(row)
-
-
-def _filled(row: Sequence) -> int:
-    return len(row) - row.count("") - row.count(None)
-
-
-def clean_header(cells: Sequence) -> List[str]:
-    """Column names from a header row: trimmed, never empty, never repeated."""
-    names: List[str] = []
-    seen: Dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = _WHITESPACE_RE.sub(" ", display_value(cell)).strip() or f"column_{index + 1}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        seen.setdefault(name, 1)
-        names.append(name)
-    return names
-
-
-def _is_auto_name(name: str, index: int) -> bool:
-    return name == f"column_{index + 1}"
 
 
 # --------------------------------------------------------------------------
@@ -201,7 +154,7 @@ def detect_header(rows: List[Sequence]) -> int:
     wide-enough row is taken.
     """
     scan = rows[:HEADER_SCAN_ROWS]
-    filled = [_filled(row) for row in scan]
+    filled = [filled_cells(row) for row in scan]
     width = max(filled, default=0)
     if width == 0:
         return 0
@@ -481,8 +434,9 @@ class _Column:
 
 
 def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]) -> List[str]:
+    values = [valid_text(value) for value in values]
     if redactor is None or not values:
-        return list(values)
+        return values
     redacted, counts = redactor.redact_values(column, values)
     for kind, n in counts.items():
         redactions[kind] = redactions.get(kind, 0) + n
@@ -492,7 +446,7 @@ def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]
 def _is_pii_column(column: str, labels: List[str], redactor) -> bool:
     if redactor is None:
         return False
-    _, counts = redactor.redact_values(column, labels)
+    _, counts = redactor.redact_values(valid_text(column), [valid_text(label) for label in labels])
     return any(counts.values())
 
 
@@ -507,9 +461,9 @@ class TableProfiler:
         self.name = name
         self.ctx = ctx
         value_hash = value_hasher()
-        self.columns = [_Column(column, value_hash) for column in clean_header(header)]
+        self.columns = [_Column(column, value_hash) for column in clean_header(header[:MAX_COLUMNS])]
         self.rows = 0
-        self.sketch_size = ctx.limits.value_sketch_size
+        self.sketch_size = column_sketch_size(ctx.limits, len(self.columns))
         # (dimension index, measure index) -> label sums
         self.sums: Dict[Tuple[int, int], np.ndarray] = {}
 
@@ -561,7 +515,7 @@ class TableProfiler:
         redactor = self.ctx.redactor
         profiles = [c.profile(self.sketch_size, redactor, redactions) for c in self.columns]
         # A column with neither a name nor a value is layout, not data.
-        keep = [i for i, p in enumerate(profiles) if p.count or not _is_auto_name(p.name, i)]
+        keep = [i for i, p in enumerate(profiles) if p.count or not is_auto_name(p.name, i)]
         sampled = sampled or (total_rows is not None and total_rows > self.rows)
         return TableProfile(
             name=self.name,
@@ -627,6 +581,19 @@ def _fit(row: Sequence, width: int) -> Sequence:
 _END = object()
 
 
+MIN_COLUMN_SKETCH = 32  # below this, containment estimates are noise
+
+
+def column_sketch_size(limits, width: int) -> int:
+    """Value hashes kept per column of a table `width` columns wide, within the table's budget."""
+    return min(limits.value_sketch_size, max(MIN_COLUMN_SKETCH, limits.table_sketch_hashes // max(width, 1)))
+
+
+def row_limit(ctx: ExtractContext, width: int) -> int:
+    """Rows profiled in a table `width` columns wide: the row cap, or fewer to stay in the cell budget."""
+    return max(1, min(ctx.limits.max_rows_per_table, ctx.limits.max_table_cells // max(width, 1)))
+
+
 def profile_table(
     name: str,
     header: Sequence,
@@ -638,14 +605,14 @@ def profile_table(
     redactions: Optional[Dict[str, int]] = None,
 ) -> TableProfile:
     """Profiles a table from its header and rows, reading at most
-    `ctx.limits.max_rows_per_table` rows.
+    `row_limit(ctx, width)` rows.
 
     `total_rows` is the table's full size when the reader knows it (the
     profile then reports it and is marked sampled if it exceeds the rows
     read). Redaction counts of sample values are added to `redactions`.
     """
     profiler = TableProfiler(name, header, ctx)
-    limit = ctx.limits.max_rows_per_table
+    limit = row_limit(ctx, profiler.width)
     iterator = iter(rows)
     sampled = False
     if profiler.width:
@@ -671,7 +638,7 @@ def profile_batches(
 ) -> TableProfile:
     """Like `profile_table`, for column-major batches (e.g. Arrow record batches)."""
     profiler = TableProfiler(name, header, ctx)
-    limit = ctx.limits.max_rows_per_table
+    limit = row_limit(ctx, profiler.width)
     sampled = False
     for batch in batches:
         nrows = len(batch[0]) if batch else 0
@@ -685,48 +652,3 @@ def profile_batches(
             part = [column[offset : offset + CHUNK_ROWS] for column in batch]
             profiler.add_columns(part, min(CHUNK_ROWS, nrows - offset))
     return profiler.finish(sampled, total_rows, header_row, redactions)
-
-
-
-# --------------------------------------------------------------------------
-# Text rendering shared by the readers
-
-
-def markdown_table(header: Sequence, rows: Sequence[Sequence]) -> str:
-    """A markdown table of a header row and a few rows; long cells are cut and
-    columns with neither a name nor a shown value are left out."""
-    names = clean_header(header)
-    keep = [
-        i for i in range(len(names))
-        if not _is_blank(header[i]) or any(i < len(row) and not _is_blank(row[i]) for row in rows)
-    ]
-    lines = [
-        "| " + " | ".join(_markdown_cell(names[i]) for i in keep) + " |",
-        "|" + "---|" * len(keep),
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(_markdown_cell(row[i] if i < len(row) else None) for i in keep) + " |")
-    return "\n".join(lines)
-
-
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _markdown_cell(value) -> str:
-    text = _WHITESPACE_RE.sub(" ", display_value(value)).strip().replace("|", "\\|")
-    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
-
-
-def bounded_text(sections: Iterable[str], limit: int) -> str:
-    """Joins text sections, stopping at `limit` characters."""
-    parts: List[str] = []
-    size = 0
-    for section in sections:
-        if size >= limit:
-            break
-        parts.append(section)
-        size += len(section) + 2
-    text = "\n\n".join(parts)
-    return text if len(text) <= limit else text[:limit]
-
