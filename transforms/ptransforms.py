@@ -158,7 +158,7 @@ class ExtractBatchFn(beam.DoFn):
     """A batch of matched files -> (OK, FileRecord) or (FAILED, ErrorRecord) per file.
 
     With `extraction.isolation` the batch goes to a pool of parser processes
-    owned by this DoFn (started in setup, stopped in teardown), up to
+    owned by this DoFn (started in setup, idle ones stopped after each bundle, all in teardown), up to
     `extraction.workers` files at a time, and every outcome is emitted before
     `process` returns: nothing waits for finish_bundle, whose outputs some
     runners drop. Without isolation each file is extracted in this process
@@ -196,6 +196,11 @@ class ExtractBatchFn(beam.DoFn):
         while self._pool.pending:
             for _, result in self._pool.collect(wait=True):
                 yield self._outcome(result)
+
+    def finish_bundle(self):
+        # The runner keeps this DoFn until the pipeline ends; its parsers' memory need not wait.
+        if self._pool is not None:
+            self._pool.release()
 
     def teardown(self):
         if self._pool is not None:
