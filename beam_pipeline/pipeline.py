@@ -31,7 +31,6 @@ from transforms.ptransforms import (
     DropNearDuplicates,
     EmbedRecords,
     ExtractFiles,
-    JoinPairRecords,
     MatchInputs,
     MergeDeclared,
     ReviewBorderline,
@@ -112,8 +111,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     records, extract_errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
     records, embed_errors = records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
-    scored, score_errors = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
-                            | "ScorePairs" >> ScorePairs(config, corpus_stats, t))
+    scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
     budget, llm = summary_budget(config), config.reasoning.llm
