@@ -201,22 +201,22 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
 
 @beam.ptransform_fn
 def DropNearDuplicates(records, threshold: float):
-    """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept."""
-    signed = records | "Sign" >> beam.Map(lambda r: (r, training_dataset.dedup_signature(r)))
+    """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
+
+    Only IDs and signatures are shuffled; the records pass through a filter on the (few) IDs dropped.
+    """
     dropped = (
-        signed
-        | "Bands" >> beam.FlatMap(lambda rs: [(key, ((rs[0]["task"], rs[0]["id"]), rs[1]))
-                                              for key in training_dataset.dedup_keys(*rs)])
+        records
+        | "Sign" >> beam.Map(lambda r: ((r["task"], r["id"]), training_dataset.dedup_signature(r)))
+        | "Bands" >> beam.FlatMap(lambda signed: [(key, signed) for key in training_dataset.dedup_keys(
+            signed[0][0], signed[1])])
         | "GroupBands" >> beam.GroupByKey()
         | "Duplicates" >> beam.FlatMap(lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold))
         | "DistinctDropped" >> beam.Distinct()
     )
-    kept = (
-        {"record": records | "KeyById" >> beam.Map(lambda r: (r["id"], r)),
-         "dropped": dropped | "MarkDropped" >> beam.Map(lambda i: (i, True))}
-        | "JoinDropped" >> beam.CoGroupByKey()
-        | "Kept" >> beam.FlatMap(lambda kv: [] if kv[1]["dropped"] else kv[1]["record"])
-    )
+    kept = records | "Kept" >> beam.Filter(
+        lambda r, gone: r["id"] not in gone, gone=beam.pvalue.AsDict(dropped | "MarkDropped" >> beam.Map(
+            lambda i: (i, True))))
     return kept, dropped
 
 
