@@ -17,6 +17,7 @@ from transforms.output.training.variants import component_records
 from transforms.telemetry import NAMESPACE
 
 from transforms.ptransforms.common import (
+    TrainingRecord,
     guarded,
     split_outcomes,
 )
@@ -147,7 +148,8 @@ def _component_records(element, grouping, settings):
     files = {s["file_id"]: s for s in grouped["files"]}
     own = [i for i in files if grouping[i][0] == component]
     split = grouping[own[0]][1]
-    yield from place(component_records(files, own, list(grouped["links"]), settings), component, split)
+    for record in place(component_records(files, own, list(grouped["links"]), settings), component, split):
+        yield TrainingRecord(record)
 
 
 @beam.ptransform_fn
@@ -196,7 +198,7 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
             lambda element, g: guarded("train", lambda e: _component_records(e, g, settings), _component_path)(element),
             grouping)
     )
-    return split_outcomes(outcomes, "SplitRecords")
+    return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
 
 
 @beam.ptransform_fn
@@ -216,7 +218,7 @@ def DropNearDuplicates(records, threshold: float):
     )
     kept = records | "Kept" >> beam.Filter(
         lambda r, gone: r["id"] not in gone, gone=beam.pvalue.AsDict(dropped | "MarkDropped" >> beam.Map(
-            lambda i: (i, True))))
+            lambda i: (i, True)))).with_output_types(TrainingRecord)
     return kept, dropped
 
 
