@@ -15,10 +15,16 @@ The portable runner's job service runs the same runner code
 (`python -m beam_pipeline.job_service` starts Beam's with this fix).
 
 `install()` makes Beam build a subclass whose `write` holds the flush lock, so a
-flush sends everything written before it and clears nothing else. Writers in
-this process are covered (the FnApiRunner's side of every worker's data channel,
-an embedded job service); SDK worker processes flush by size on the writing
-thread by default, which does not race.
+flush sends everything written before it and clears nothing else: the runner
+writes whole encoded bundles, one `write` each. The SDK side of a data channel
+encodes element by element through many small writes (`write_byte`,
+`write_var_int64`...), where a timed flush could also cut an element in two
+(`--direct_running_mode=multi_threading` runs such workers in this process with
+a 1 s flush; under a 1 ms flush they lost data and failed with MemoryError).
+SDK-side channels made in this process therefore flush by size, after whole
+elements, on the writing thread, as SDK worker processes do by default.
+Covered: the FnApiRunner in this process (in-process, multi-threaded and
+multi-process workers), LOOPBACK workers, an embedded job service.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 from apache_beam.runners.worker import data_plane as beam_data_plane
 
 _RACY_STREAM = beam_data_plane.TimeBasedBufferingClosableOutputStream
+_SDK_CHANNEL = beam_data_plane.GrpcClientDataChannel
 
 
 class LockedTimeBasedOutputStream(_RACY_STREAM):
@@ -36,9 +43,17 @@ class LockedTimeBasedOutputStream(_RACY_STREAM):
             super().write(b, nested)
 
 
+class SizeFlushedSdkChannel(_SDK_CHANNEL):
+    """The SDK side of a data channel, flushed by size after whole elements, never by a timer."""
+
+    def __init__(self, data_stub, data_buffer_time_limit_ms=0):
+        super().__init__(data_stub, 0)
+
+
 def install() -> None:
-    """Makes Beam's data channels in this process build the locked stream (idempotent)."""
+    """Makes Beam's data channels in this process build the safe streams (idempotent)."""
     beam_data_plane.TimeBasedBufferingClosableOutputStream = LockedTimeBasedOutputStream
+    beam_data_plane.GrpcClientDataChannel = SizeFlushedSdkChannel
 
 
 def racy_stream_class():

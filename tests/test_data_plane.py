@@ -56,3 +56,23 @@ def test_pipeline_options_install_the_locked_stream_for_beams_data_channels():
         assert isinstance(stream, data_plane.LockedTimeBasedOutputStream)
     finally:
         stream.close()
+
+
+class _DataStub:
+    """A BeamFnData stub whose stream from the runner is empty."""
+
+    def Data(self, requests):
+        return iter(())
+
+
+def test_sdk_side_channels_in_this_process_flush_by_size_never_by_a_timer():
+    # In-process SDK workers (multi_threading, LOOPBACK) encode an element through many small writes;
+    # a timed flush between two of them would cut the element or drop bytes.
+    data_plane.install()
+    channel = beam_data_plane.GrpcClientDataChannel(_DataStub(), 1000)
+    try:
+        stream = channel.output_stream("bundle", "transform")
+        assert type(stream) is beam_data_plane.SizeBasedBufferingClosableOutputStream
+        stream.close()
+    finally:
+        channel.close()
