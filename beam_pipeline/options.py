@@ -22,6 +22,12 @@ DEFAULT_RUNNER = "FnApiRunner"
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "")
 DASK_RUNNER_NAMES = ("DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner")
+DASK_RUNNER = "beam_pipeline.dask_runner.DaskRunner"  # Beam's, fixed (dask_runner.py)
+
+
+def runner_path(name: str) -> str:
+    """The runner filegraph runs for `--runner=name`: ours for Beam's DaskRunner, else the name itself."""
+    return DASK_RUNNER if name in DASK_RUNNER_NAMES else name
 
 
 class FilegraphOptions(PipelineOptions):
@@ -61,8 +67,7 @@ def pipeline_options(beam_args: Sequence[str], config: Optional[Config] = None) 
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
-    if standard.runner in DASK_RUNNER_NAMES:
-        standard.runner = "beam_pipeline.dask_runner.DaskRunner"  # Beam's, fixed for several sinks
+    standard.runner = runner_path(standard.runner)
     if standard.runner in LOCAL_RUNNERS:
         direct = options.view_as(DirectOptions)
         given = {a.split("=", 1)[0] for a in beam_args}
