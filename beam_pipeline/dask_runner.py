@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 import apache_beam as beam
+import dask.bag as db
 from apache_beam import pvalue
 from apache_beam.internal import pickler
 from apache_beam.pipeline import AppliedPTransform, PipelineVisitor
@@ -40,7 +41,7 @@ from apache_beam.runners.common import DoFnContext, DoFnInvoker, DoFnSignature, 
 from apache_beam.runners.dask import dask_runner as beam_dask
 from apache_beam.runners.dask import transform_evaluator as beam_ops
 from apache_beam.runners.dask.overrides import _Create, _Flatten, _GroupByKeyOnly, dask_overrides
-from apache_beam.transforms.sideinputs import SideInputMap
+from dask import delayed
 
 # Partitions per worker thread of the cluster, when --dask_npartitions does not say.
 PARTITIONS_PER_THREAD = 1
@@ -72,17 +73,46 @@ def _gather(parts) -> list:
     return [item for part in parts for item in part]
 
 
-def _run_dofn(items, payload: bytes, label: str, tagged: bool, *side_values) -> list:
+class _MultiMap(dict):
+    """AsMultiMap's view: the values of a key, [] for a key it lacks (never inserted: tasks share it)."""
+
+    def __missing__(self, key):
+        return []
+
+
+def _view(values: list, view_class, options: dict):
+    """A side input's view (list, dict, multimap, singleton...) of its gathered values, built once."""
+    if view_class is pvalue.AsMultiMap:
+        view = _MultiMap()
+        for key, value in values:
+            view.setdefault(key, []).append(value)
+        return view
+    return view_class._from_runtime_iterable(values, options)
+
+
+class _GlobalSideInput:
+    """A built view, for every window: what the DoFn invoker asks of a side input."""
+
+    def __init__(self, view):
+        self._view = view
+
+    def __getitem__(self, window):
+        return self._view
+
+    def is_globally_windowed(self) -> bool:
+        return True
+
+
+def _run_dofn(items, payload: bytes, label: str, tagged: bool, *views) -> list:
     """A DoFn over one partition: its own instance, setup to teardown; its outputs, as (tag, value) if `tagged`."""
-    fn, args, kwargs, window_fn, views = pickler.loads(payload)
+    fn, args, kwargs, window_fn = pickler.loads(payload)
     receivers = _Receivers()
     handler = _OutputHandler(window_fn=window_fn, main_receivers=receivers[None], tagged_receivers=receivers,
                              per_element_output_counter=None, output_batch_converter=None,
                              process_yields_batches=False, process_batch_yields_elements=False)
-    side_inputs = [SideInputMap(view_class, options, [beam_ops.get_windowed_value(v, window_fn) for v in values])
-                   for (view_class, options), values in zip(views, side_values)]
     invoker = DoFnInvoker.create_invoker(
-        DoFnSignature(fn), handler, context=DoFnContext(label, state=None), side_inputs=side_inputs,
+        DoFnSignature(fn), handler, context=DoFnContext(label, state=None),
+        side_inputs=[_GlobalSideInput(view) for view in views],
         input_args=list(args), input_kwargs=kwargs, user_state_context=None,
         bundle_finalizer_param=beam.DoFn.BundleFinalizerParam())
     invoker.invoke_setup()
@@ -141,16 +171,16 @@ class BagVisitor(PipelineVisitor):
         transform = node.transform
         main_input = next(iter(node.main_inputs.values()))
         window_fn = main_input.windowing.windowfn if hasattr(main_input, "windowing") else None
-        views = [(type(side), side._view_options()) for side in node.side_inputs]
-        payload = pickler.dumps((transform.fn, transform.args, transform.kwargs, window_fn, views))
-        values = [self._gathered(side.pvalue) for side in node.side_inputs]
+        payload = pickler.dumps((transform.fn, transform.args, transform.kwargs, window_fn))
+        views = [delayed(_view)(self._gathered(side.pvalue), type(side), side._view_options())
+                 for side in node.side_inputs]
         if len(node.outputs) == 1:
-            return {None: bag.map_partitions(_run_dofn, payload, node.full_label, False, *values)}
-        pairs = bag.map_partitions(_run_dofn, payload, node.full_label, True, *values)
+            return {None: bag.map_partitions(_run_dofn, payload, node.full_label, False, *views)}
+        pairs = bag.map_partitions(_run_dofn, payload, node.full_label, True, *views)
         return {tag: pairs.map_partitions(_values_of, tag) for tag in node.outputs}
 
     def _gathered(self, pcoll: pvalue.PCollection):
-        """The whole PCollection as one value (a dask Delayed), made once however many read it."""
+        """The whole PCollection as one list (a dask Delayed), made once however many views read it."""
         self.read.add(pcoll)
         if pcoll not in self.gathered:
             self.gathered[pcoll] = self.bags[pcoll].reduction(list, _gather).to_delayed(optimize_graph=False)
@@ -164,8 +194,6 @@ class BagVisitor(PipelineVisitor):
         return bag.groupby(_key, shuffle="tasks").map(_group_values)
 
     def _flatten(self, bags: List[Any]):
-        import dask.bag as db
-
         bag = db.concat(bags)
         return bag.repartition(npartitions=self.partitions) if bag.npartitions > self.partitions else bag
 

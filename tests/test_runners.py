@@ -141,7 +141,7 @@ def dask_scheduler():
     """A LocalCluster of two worker processes on loopback; its scheduler's address."""
     from distributed import LocalCluster  # the test extra installs apache-beam[dask]
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     yield cluster.scheduler_address
     cluster.close()
 
