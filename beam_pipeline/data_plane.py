@@ -7,7 +7,7 @@ that stream every second: `flush_callback(self.get())`, then `self._clear()`.
 `write()` takes no lock, so a chunk the runner writes between the flush's
 `get()` and `_clear()` is cleared without being sent, and its elements are lost
 with no error. It happens when writing one bundle's input spans a flush: large
-inputs (the pair join's output, a few hundred MB on 600 files) on a loaded
+inputs (a few hundred MB on 600 files) on a loaded
 machine, or a flush that blocks because the worker has fallen behind and the
 send queue is full. The multi-process runner then scored 15,307 of 19,735
 candidate pairs; the in-process runner moves data in memory and never loses any.
