@@ -17,6 +17,7 @@ from transforms.detect.relationships import (
 )
 from transforms.extract.matching import input_root, missing_inputs, missing_message
 from transforms.output import exports, review, writer
+from transforms.index.ptransforms import CheckIndex, UpdateIndex, index_spec
 from transforms.ptransforms import (
     ApplyReview,
     CandidatePairs,
@@ -53,15 +54,20 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     """Adds the whole filegraph graph to `p`."""
     started = time.time()
     shards = config.batch.num_shards
+    index = index_spec(config, output, needs_embeddings(config))
 
     roots = [input_root(spec) for spec in inputs]
     feedback = review.read_feedback(config.review.feedback_file)
 
     matched, skipped = (p | "Inputs" >> beam.Create(sorted(inputs))
                         | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output]))
-    records, errors = matched | "ExtractFiles" >> ExtractFiles(config)
+    to_extract, reused_records, reused_errors, deleted = matched | "CheckIndex" >> CheckIndex(index)
+    fresh_records, fresh_errors = to_extract | "ExtractFiles" >> ExtractFiles(config)
     if needs_embeddings(config):
-        records = records | "EmbedRecords" >> EmbedRecords()
+        fresh_records = fresh_records | "EmbedRecords" >> EmbedRecords()
+    (fresh_records, fresh_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract)
+    records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
+    errors = (fresh_errors, reused_errors) | "AllErrors" >> beam.Flatten()
     pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
     scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
@@ -84,6 +90,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     counts = [
         matched | "CountMatched" >> _count("matched"),
         skipped | "CountSkipped" >> _count("skipped_by_patterns"),
+        to_extract | "CountExtracted" >> _count("extracted"),
+        (reused_records, reused_errors) | "Reused" >> beam.Flatten() | "CountReused" >> _count("reused"),
+        deleted | "CountDeleted" >> _count("deleted"),
         records | "CountProcessed" >> _count("processed"),
         errors | "CountFailed" >> _count("failed"),
         pairs | "CountPairs" >> _count("candidate_pairs"),
@@ -103,6 +112,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         "inputs": list(inputs),
         "output": output,
         "config": config.to_dict(),
+        "index": index.location if index else None,
         "strategies_run": list(active_strategies(config)),
         "strategies_unavailable": list(unavailable_strategies(config)),
         "input_roots": roots,

@@ -42,7 +42,6 @@ class BatchConfig:
     patterns: Tuple[str, ...] = DEFAULT_PATTERNS
     max_workers: int = 4
     chunk_size: int = 100
-    resume: bool = True
     num_shards: int = 0  # 0: let the runner decide; >0 fixes output shard counts
 
 
@@ -116,6 +115,18 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    """The metadata index that lets a rerun extract only new or changed files."""
+
+    enabled: bool = True
+    # "": OUTPUT/index.sqlite beside the outputs (local outputs only); a path or
+    # sqlite:///path; or postgresql://user@host:port/db, its password from PGPASSWORD.
+    url: str = ""
+    retry_errors: bool = False  # re-extract unchanged files that failed last time
+    cache_scores: bool = True  # reuse a pair's score while everything scoring reads is unchanged
+
+
+@dataclass(frozen=True)
 class Config:
     batch: BatchConfig = field(default_factory=BatchConfig)
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
@@ -123,6 +134,7 @@ class Config:
     relationships: RelationshipsConfig = field(default_factory=RelationshipsConfig)
     exports: ExportsConfig = field(default_factory=ExportsConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -182,7 +194,23 @@ def validate(config: Config) -> Config:
                           f"got [{band.min_confidence}, {band.max_confidence}]")
     if not config.batch.patterns:
         raise ConfigError("batch.patterns must list at least one pattern")
+    _validate_index_url(config.index.url)
     return config
+
+
+_INDEX_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def _validate_index_url(url: str) -> None:
+    if "://" not in url:
+        return  # "" or a local path
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in _INDEX_SCHEMES:
+        raise ConfigError(f"index.url must be a path, sqlite:///path or postgresql://..., got scheme '{parts.scheme}'")
+    if parts.password is not None:
+        raise ConfigError("index.url must not hold a password: set PGPASSWORD (or a .pgpass file) instead")
 
 
 def config_from_dict(data: Optional[Mapping[str, Any]]) -> Config:

@@ -156,6 +156,11 @@ class FileRecord:
         return cls(**data)
 
 
+def file_modified_at(properties: Dict[str, Any], filesystem_modified_at: Optional[str]) -> Optional[str]:
+    """A record's modified_at: the document's own date when it has one, else the file's mtime."""
+    return properties.get("modified_at") or filesystem_modified_at
+
+
 @dataclass
 class ErrorRecord:
     """A file that could not be turned into a node, and why."""

@@ -32,7 +32,7 @@ from transforms.detect.inclusion import table_links
 from transforms.extract import safety
 from transforms.extract.context import ExtractContext
 from transforms.extract.declared import with_declared_schema
-from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
+from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord, file_modified_at
 from transforms.pii import Redactor, mask_marks
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
 from transforms.text_signals import (
@@ -180,7 +180,7 @@ def _build_record(
         file_size=len(data) if size is None else size,
         content_hash=hashlib.sha256(data).hexdigest(),
         created_at=props.get("created_at"),
-        modified_at=props.get("modified_at") or modified_at,
+        modified_at=file_modified_at(props, modified_at),
         author=props.get("author"),
         title=props.get("title"),
         key_terms=key_terms(signal_text, _extra_terms(redacted)),

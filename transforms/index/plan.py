@@ -1,0 +1,135 @@
+"""Which files a run must extract, given what the index remembers.
+
+A file is reused when the index holds it from an extraction with the same
+fingerprint (same filegraph code, reader libraries and extraction/privacy
+settings) and its size and mtime are unchanged; when only the mtime moved,
+its content hash decides. Everything else is extracted again. Indexed files
+the run no longer matches are deleted from the index, and so from the graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+from functools import lru_cache
+from typing import Any, Dict, Optional
+
+from transforms.config import Config
+from transforms.extract.matching import MatchedFile
+from transforms.index.store import ERROR, RECORD, IndexEntry, StoredFile
+from transforms.model import ErrorRecord, FileRecord, file_modified_at
+
+EXTRACT = "extract"  # new, changed, extracted under other settings, or a failure to retry
+REUSE = "reuse"  # size and mtime unchanged
+CONFIRM = "confirm"  # size unchanged, mtime moved: the content hash decides
+DELETE = "delete"  # indexed but no longer matched
+
+# Libraries whose output is part of a record: a new version may read a file differently.
+READER_DISTRIBUTIONS = ("openpyxl", "python-pptx", "python-docx", "pypdf", "python-calamine", "xlrd",
+                        "charset-normalizer", "defusedxml", "datasketch")
+# Read errors say nothing about a file's content (a permission, a network blip): always retried.
+TRANSIENT_STAGES = frozenset({"read"})
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def plan_file(matched: Optional[MatchedFile], entry: Optional[IndexEntry], fingerprint: str,
+              retry_errors: bool) -> str:
+    """EXTRACT, REUSE, CONFIRM or DELETE for one URI."""
+    if matched is None:
+        return DELETE
+    if entry is None or entry.fingerprint != fingerprint or entry.size != matched.size:
+        return EXTRACT
+    if entry.outcome == ERROR and retry_errors:
+        return EXTRACT
+    if entry.modified_at == matched.modified_at:
+        return REUSE
+    return CONFIRM if entry.content_hash else EXTRACT
+
+
+def content_hash(data: bytes) -> str:
+    """The hash FileRecord.content_hash holds (sha256 of the raw bytes)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """sha256 over filegraph's transforms package: any code change is a new fingerprint."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in sorted(os.walk(_PACKAGE_ROOT)):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith((".py", ".json")):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, _PACKAGE_ROOT).encode("utf-8") + b"\0")
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def _versions() -> Dict[str, str]:
+    found = {}
+    for name in READER_DISTRIBUTIONS:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = ""
+    return found
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def extraction_fingerprint(config: Config, embeddings: bool) -> str:
+    """Everything besides a file's bytes and stamp that its record depends on."""
+    return _digest({
+        "code": source_digest(),
+        "libraries": _versions(),
+        "extraction": dataclasses.asdict(config.extraction),
+        "privacy": dataclasses.asdict(config.privacy),
+        "embeddings": embeddings,
+    })
+
+
+def scoring_fingerprint(config: Config) -> str:
+    """Everything besides a pair's records and context that its score depends on.
+
+    The whole configuration and the whole package (strategies, scoring code,
+    the confidence model's weights) are in it: a changed setting never reuses
+    a stale score.
+    """
+    return _digest({"code": source_digest(), "config": config.to_dict()})
+
+
+def same_extraction(a: IndexEntry, b: IndexEntry) -> bool:
+    """Both entries describe one extraction of the same bytes (mtimes may differ)."""
+    return (a.size, a.content_hash, a.fingerprint, a.outcome) == (b.size, b.content_hash, b.fingerprint, b.outcome)
+
+
+def stored_record(record: FileRecord, matched: Optional[MatchedFile], fingerprint: str,
+                  keys) -> Optional[StoredFile]:
+    """The row for an extracted record (None when its match is unknown: it is extracted again next run)."""
+    if matched is None:
+        return None
+    entry = IndexEntry(record.file_path, matched.size, matched.modified_at, record.content_hash, fingerprint, RECORD)
+    return StoredFile(entry, record.to_dict(), tuple(keys))
+
+
+def stored_error(error: ErrorRecord, matched: Optional[MatchedFile], fingerprint: str) -> Optional[StoredFile]:
+    """The row for a failure, or None for a transient one that the next run retries."""
+    if matched is None or error.stage in TRANSIENT_STAGES:
+        return None
+    entry = IndexEntry(error.file_path, matched.size, matched.modified_at, None, fingerprint, ERROR)
+    return StoredFile(entry, error.to_dict())
+
+
+def reused(entry: IndexEntry, payload: Dict[str, Any], matched: MatchedFile):
+    """The stored record or error as this run's, stamped with the file's current mtime."""
+    if entry.outcome == ERROR:
+        return ErrorRecord(**payload)
+    record = FileRecord.from_dict(payload)
+    record.modified_at = file_modified_at(record.properties, matched.modified_at)
+    return record
