@@ -126,11 +126,8 @@ class ExtractFiles(beam.PTransform):
 
 
 class _EmbedBatchFn(beam.DoFn):
-    def setup(self):
-        from transforms.detect import semantic
-
-        semantic._load_model()  # once per worker, before the first bundle
-
+    # The model loads on the first batch (once per worker), not in setup():
+    # a rerun that reuses every record from the index never pays for it.
     def process(self, batch: List[FileRecord]):
         from transforms.detect.semantic import embed_records
 

@@ -228,14 +228,20 @@ class UpdateIndex(beam.PTransform):
         if spec is None:
             return records.pipeline | "NothingStored" >> beam.Create([]).with_output_types(str)
         stamps = beam.pvalue.AsDict(self._to_extract | "StampsByPath" >> beam.Map(lambda m: (m.path, m)))
-        record_rows = records | "RecordRows" >> beam.Map(
-            lambda r, s: plan.stored_record(r, s.get(r.file_path), spec.fingerprint, blocking.blocking_keys(r, cfg)),
-            s=stamps)
-        error_rows = errors | "ErrorRows" >> beam.Map(
-            lambda e, s: plan.stored_error(e, s.get(e.file_path), spec.fingerprint), s=stamps)
-        return (
-            (record_rows, error_rows)
-            | "AllRows" >> beam.Flatten()
-            | "Storable" >> beam.Filter(lambda row: row is not None)
-            | "StoreRows" >> beam.ParDo(_WriteRowsFn(spec))
+        # Records and errors are stored by two writers, each fused with
+        # extraction (a Flatten would make the runner finish extracting first).
+        stored_records = (
+            records
+            | "RecordRows" >> beam.Map(
+                lambda r, s: plan.stored_record(r, s.get(r.file_path), spec.fingerprint,
+                                                blocking.blocking_keys(r, cfg)), s=stamps)
+            | "StorableRecords" >> beam.Filter(lambda row: row is not None)
+            | "StoreRecords" >> beam.ParDo(_WriteRowsFn(spec))
         )
+        stored_errors = (
+            errors
+            | "ErrorRows" >> beam.Map(lambda e, s: plan.stored_error(e, s.get(e.file_path), spec.fingerprint), s=stamps)
+            | "StorableErrors" >> beam.Filter(lambda row: row is not None)
+            | "StoreErrors" >> beam.ParDo(_WriteRowsFn(spec))
+        )
+        return (stored_records, stored_errors) | "AllStored" >> beam.Flatten()

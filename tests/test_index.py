@@ -1,0 +1,192 @@
+"""The metadata index on its own: storage on SQLite and PostgreSQL, planning, record round trips."""
+
+import os
+
+import pytest
+
+from beam_pipeline.sample_corpus import write_sample_corpus
+from tests import postgres_server
+from transforms.config import Config, ConfigError, config_from_dict
+from transforms.extract.local import extract_paths, modified_iso
+from transforms.extract.matching import MatchedFile
+from transforms.index import plan
+from transforms.index.store import (
+    ERROR,
+    RECORD,
+    IndexEntry,
+    MetadataIndexError,
+    StoredFile,
+    index_location,
+    open_index,
+)
+from transforms.model import FileRecord
+
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if postgres_server.bin_dir() is None and not os.environ.get("FILEGRAPH_REQUIRE_POSTGRES"):
+        pytest.skip("PostgreSQL binaries not installed (.ci/run installs them)")
+    server = postgres_server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        store = open_index(str(tmp_path / "index.sqlite"))
+    else:
+        server = request.getfixturevalue("postgres")
+        monkeypatch.setenv("PGPASSWORD", server.password)
+        store = open_index(server.url)
+    store.ensure_schema()
+    yield store
+    store.close()
+
+
+def _row(uri, size=10, mtime="2026-01-01T00:00:00Z", outcome=RECORD, payload=None, keys=("stem:a",)):
+    entry = IndexEntry(uri, size, mtime, "h-" + uri if outcome == RECORD else None, "fp", outcome)
+    return StoredFile(entry, payload if payload is not None else {"file_path": uri, "n": [1, 2.5, None]}, keys)
+
+
+def test_rows_round_trip_and_stay_apart_by_scope(index):
+    index.put("out/a", [_row("/d/x.csv"), _row("/d/y.md", outcome=ERROR, payload={"file_path": "/d/y.md"})])
+    index.put("out/b", [_row("/d/x.csv", size=99)])
+    entries = list(index.entries("out/a"))
+    assert [(e.uri, e.size, e.outcome) for e in entries] == [("/d/x.csv", 10, RECORD), ("/d/y.md", 10, ERROR)]
+    assert entries[1].content_hash is None
+    loaded = index.payloads("out/a", ["/d/x.csv", "/d/absent"])
+    assert list(loaded) == ["/d/x.csv"]
+    assert loaded["/d/x.csv"] == (entries[0], {"file_path": "/d/x.csv", "n": [1, 2.5, None]})
+    assert index.blocking_keys("out/a", "/d/x.csv") == ["stem:a"]
+    assert [e.size for e in index.entries("out/b")] == [99]
+
+
+def test_put_replaces_a_row_and_delete_and_touch_change_only_their_scope(index):
+    index.put("s", [_row("/d/x.csv")])
+    index.put("s", [_row("/d/x.csv", size=11)])
+    index.put("t", [_row("/d/x.csv")])
+    assert [e.size for e in index.entries("s")] == [11]
+    index.touch("s", [("/d/x.csv", "2026-02-02T00:00:00Z")])
+    assert [e.modified_at for e in index.entries("s")] == ["2026-02-02T00:00:00Z"]
+    assert [e.modified_at for e in index.entries("t")] == ["2026-01-01T00:00:00Z"]
+    index.delete("s", ["/d/x.csv"])
+    assert list(index.entries("s")) == [] and len(list(index.entries("t"))) == 1
+
+
+def test_pair_scores_are_cached_and_pruned_by_run(index):
+    index.put_scores("s", "run1", [("d1", '{"e": 1}'), ("d2", None)])
+    assert index.cached_scores("s", ["d1", "d2", "d3"]) == {"d1": '{"e": 1}', "d2": None}
+    index.put_scores("s", "run2", [("d1", '{"e": 1}')])
+    assert index.prune_scores("s", "run2") == 1
+    assert index.cached_scores("s", ["d1", "d2"]) == {"d1": '{"e": 1}'}
+
+
+def test_an_index_of_another_layout_is_refused(tmp_path):
+    store = open_index(str(tmp_path / "i.sqlite"))
+    store.ensure_schema()
+    store._conn.execute("UPDATE filegraph_meta SET value = '0'")
+    store._conn.commit()
+    with pytest.raises(MetadataIndexError, match="layout 0"):
+        store.ensure_schema()
+
+
+def test_index_location_defaults_beside_local_outputs_only():
+    assert index_location("", "/runs/out") == "/runs/out/index.sqlite"
+    assert index_location("", "gs://bucket/out") is None
+    assert index_location("postgresql://u@h/db", "gs://bucket/out") == "postgresql://u@h/db"
+
+
+def test_index_url_with_a_password_or_unknown_scheme_is_a_config_error():
+    with pytest.raises(ConfigError, match="PGPASSWORD"):
+        config_from_dict({"index": {"url": "postgresql://u:secret@h/db"}})
+    with pytest.raises(ConfigError, match="scheme 'mysql'"):
+        config_from_dict({"index": {"url": "mysql://u@h/db"}})
+    with pytest.raises(ConfigError, match="batch.resume"):
+        config_from_dict({"batch": {"resume": True}})
+
+
+# ---------------------------------------------------------------- planning
+
+M = MatchedFile("/d/x.csv", 10, "2026-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize("matched, entry, retry, expected", [
+    (None, _row("/d/x.csv").entry, False, plan.DELETE),
+    (M, None, False, plan.EXTRACT),
+    (M, _row("/d/x.csv").entry, False, plan.REUSE),
+    (M, _row("/d/x.csv", size=11).entry, False, plan.EXTRACT),
+    (M, _row("/d/x.csv", mtime="2026-03-03T00:00:00Z").entry, False, plan.CONFIRM),
+    (M, _row("/d/x.csv", outcome=ERROR).entry, False, plan.REUSE),
+    (M, _row("/d/x.csv", outcome=ERROR).entry, True, plan.EXTRACT),
+    (M, _row("/d/x.csv", outcome=ERROR, mtime="2026-03-03T00:00:00Z").entry, False, plan.EXTRACT),
+])
+def test_plan_file(matched, entry, retry, expected):
+    assert plan.plan_file(matched, entry, "fp", retry) == expected
+
+
+def test_an_entry_from_another_extraction_fingerprint_is_extracted_again():
+    assert plan.plan_file(M, _row("/d/x.csv").entry, "other-fp", False) == plan.EXTRACT
+
+
+def test_fingerprint_follows_extraction_settings_but_not_scoring_settings():
+    base = plan.extraction_fingerprint(Config(), embeddings=True)
+    assert plan.extraction_fingerprint(Config(), embeddings=True) == base
+    assert plan.extraction_fingerprint(config_from_dict({"extraction": {"max_text_chars": 10}}), True) != base
+    assert plan.extraction_fingerprint(config_from_dict({"privacy": {"policy": "hash"}}), True) != base
+    assert plan.extraction_fingerprint(Config(), embeddings=False) != base
+    scored = config_from_dict({"relationships": {"thresholds": {"min_confidence": 0.9}}})
+    assert plan.extraction_fingerprint(scored, True) == base
+    assert plan.scoring_fingerprint(scored) != plan.scoring_fingerprint(Config())
+
+
+def test_read_errors_are_not_stored_so_the_next_run_retries_them():
+    from transforms.model import ErrorRecord
+
+    read = ErrorRecord("/d/x.csv", "read", "read_error", "permission denied")
+    parse = ErrorRecord("/d/x.csv", "extract", "parse_error", "bad header")
+    assert plan.stored_error(read, M, "fp") is None
+    assert plan.stored_error(parse, M, "fp").entry.outcome == ERROR
+
+
+# ---------------------------------------------------------------- records survive the index
+
+
+@pytest.fixture(scope="module")
+def real_records(tmp_path_factory):
+    _, drive = write_sample_corpus(str(tmp_path_factory.mktemp("corpus")), projects=2, seed=5, rows_scale=0.3)
+    paths = [os.path.join(folder, name) for folder, _, names in os.walk(drive) for name in names]
+    office = os.path.join(SHARED, "office-samples")
+    if os.path.isdir(office):
+        paths += [os.path.join(folder, name) for folder, _, names in os.walk(office) for name in names][:60]
+    records, _ = extract_paths(sorted(paths), Config())
+    return records
+
+
+def test_every_extracted_record_reads_back_from_the_index_unchanged(real_records, tmp_path):
+    store = open_index(str(tmp_path / "index.sqlite"))
+    store.ensure_schema()
+    rows = [plan.stored_record(r, MatchedFile(r.file_path, r.file_size, modified_iso(r.file_path)), "fp", ())
+            for r in real_records]
+    store.put("s", rows)
+    loaded = store.payloads("s", [r.file_path for r in real_records])
+    assert len(loaded) == len(real_records) > 20
+    for record in real_records:
+        entry, payload = loaded[record.file_path]
+        matched = MatchedFile(record.file_path, record.file_size, entry.modified_at)
+        assert plan.reused(entry, payload, matched) == record, record.file_path
+
+
+def test_a_reused_record_takes_the_files_new_mtime_unless_the_document_dates_itself(real_records):
+    undated = next(r for r in real_records if not r.properties.get("modified_at"))
+    entry = plan.stored_record(undated, MatchedFile(undated.file_path, undated.file_size, "x"), "fp", ()).entry
+    moved = MatchedFile(undated.file_path, undated.file_size, "2030-01-01T00:00:00Z")
+    assert plan.reused(entry, undated.to_dict(), moved).modified_at == "2030-01-01T00:00:00Z"
+    dated = [r for r in real_records if r.properties.get("modified_at")]
+    assert dated, "office documents carry their own modified date"
+    for record in dated:
+        again = plan.reused(entry, record.to_dict(), moved)
+        assert again.modified_at == record.properties["modified_at"] == record.modified_at
+    assert isinstance(plan.reused(entry, undated.to_dict(), moved), FileRecord)
