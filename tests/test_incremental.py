@@ -17,7 +17,6 @@ import pytest
 
 from beam_pipeline.pipeline import run_pipeline
 from beam_pipeline.sample_corpus import write_sample_corpus
-from tests import postgres_server
 from transforms.config import config_from_dict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -100,13 +99,6 @@ def reference(corpora, tmp_path_factory):
     return _shards(out), summary["counts"]
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_server.bin_dir() is None and not os.environ.get("FILEGRAPH_REQUIRE_POSTGRES"):
-        pytest.skip("PostgreSQL binaries not installed (.ci/run installs them)")
-    server = postgres_server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

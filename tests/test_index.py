@@ -5,7 +5,6 @@ import os
 import pytest
 
 from beam_pipeline.sample_corpus import write_sample_corpus
-from tests import postgres_server
 from transforms.config import Config, ConfigError, config_from_dict
 from transforms.extract.local import extract_paths, modified_iso
 from transforms.extract.matching import MatchedFile
@@ -24,13 +23,6 @@ from transforms.model import FileRecord
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_server.bin_dir() is None and not os.environ.get("FILEGRAPH_REQUIRE_POSTGRES"):
-        pytest.skip("PostgreSQL binaries not installed (.ci/run installs them)")
-    server = postgres_server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
