@@ -1,0 +1,140 @@
+"""Incremental-run benchmark: first run, unchanged rerun, and a rerun after adding and deleting files.
+
+    python -m benchmarks.incremental [--projects 40] [--seed 0] [--add 12] [--delete 3]
+        [--report benchmarks/reports/incremental.json] [-- BEAM_ARGS...]
+
+Writes a sample drive (`--projects 40`: about 460 files), then runs
+`python -m beam_pipeline run` as a fresh process for each step, timing its wall
+clock and reading its peak RSS (`ru_maxrss` of the child):
+
+  1. first run: empty index, every file extracted;
+  2. unchanged rerun: nothing extracted;
+  3. `--add` files copied in from a drive of another seed and `--delete` removed, then a rerun;
+  4. a full run without an index on that changed drive, the reference: step 3's
+     nodes/edges/training/errors shards must be byte-identical to it.
+
+Also timed: `python -c "import beam_pipeline.pipeline"` (interpreter and import
+start-up that every run pays). Figures depend on machine load: the report
+records the load average at start and end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REPORT = Path("benchmarks") / "reports" / "incremental.json"
+OUTPUTS = ("nodes", "edges", "training", "errors")
+
+
+def timed_process(command: Sequence[str]) -> Dict[str, float]:
+    """Runs a command; its wall seconds and peak RSS (MiB)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(command), env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-2000:]}")
+    return {"wall_seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def run_step(drive: str, output: str, beam_args: Sequence[str], config: str = "") -> Dict[str, Any]:
+    command = [sys.executable, "-m", "beam_pipeline", "run", "--input", drive, "--output", output]
+    command += ["--config", config] if config else []
+    figures = timed_process(command + list(beam_args))
+    with open(os.path.join(output, "run_summary.json")) as handle:
+        summary = json.load(handle)
+    counts = summary["counts"]
+    return {**figures, "pipeline_seconds": summary["runtime_seconds"],
+            **{k: counts[k] for k in ("matched", "extracted", "reused", "deleted", "candidate_pairs", "edges")}}
+
+
+def shards(output: str) -> Dict[str, bytes]:
+    found = {}
+    for sub in OUTPUTS:
+        for name in sorted(os.listdir(os.path.join(output, sub))):
+            found[f"{sub}/{name}"] = Path(output, sub, name).read_bytes()
+    return found
+
+
+def change_drive(drive: str, donor: str, add: int, delete: int) -> Dict[str, List[str]]:
+    donors = sorted(str(p) for p in Path(donor).rglob("*") if p.is_file())[:add]
+    incoming = Path(drive, "incoming")
+    incoming.mkdir()
+    added = [shutil.copy(path, incoming / Path(path).name) for path in donors]
+    candidates = sorted(str(p) for p in Path(drive).rglob("*.xlsx") if "incoming" not in p.parts)
+    deleted = candidates[1:1 + delete]
+    for path in deleted:
+        os.remove(path)
+    return {"added": [os.path.relpath(p, drive) for p in added], "deleted": [os.path.relpath(p, drive) for p in deleted]}
+
+
+def main(argv: Sequence[str] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    beam_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--add", type=int, default=12)
+    parser.add_argument("--delete", type=int, default=3)
+    parser.add_argument("--report", default=str(DEFAULT_REPORT))
+    args = parser.parse_args(argv)
+
+    from beam_pipeline.sample_corpus import write_sample_corpus
+
+    load_start = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="filegraph-incremental-") as root:
+        _, drive = write_sample_corpus(os.path.join(root, "corpus"), projects=args.projects, seed=args.seed)
+        _, donor = write_sample_corpus(os.path.join(root, "donor"), projects=2, seed=args.seed + 1)
+        out = os.path.join(root, "out")
+        steps: Dict[str, Any] = {}
+        steps["import_startup"] = timed_process([sys.executable, "-c", "import beam_pipeline.pipeline"])
+        steps["first_run"] = run_step(drive, out, beam_args)
+        steps["unchanged_rerun"] = run_step(drive, out, beam_args)
+        changes = change_drive(drive, donor, args.add, args.delete)
+        steps["rerun_after_changes"] = run_step(drive, out, beam_args)
+        no_index = os.path.join(root, "no-index.yaml")
+        Path(no_index).write_text("index:\n  enabled: false\n")
+        reference = os.path.join(root, "reference")
+        steps["full_run_after_changes"] = run_step(drive, reference, beam_args, config=no_index)
+        identical = shards(out) == shards(reference)
+
+    first, same = steps["first_run"], steps["unchanged_rerun"]
+    report = {
+        "benchmark": "incremental",
+        "date": datetime.now(timezone.utc).isoformat(),
+        "machine": {"cpu_count": os.cpu_count(), "python": sys.version.split()[0],
+                    "load_average_start": load_start, "load_average_end": os.getloadavg()},
+        "settings": {**vars(args), "beam_args": beam_args},
+        "changes": changes,
+        "steps": steps,
+        "unchanged_rerun_over_first_run": round(same["wall_seconds"] / first["wall_seconds"], 3),
+        "changed_rerun_equals_full_run": identical,
+    }
+    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+    for name, step in steps.items():
+        print(f"{name:<24} " + "  ".join(f"{k}={v}" for k, v in step.items()))
+    print(f"unchanged rerun / first run: {report['unchanged_rerun_over_first_run']}")
+    print(f"rerun after changes equals a full run: {identical}")
+    print(f"report: {args.report}")
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
