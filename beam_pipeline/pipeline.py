@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from typing import Any, Dict, Sequence
 
@@ -16,8 +17,8 @@ from transforms.detect.relationships import (
     unavailable_strategies,
 )
 from transforms.extract.matching import input_root, missing_inputs, missing_message
+from transforms.index.ptransforms import CachedScores, CheckIndex, UpdateIndex, index_spec, score_cache_spec
 from transforms.output import exports, review, writer
-from transforms.index.ptransforms import CheckIndex, UpdateIndex, index_spec
 from transforms.ptransforms import (
     ApplyReview,
     CandidatePairs,
@@ -55,6 +56,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     started = time.time()
     shards = config.batch.num_shards
     index = index_spec(config, output, needs_embeddings(config))
+    score_cache = score_cache_spec(index, config, run_id=uuid.uuid4().hex)
 
     roots = [input_root(spec) for spec in inputs]
     feedback = review.read_feedback(config.review.feedback_file)
@@ -69,7 +71,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
     errors = (fresh_errors, reused_errors) | "AllErrors" >> beam.Flatten()
     pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
-    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config)
+    scorer = CachedScores(config, score_cache) if score_cache else None
+    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config, scorer)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)

@@ -251,13 +251,14 @@ class _ResolveFamiliesFn(beam.DoFn):
 class ScorePairs(beam.PTransform):
     """Joined pairs -> typed edges; version families resolved; min_confidence applied."""
 
-    def __init__(self, config: Config, label: Optional[str] = None):
+    def __init__(self, config: Config, scorer: Optional[beam.PTransform] = None, label: Optional[str] = None):
         super().__init__(label)
         self._config = config
+        self._scorer = scorer  # replaces the plain ParDo(ScorePairFn), e.g. by cached scores
 
     def expand(self, joined):
         threshold = self._config.relationships.thresholds.min_confidence
-        typed = joined | "Score" >> beam.ParDo(ScorePairFn(self._config))
+        typed = joined | "Score" >> (self._scorer or beam.ParDo(ScorePairFn(self._config)))
         version_families = (
             typed
             | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")

@@ -25,7 +25,8 @@ from transforms.extract.matching import MatchedFile
 from transforms.index import plan
 from transforms.index.store import IndexEntry, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
-from transforms.ptransforms import FAILED, NAMESPACE, OK, split_outcomes
+from transforms.index import cache
+from transforms.ptransforms import FAILED, NAMESPACE, OK, ScorePairFn, split_outcomes
 
 # A writer commits when this many rows wait or this many seconds passed,
 # whichever first: a killed run loses at most that much finished work.
@@ -245,3 +246,87 @@ class UpdateIndex(beam.PTransform):
             | "StoreErrors" >> beam.ParDo(_WriteRowsFn(spec))
         )
         return (stored_records, stored_errors) | "AllStored" >> beam.Flatten()
+
+
+# ---------------------------------------------------------------- pair score cache
+
+
+@dataclass(frozen=True)
+class ScoreCacheSpec:
+    location: str
+    scope: str
+    fingerprint: str  # plan.scoring_fingerprint() of this run
+    run_id: str  # marks the scores this run used; the others are pruned at its end
+
+
+def score_cache_spec(index: Optional[IndexSpec], config: Config, run_id: str) -> Optional[ScoreCacheSpec]:
+    if index is None or not config.index.cache_scores:
+        return None
+    return ScoreCacheSpec(index.location, index.scope, plan.scoring_fingerprint(config), run_id)
+
+
+class _CachedScoreFn(beam.DoFn):
+    """A batch of joined pairs -> their edges, scoring only pairs whose digest is not cached."""
+
+    def __init__(self, config: Config, spec: ScoreCacheSpec):
+        self._score = ScorePairFn(config)
+        self._spec = spec
+        self._hits = Metrics.counter(NAMESPACE, "pair_scores_reused")
+        self._index = None
+        self._digests = None
+
+    def setup(self):
+        self._score.setup()
+        self._index = open_index(self._spec.location)
+        self._digests = cache.RecordDigests()
+
+    def teardown(self):
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def process(self, batch):
+        spec = self._spec
+        keyed = [(cache.pair_digest(spec.fingerprint, self._digests(a), self._digests(b), context), (a, b, context))
+                 for a, b, context in batch]
+        cached = self._index.cached_scores(spec.scope, [digest for digest, _ in keyed])
+        results = []
+        for digest, element in keyed:
+            if digest in cached:
+                self._hits.inc()
+                edge = cache.edge_from_json(cached[digest])
+            else:
+                edge = next(iter(self._score.process(element)), None)
+            results.append((digest, edge))
+        self._index.put_scores(spec.scope, spec.run_id, [(d, cache.edge_to_json(e)) for d, e in results])
+        yield from (edge for _, edge in results if edge is not None)
+
+
+class _PruneScoresFn(_IndexFn):
+    def __init__(self, spec: ScoreCacheSpec):
+        super().__init__(IndexSpec(spec.location, spec.scope, ""))
+        self._run_id = spec.run_id
+
+    def process(self, _):
+        yield self._index.prune_scores(self._spec.scope, self._run_id)
+
+
+class CachedScores(beam.PTransform):
+    """Joined pairs -> typed edges, reusing cached scores; unused cached scores are pruned after."""
+
+    def __init__(self, config: Config, spec: ScoreCacheSpec, label: Optional[str] = None):
+        super().__init__(label)
+        self._config = config
+        self._spec = spec
+
+    def expand(self, joined):
+        typed = (
+            joined
+            | "BatchPairs" >> beam.BatchElements(min_batch_size=64, max_batch_size=512)
+            | "ScoreUncached" >> beam.ParDo(_CachedScoreFn(self._config, self._spec))
+        )
+        # Counting waits for every batch: only then are the unused scores known.
+        (typed
+         | "AllScored" >> beam.combiners.Count.Globally()
+         | "PruneUnused" >> beam.ParDo(_PruneScoresFn(self._spec)))
+        return typed
