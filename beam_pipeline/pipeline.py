@@ -19,6 +19,8 @@ from transforms.detect.relationships import (
 from transforms.extract.matching import input_root, missing_inputs, missing_message
 from transforms.index.ptransforms import CachedScores, CheckIndex, UpdateIndex, index_spec, score_cache_spec
 from transforms.output import exports, review, writer
+from transforms.output.appending import AppendJsonl
+from transforms.stream import StreamingGraph, WatchInputs
 from transforms.ptransforms import (
     ApplyReview,
     CandidatePairs,
@@ -49,6 +51,17 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
         build_pipeline(p, inputs, output, config)
     exports.write_exports(output, config)
     return writer.read_json(writer.join_path(output, "run_summary.json"))
+
+
+def run_streaming(inputs: Sequence[str], output: str, config: Config, poll_seconds: float,
+                  beam_args: Sequence[str] = ()) -> None:
+    """Watches the inputs and appends nodes, edges and errors until stopped (Ctrl-C)."""
+    missing = missing_inputs(inputs)
+    if missing:
+        raise UsageError(f"input not found: {missing[0]}")
+    writer.clear_outputs(output)
+    with beam.Pipeline(options=pipeline_options(list(beam_args) + ["--streaming"])) as p:
+        build_streaming_pipeline(p, inputs, output, config, poll_seconds)
 
 
 def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config) -> None:
@@ -127,6 +140,19 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         | "CountsToDict" >> beam.combiners.ToDict()
         | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started)
     )
+
+
+def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,
+                             poll_seconds: float) -> None:
+    """The streaming graph: watch -> extract -> bounded buckets -> score -> append."""
+    files = p | "WatchInputs" >> WatchInputs(inputs, config.batch.patterns, poll_seconds)
+    records, errors, edges = files | "GraphAsFilesArrive" >> StreamingGraph(config)
+    records | "NodeDicts" >> beam.Map(lambda r: r.to_node()) | "AppendNodes" >> AppendJsonl(
+        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"])
+    edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict()) | "AppendEdges" >> AppendJsonl(
+        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}")
+    errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict()) | "AppendErrors" >> AppendJsonl(
+        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"])
 
 
 def _count(name: str) -> beam.PTransform:

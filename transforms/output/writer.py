@@ -97,8 +97,10 @@ def clear_outputs(output_dir: str) -> None:
     """Removes shards of an earlier run so that stale shards never mix in."""
     stale = []
     for sub, prefix in OUTPUTS.items():
-        pattern = join_path(output_dir, sub, f"{prefix}-*-of-*.jsonl")
-        stale.extend(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        # Batch shards, and part files of a streaming run (transforms/output/appending.py).
+        for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl"):
+            pattern = join_path(output_dir, sub, name)
+            stale.extend(m.path for m in FileSystems.match([pattern])[0].metadata_list)
     if stale:
         FileSystems.delete(stale)
 
