@@ -14,6 +14,8 @@ from transforms.index.store import (
     RECORD,
     IndexEntry,
     MetadataIndexError,
+    decode_payload,
+    encode_payload,
     StoredFile,
     index_location,
     open_index,
@@ -182,3 +184,17 @@ def test_a_reused_record_takes_the_files_new_mtime_unless_the_document_dates_its
         again = plan.reused(entry, record.to_dict(), moved)
         assert again.modified_at == record.properties["modified_at"] == record.modified_at
     assert isinstance(plan.reused(entry, undated.to_dict(), moved), FileRecord)
+
+
+def test_a_records_digest_survives_the_index_and_changes_with_any_field(real_records):
+    from transforms.index.cache import pair_digest, record_digest
+
+    record = real_records[0]
+    read_back = FileRecord.from_dict(decode_payload(encode_payload(record.to_dict())))
+    assert record_digest(read_back) == record_digest(record)
+    changed = FileRecord.from_dict(record.to_dict())
+    changed.minhash = changed.minhash[:-1] + [changed.minhash[-1] + 1]
+    assert record_digest(changed) != record_digest(record)
+    a, b = record_digest(record), record_digest(real_records[1])
+    assert pair_digest("fp", a, b, ["stem"]) != pair_digest("fp", a, b, ["stem", "val"])
+    assert pair_digest("fp", a, b, ["stem"]) != pair_digest("fp2", a, b, ["stem"])

@@ -20,7 +20,13 @@ from transforms.model import FileRecord
 
 
 def record_digest(record: FileRecord) -> str:
-    return hashlib.sha256(json.dumps(record.to_dict(), sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    """A digest of every field of a record, the same for a record read back from the index.
+
+    Canonical JSON with dataclasses encoded by their fields: several times
+    faster than `to_dict()`, which deep-copies first.
+    """
+    text = json.dumps(record, default=vars, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def pair_digest(scoring_fingerprint: str, digest_a: str, digest_b: str, context: Any) -> str:
