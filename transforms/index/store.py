@@ -250,7 +250,9 @@ class SqliteIndex(MetadataIndex):
         # WAL: readers never block the writer; synchronous=NORMAL keeps every
         # committed transaction across a killed process. Workers of a
         # multi-process run share the file and wait for its lock.
-        conn = sqlite3.connect(path, timeout=120)
+        # A runner may call a DoFn's setup, process and teardown from different
+        # threads, one at a time: the connection is never used concurrently.
+        conn = sqlite3.connect(path, timeout=120, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         super().__init__(conn)
