@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -403,7 +404,11 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
     for dirpath, _, names in os.walk(out_dir):
         for name in names:
             path = Path(dirpath, name)
-            files[path.relative_to(out_dir).as_posix()] = _output_text(path)
+            rel = path.relative_to(out_dir).as_posix()
+            if rel.startswith(INDEX_FILE):
+                continue  # read below through SQLite, its write-ahead log included
+            files[rel] = _output_text(path)
+    files[INDEX_FILE] = _index_text(out_dir / INDEX_FILE)
     nodes = {}
     for rel, text in files.items():
         if rel.startswith("nodes/"):
@@ -412,6 +417,22 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
                     node = json.loads(line)
                     nodes[node["file_name"]] = (line, node)
     return Run(policy, out_dir, summary, files, nodes)
+
+
+INDEX_FILE = "index.sqlite"  # the metadata index kept beside the outputs
+
+
+def _index_text(path: Path) -> str:
+    """Every stored record, error, blocking key and cached edge of the index, one line each."""
+    conn = sqlite3.connect(path)
+    try:
+        lines = [zlib.decompress(payload).decode("utf-8") + "\t" + keys
+                 for payload, keys in conn.execute("SELECT payload, blocking_keys FROM filegraph_files")]
+        lines += [edge for (edge,) in conn.execute("SELECT edge FROM filegraph_pair_scores") if edge]
+    finally:
+        conn.close()
+    assert lines, "the index holds the run's records"
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")
@@ -526,6 +547,7 @@ def test_every_output_file_is_a_known_output(policy, runs):
         r"(nodes/nodes|edges/edges|training/train|errors/errors)-\d{5}-of-\d{5}\.jsonl|run_summary\.json|report\.html"
         r"|exports/(analysis\.json|graph\.graphml|graph\.node-link\.json|review_queue\.csv"
         r"|neo4j/(nodes\.csv|relationships\.csv|import\.cypher)|parquet/(nodes|edges|components|errors)\.parquet)"
+        r"|index\.sqlite"
     )
     assert all(pattern.fullmatch(rel) for rel in run.files), sorted(run.files)
     node_lines = [line for rel, text in run.files.items() if rel.startswith("nodes/") for line in text.splitlines()]
@@ -593,6 +615,7 @@ def test_no_planted_pii_in_node(policy, file_name, item, runs):
 
 OUTPUT_SCOPES = {
     "edges": "edges/", "training": "training/", "errors": "errors/", "run_summary.json": "run_summary.json",
+    "index": INDEX_FILE,
 }
 
 
