@@ -136,6 +136,14 @@ def test_fingerprint_follows_extraction_settings_but_not_scoring_settings():
     assert plan.scoring_fingerprint(scored) != plan.scoring_fingerprint(Config())
 
 
+def test_fingerprint_follows_the_pii_key_without_holding_it(monkeypatch):
+    monkeypatch.setenv("FILEGRAPH_PII_KEY", "first-secret")
+    first = plan.extraction_fingerprint(Config(), True)
+    monkeypatch.setenv("FILEGRAPH_PII_KEY", "second-secret")
+    assert plan.extraction_fingerprint(Config(), True) != first
+    assert "first-secret" not in plan._pii_key_digest()
+
+
 def test_read_errors_are_not_stored_so_the_next_run_retries_them():
     from transforms.model import ErrorRecord
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import importlib.metadata
 import json
 import os
@@ -83,10 +84,21 @@ def _digest(document: Any) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
+def _pii_key_digest() -> str:
+    """Pseudonyms and value signatures are keyed (FILEGRAPH_PII_KEY): a new key is a new fingerprint.
+
+    Only an HMAC of a constant under the key is kept, never the key.
+    """
+    from transforms.pii.pseudonyms import pii_key
+
+    return hmac.new(pii_key(warn=False), b"filegraph metadata index", hashlib.sha256).hexdigest()
+
+
 def extraction_fingerprint(config: Config, embeddings: bool) -> str:
     """Everything besides a file's bytes and stamp that its record depends on."""
     return _digest({
         "code": source_digest(),
+        "pii_key": _pii_key_digest(),
         "libraries": _versions(),
         "extraction": dataclasses.asdict(config.extraction),
         "privacy": dataclasses.asdict(config.privacy),
