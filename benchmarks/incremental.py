@@ -72,10 +72,12 @@ def shards(output: str) -> Dict[str, bytes]:
 
 
 def change_drive(drive: str, donor: str, add: int, delete: int) -> Dict[str, List[str]]:
-    donors = sorted(str(p) for p in Path(donor).rglob("*") if p.is_file())[:add]
-    incoming = Path(drive, "incoming")
-    incoming.mkdir()
-    added = [shutil.copy(path, incoming / Path(path).name) for path in donors]
+    donors = sorted(p for p in Path(donor).rglob("*") if p.is_file())[:add]
+    added = []
+    for path in donors:  # relative paths kept: two folders may hold the same name
+        target = Path(drive, "incoming", path.relative_to(donor))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        added.append(shutil.copy(path, target))
     candidates = sorted(str(p) for p in Path(drive).rglob("*.xlsx") if "incoming" not in p.parts)
     deleted = candidates[1:1 + delete]
     for path in deleted:

@@ -55,9 +55,10 @@ def build_drive(corpora, changed: bool) -> str:
 
 def apply_changes(work: str, extra: str) -> None:
     incoming = os.path.join(work, "incoming")
-    os.makedirs(incoming)
-    for path in _files(extra)[:ADDED]:
-        shutil.copy(path, os.path.join(incoming, os.path.basename(path)))
+    for path in _files(extra)[:ADDED]:  # relative paths kept: two folders may hold the same name
+        target = os.path.join(incoming, os.path.relpath(path, extra))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy(path, target)
     markdown, csvs = _files(work, ".md"), _files(work, ".csv")
     with open(markdown[0], "a") as handle:  # grows
         handle.write("\nAddendum: totals were restated after the audit.\n")
