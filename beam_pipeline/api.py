@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import networkx as nx
@@ -17,7 +16,9 @@ from transforms.config import Config, config_from_dict, load_config
 from transforms.detect.relationships import detect
 from transforms.detect.scoring import Edge
 from transforms.model import FileRecord
-from transforms.output.training import file_summary, training_record
+from transforms.detect.scoring import ConfidenceModel
+from transforms.output.training import build_records, file_summary, summary_budget, sure_thresholds
+from transforms.output.training.evidence import common_root
 
 ConfigLike = Union[Config, Mapping[str, Any], str, None]
 
@@ -77,29 +78,27 @@ class RelationshipDetector:
 
 
 class AgenticAIFormatter:
-    """Builds one training record per file that has related files."""
+    """Builds the training records of every configured task (training.tasks) from files and their edges."""
+
+    def __init__(self, config: ConfigLike = None):
+        self.config = _config(config)
 
     def format_for_agentic_ai(self, file_data_list: Sequence[Union[FileRecord, Mapping[str, Any]]],
                               relationship_graph: Union[nx.DiGraph, Sequence[Mapping[str, Any]]],
                               include_reasoning: bool = True) -> List[Dict[str, Any]]:
-        summaries = {r.file_id: file_summary(r) for r in map(_record, file_data_list)}
-        edges = _edge_dicts(relationship_graph)
-        by_file: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
-        for edge in edges:
-            by_file[edge["source"]].append(edge)
-            by_file[edge["target"]].append(edge)
-        records = []
-        for file_id in sorted(by_file):
-            if file_id not in summaries:
-                continue
-            touching = [e for e in by_file[file_id] if e["source"] in summaries and e["target"] in summaries]
-            if not touching:
-                continue
-            record = training_record(summaries[file_id], touching, summaries)
-            if not include_reasoning:
-                record["synthetic_reasoning"] = {"abstraction": "", "actions": [], "workflow": []}
-            records.append(record)
-        return records
+        """Records as the pipeline writes them (split, deduplicated), with paths relative to the files'
+        common folder; without reasoning, `synthetic_reasoning` is null."""
+        records = [_record(r) for r in file_data_list]
+        roots = common_root([r.file_path for r in records])
+        summaries = {r.file_id: file_summary(r, roots, summary_budget(self.config)) for r in records}
+        config = self.config
+        if not include_reasoning:
+            strategies = tuple(s for s in config.relationships.strategies if s != "synthetic_reasoning")
+            config = dataclasses.replace(config, relationships=dataclasses.replace(
+                config.relationships, strategies=strategies))
+        training, _ = build_records(summaries, _edge_dicts(relationship_graph), [], config,
+                                    sure_thresholds(config, ConfidenceModel.load()))
+        return training
 
 
 def _edge_dicts(graph: Union[nx.DiGraph, Sequence[Any]]) -> List[Dict[str, Any]]:

@@ -1,7 +1,10 @@
 """The `filegraph` command: run, sample-corpus, demo, evaluate, inspect, export, calibrate.
 
 Usage errors print one line naming the problem and exit with status 2;
-they never print a traceback.
+they never print a traceback. Ctrl-C (SIGINT) prints one line and exits at
+once with status 130: Beam's worker threads are not waited for, and the
+output folder holds no run_summary.json (the run removed the previous one
+first), so it never looks finished; parser processes exit with their parent.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from beam_pipeline.options import effective_config, input_list
@@ -83,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-seeds", default="1,2,3")
     cal.add_argument("--holdout-seeds", default="0,4")
     cal.add_argument("--projects", type=int, default=8)
+    cal.add_argument("--source", action="append", dest="sources", metavar="NAME=TRUTH:ROOT",
+                     help="A labelled corpus to fit on (repeat); default: ../shared/data/opendata-dev and chinook.")
     cal.add_argument("--write", action="store_true", help="Replace transforms/detect/confidence_model.json.")
     return parser
 
@@ -210,8 +217,27 @@ def _check_output(args) -> None:
         raise UsageError(f"--output must name a folder, but {output} is a file")
 
 
+def _interrupted(signum, frame) -> None:
+    sys.stdout.flush()
+    print("filegraph: interrupted", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(130)  # no unwinding through Beam's threads: that is where tracebacks and hangs come from
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    # Worker processes of the local runner log a start-up notice each; not the user's concern.
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _interrupted) if on_main_thread else None
+    try:
+        return _main(argv)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
@@ -227,7 +253,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "calibrate":
             from beam_pipeline import calibrate
 
-            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write)
+            return calibrate.main(_seeds(args.fit_seeds), _seeds(args.holdout_seeds), args.projects, args.write,
+                                  args.sources)
         commands = {"evaluate": cmd_evaluate, "inspect": cmd_inspect, "export": cmd_export}
         return commands[args.command](args)
     except (UsageError, ConfigError) as exc:

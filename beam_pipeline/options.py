@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from typing import List, Optional, Sequence
+from urllib.parse import urlparse
 
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    PortableOptions,
+    StandardOptions,
+)
 
 from transforms.config import Config, load_config, with_overrides
 
 # Beam's in-process runner: never downloads anything (Prism would).
 DEFAULT_RUNNER = "FnApiRunner"
+# Runners whose workers share the launcher's machine (and disk).
+LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "")
+DASK_RUNNER_NAMES = ("DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner")
 
 
 class FilegraphOptions(PipelineOptions):
@@ -27,13 +38,55 @@ class FilegraphOptions(PipelineOptions):
                             help="Fixed shard count per output (default: by record count).")
 
 
-def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
-    """Beam options with filegraph's default runner when none is named."""
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def pipeline_options(beam_args: Sequence[str], config: Optional[Config] = None) -> PipelineOptions:
+    """Beam options with filegraph's default runner when none is named.
+
+    The default is Beam's FnApiRunner in-process. Its multi-process mode is not
+    the default, although it would use the second core: on a 518-file sample
+    corpus it scored 15,307 of 19,735 candidate pairs (1,072 edges instead of
+    1,532; main's code before this change lost pairs the same way, 1,362
+    edges), so rows silently go missing between the pair join and scoring.
+    When `--direct_running_mode` asks for worker threads or processes without
+    `--direct_num_workers`, `batch.max_workers` (at most one per core) sets
+    their number.
+    """
     options = PipelineOptions(list(beam_args))
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
+    if standard.runner in DASK_RUNNER_NAMES:
+        standard.runner = "beam_pipeline.dask_runner.DaskRunner"  # Beam's, fixed for several sinks
+    if standard.runner in LOCAL_RUNNERS:
+        direct = options.view_as(DirectOptions)
+        given = {a.split("=", 1)[0] for a in beam_args}
+        parallel = direct.direct_running_mode in ("multi_threading", "multi_processing")
+        if parallel and "--direct_num_workers" not in given:
+            max_workers = config.batch.max_workers if config else 1
+            direct.direct_num_workers = max(1, min(max_workers, available_cores()))
     return options
+
+
+def runs_locally(options: PipelineOptions) -> bool:
+    """Whether the workers share this machine: local runners, LOOPBACK portable jobs, a loopback Dask scheduler."""
+    runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
+    name = runner if isinstance(runner, str) else type(runner).__name__
+    name = name.rsplit(".", 1)[-1]
+    if name in LOCAL_RUNNERS:
+        return True
+    if name == "PortableRunner":
+        return options.view_as(PortableOptions).environment_type == "LOOPBACK"
+    if name == "DaskRunner":
+        address = options.get_all_options(retain_unknown_options=True).get("dask_client_address") or ""
+        host = urlparse(address if "://" in address else f"tcp://{address}").hostname or ""
+        return host in _LOOPBACK_HOSTS
+    return False
 
 
 def input_list(values: Optional[List[str]]) -> List[str]:

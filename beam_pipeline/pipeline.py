@@ -2,55 +2,103 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import uuid
 from collections import Counter
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import apache_beam as beam
 
-from beam_pipeline.options import pipeline_options
+from beam_pipeline.options import pipeline_options, runs_locally
+from beam_pipeline.progress import ProgressDisplay
 from transforms.config import Config
 from transforms.detect.relationships import (
     active_strategies,
     needs_embeddings,
     unavailable_strategies,
 )
+from transforms.detect.scoring import ConfidenceModel
 from transforms.extract.matching import input_root, missing_inputs, missing_message
 from transforms.index.ptransforms import CachedScores, CheckIndex, UpdateIndex, index_spec, score_cache_spec
 from transforms.output import exports, review, writer
 from transforms.output.appending import AppendJsonl
 from transforms.stream import StreamingGraph, WatchInputs
+from transforms.output.training import dataset as training_dataset
+from transforms.output.training import file_summary, summary_budget, sure_thresholds
+from transforms.output.training.review import empty_usage as llm_usage_template
 from transforms.ptransforms import (
     ApplyReview,
     CandidatePairs,
     DeclaredEdges,
+    DropNearDuplicates,
     EmbedRecords,
     ExtractFiles,
-    FormatTraining,
     JoinPairRecords,
     MatchInputs,
     MergeDeclared,
+    ReviewBorderline,
     ScorePairs,
+    TrainingRecords,
 )
+from transforms.telemetry import Telemetry, figures_from_metrics, read_channel, stage_report
 
 
 class UsageError(Exception):
     """A problem with how the command was called."""
 
 
-def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
-    """Runs the pipeline to completion and returns run_summary.json's content."""
+def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: Sequence[str] = (),
+                 progress: Optional[bool] = None) -> Dict[str, Any]:
+    """Runs the pipeline to completion and returns run_summary.json's content.
+
+    On runners whose workers share this machine, the steps report to a side
+    channel that feeds the progress display (`progress`: None shows it on local
+    runners, False never) and, where the runner reports no Beam metrics, the
+    stage times. run_summary.json gets a `stages` section after the run.
+    """
     missing = missing_inputs(inputs)
     if missing:
         raise UsageError(missing_message(missing[0]))
     if writer.is_file(output):
         raise UsageError(f"--output must name a folder, but {output} is a file")
+    if config.reasoning.llm.enabled:
+        from transforms.output.training.llm_clients import LlmSetupError, make_client
+
+        try:
+            make_client(config.reasoning.llm)
+        except LlmSetupError as exc:
+            raise UsageError(str(exc)) from None
     writer.clear_outputs(output)
-    with beam.Pipeline(options=pipeline_options(beam_args)) as p:
-        build_pipeline(p, inputs, output, config)
+    options = pipeline_options(beam_args, config)
+    channel = tempfile.mkdtemp(prefix="filegraph-telemetry-") if runs_locally(options) else None
+    started = time.time()
+    try:
+        p = beam.Pipeline(options=options)
+        build_pipeline(p, inputs, output, config, Telemetry(channel))
+        if channel and progress is not False:
+            with ProgressDisplay(channel):
+                result = p.run()
+                result.wait_until_finish()
+        else:
+            result = p.run()
+            result.wait_until_finish()
+        if getattr(result, "client", None) is not None:
+            result.client.close()  # the Dask client, before its cluster goes away
+        figures, source = figures_from_metrics(result), "beam_metrics"
+        if figures is None and channel:
+            figures, source = read_channel(channel), "side_channel"
+    finally:
+        if channel:
+            shutil.rmtree(channel, ignore_errors=True)
     exports.write_exports(output, config)
-    return writer.read_json(writer.join_path(output, "run_summary.json"))
+    summary_path = writer.join_path(output, writer.SUMMARY)
+    summary = writer.read_json(summary_path)
+    summary["stages"] = {**stage_report(figures or {}, source if figures else "none"),
+                         "wall_seconds": round(time.time() - started, 3)}
+    writer.write_json(summary_path, summary)
+    return summary
 
 
 def run_streaming(inputs: Sequence[str], output: str, config: Config, poll_seconds: float,
@@ -64,10 +112,12 @@ def run_streaming(inputs: Sequence[str], output: str, config: Config, poll_secon
         build_streaming_pipeline(p, inputs, output, config, poll_seconds)
 
 
-def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config) -> None:
-    """Adds the whole filegraph graph to `p`."""
+def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,
+                   telemetry: Optional[Telemetry] = None) -> None:
+    """Adds the whole filegraph graph to `p`; `telemetry` times its stages (transforms/telemetry.py)."""
     started = time.time()
     shards = config.batch.num_shards
+    t = telemetry or Telemetry()
     index = index_spec(config, output, needs_embeddings(config))
     score_cache = score_cache_spec(index, config, run_id=uuid.uuid4().hex)
 
@@ -75,33 +125,55 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     feedback = review.read_feedback(config.review.feedback_file)
 
     matched, skipped = (p | "Inputs" >> beam.Create(sorted(inputs))
-                        | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output]))
-    to_extract, reused_records, reused_errors, deleted = matched | "CheckIndex" >> CheckIndex(index)
-    fresh_records, fresh_errors = to_extract | "ExtractFiles" >> ExtractFiles(config)
-    if needs_embeddings(config):
-        fresh_records = fresh_records | "EmbedRecords" >> EmbedRecords()
-    (fresh_records, fresh_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract)
+                        | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output], telemetry=t))
+    # Only new or changed files are extracted; unchanged ones come back from the metadata index.
+    to_extract, reused_records, reused_errors, deleted = matched | "CheckIndex" >> CheckIndex(index, t)
+    fresh_records, extract_errors = to_extract | "ExtractFiles" >> ExtractFiles(config, t)
+    fresh_records, embed_errors = fresh_records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
+    (fresh_records, extract_errors, embed_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract, t)
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
-    errors = (fresh_errors, reused_errors) | "AllErrors" >> beam.Flatten()
-    pairs, hot_keys = records | "CandidatePairs" >> CandidatePairs(config)
-    scorer = CachedScores(config, score_cache) if score_cache else None
-    scored = pairs | "JoinRecords" >> JoinPairRecords(records) | "ScorePairs" >> ScorePairs(config, scorer)
+    pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
+    scorer = CachedScores(config, score_cache, corpus_stats, t) if score_cache else None
+    scored, score_errors = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
+                            | "ScorePairs" >> ScorePairs(config, corpus_stats, t, scorer))
     declared = records | "DeclaredEdges" >> DeclaredEdges()
-    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config)
+    merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
+    budget, llm = summary_budget(config), config.reasoning.llm
+    if llm.enabled:  # an LLM judges borderline edges; a person's decisions below still have the last word
+        review_views = records | "ReviewViews" >> beam.Map(
+            lambda r: (r.file_id, file_summary(r, roots, llm.text_token_budget)))
+        merged, llm_usage = merged | "ReviewBorderline" >> ReviewBorderline(
+            review_views, llm, llm.cache_dir or writer.join_path(output, "llm_cache"))
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
-    training = edges | "FormatTraining" >> FormatTraining(records)
+    summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r, roots, budget)))
+    thresholds = sure_thresholds(config, ConfidenceModel.load())
+    training, train_errors = (
+        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds))
+    training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold)
+    # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
+    file_errors = (extract_errors, embed_errors, reused_errors) | "FileErrors" >> beam.Flatten()
+    stage_errors = (block_errors, score_errors, train_errors) | "StageErrors" >> beam.Flatten()
 
     nodes = records | "NodeDicts" >> beam.Map(lambda r: r.to_node())
     edge_dicts = edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict())
-    error_dicts = errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict())
-    nodes | "WriteNodes" >> writer.WriteJsonlShards(
-        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards)
-    edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
-        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards)
-    training | "WriteTraining" >> writer.WriteJsonlShards(
-        writer.join_path(output, "training"), "train", lambda t: t["id"], shards)
-    error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
-        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"], shards)
+    error_dicts = (file_errors, stage_errors) | "AllErrors" >> beam.Flatten() | "ErrorDicts" >> beam.Map(
+        lambda e: e.to_dict())
+    written = [
+        nodes | "WriteNodes" >> writer.WriteJsonlShards(
+            writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"], shards, t),
+        edge_dicts | "WriteEdges" >> writer.WriteJsonlShards(
+            writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}", shards, t),
+        error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
+            writer.join_path(output, "errors"), "errors", writer.error_sort_key, shards, t),
+    ]
+    for split in training_dataset.SPLITS:
+        written.append(
+            training
+            | f"Only{split.title()}" >> beam.Filter(training_dataset.in_split, split)
+            | f"Write{split.title()}" >> writer.WriteJsonlShards(
+                writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
+                records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)
+        )
 
     counts = [
         matched | "CountMatched" >> _count("matched"),
@@ -110,20 +182,26 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         (reused_records, reused_errors) | "Reused" >> beam.Flatten() | "CountReused" >> _count("reused"),
         deleted | "CountDeleted" >> _count("deleted"),
         records | "CountProcessed" >> _count("processed"),
-        errors | "CountFailed" >> _count("failed"),
+        file_errors | "CountFailed" >> _count("failed"),
+        stage_errors | "CountStageErrors" >> _count("stage_errors"),
         pairs | "CountPairs" >> _count("candidate_pairs"),
         hot_keys | "CountHotKeys" >> _count("hot_keys"),
         edge_dicts | "CountEdges" >> _count("edges"),
         training | "CountTraining" >> _count("training_records"),
+        duplicates | "CountDuplicates" >> _count("training_duplicates_dropped"),
+        training | "TrainingBySplit" >> _tally("training_by_split_task_label", training_dataset.record_counts),
         rejected | "CountRejected" >> _count("review_rejected"),
         edge_dicts | "Accepted" >> beam.Filter(lambda e: review.HUMAN_REVIEW in e["evidence"])
         | "CountAccepted" >> _count("review_accepted"),
         edge_dicts | "EdgesByType" >> _tally("edges_by_type", lambda e: {e["relationship_type"]: 1}),
         error_dicts | "ErrorsByType" >> _tally("errors_by_type", lambda e: {e["error_type"]: 1}),
+        error_dicts | "ErrorsByStage" >> _tally("errors_by_stage", lambda e: {e["stage"]: 1}),
         nodes | "Redactions" >> _tally("redactions", lambda n: n["redactions"]),
         nodes | "FilesByType" >> _tally("files_by_type", lambda n: {n["file_type"]: 1}),
     ]
-    summary_path = writer.join_path(output, "run_summary.json")
+    if llm.enabled:
+        counts.append(llm_usage | "LlmUsage" >> _tally("llm", lambda u: u))
+    summary_path = writer.join_path(output, writer.SUMMARY)
     static = {
         "inputs": list(inputs),
         "output": output,
@@ -133,13 +211,17 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         "strategies_unavailable": list(unavailable_strategies(config)),
         "input_roots": roots,
         "review": {"feedback_file": config.review.feedback_file, "decisions": len(feedback.decisions)},
+        "training": {"precision_level": config.training.precision_level,
+                     "sure_thresholds": {t: (None if v == float("inf") else v) for t, v in thresholds.items()}},
     }
-    (
-        counts
-        | "FlattenCounts" >> beam.Flatten()
-        | "CountsToDict" >> beam.combiners.ToDict()
-        | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started)
-    )
+    counted = counts | "FlattenCounts" >> beam.Flatten() | "CountsToDict" >> beam.combiners.ToDict()
+    card = counted | "WriteDatasetCard" >> beam.Map(
+        lambda c: writer.write_text(writer.join_path(output, "training", "README.md"), training_dataset.card(
+            c["training_by_split_task_label"], config.training, static["training"]["sure_thresholds"],
+            c["training_duplicates_dropped"])))
+    # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
+    counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
+                                         *[beam.pvalue.AsList(paths) for paths in written + [card]])
 
 
 def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,
@@ -170,7 +252,12 @@ def _tally(name: str, counts_of) -> beam.PTransform:
         lambda d: (name, d))
 
 
-def _write_summary(counts: Dict[str, Any], path: str, static: Dict[str, Any], started: float) -> str:
+def _write_summary(counts: Dict[str, Any], path: str, static: Dict[str, Any], started: float, *_written) -> str:
+    counts = dict(counts)
+    llm = counts.pop("llm", None)
+    if llm is not None:
+        static = {**static, "llm": {**dict(llm_usage_template(), **llm), "cost_usd": round(llm.get("cost_usd", 0.0), 6),
+                                    "model": static["config"]["reasoning"]["llm"]["model"]}}
     summary = {
         "counts": {k: counts[k] for k in sorted(counts)},
         "invariant_matched_equals_processed_plus_failed": counts["matched"] == counts["processed"] + counts["failed"],

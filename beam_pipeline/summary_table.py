@@ -81,7 +81,16 @@ def evaluation_lines(report: Mapping[str, Any]) -> List[str]:
         lines.append(_line("direction accuracy", f"{report['direction_accuracy']:.3f}"))
     for kind, row in report["per_type"].items():
         recall = "-" if row["recall"] is None else f"{row['recall']:.3f}"
-        lines.append(_line(f"recall {kind}", recall, 2) + f"  ({row['truth']} labelled, {row['found']} found)")
+        precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        lines.append(_line(f"recall {kind}", recall, 2) + f"  precision {precision:>6}  "
+                     f"({row['truth']} labelled, {row['found']} found)")
+    for level, row in report.get("at_confidence", {}).items():
+        lines.append(f"at confidence >= {level:<5} precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
+                     f"F1 {row['f1']:.3f}  ({row['edges']} edges)")
+    for kind, table in report.get("reliability", {}).items():
+        cells = "  ".join(f"{b['bin']}: {b['mean_confidence']:.2f}->{b['precision']:.2f} ({b['edges']})"
+                          for b in table["bins"])
+        lines.append(f"  reliability {kind:<11} ECE {table['ece']:.3f}  {cells}")
     return lines
 
 

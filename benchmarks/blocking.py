@@ -79,7 +79,7 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
     keyed = [(key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg)
              if blocking.key_kind(key) not in dropped]
     keys_done = time.perf_counter()
-    pairs, stats = blocking.candidate_pairs(keyed, cfg)
+    pairs, stats, _ = blocking.candidate_pairs(keyed, cfg)
     finished = time.perf_counter()
 
     by_path = {os.path.relpath(r.file_path, root): r.file_id for r in records}

@@ -26,7 +26,10 @@ def test_process_batch_runs_the_pipeline(tmp_path):
     summary = DataTransformationPipeline({"relationships": {"strategies": ["content_similarity"]}}).process_batch(
         input_directory=str(tmp_path), output_directory=str(out), detect_relationships=True)
     assert summary["counts"]["matched"] == 2 and summary["counts"]["edges_by_type"] == {"REFERENCES": 1}
-    assert len(writer.read_jsonl(str(out / "training"), "train")) == 2
+    training = [r for split in ("train", "validation", "test")
+                for r in writer.read_jsonl(str(out / "training" / "data"), split)]
+    assert {r["task"] for r in training} >= {"explain_link"}
+    assert all(r["context"]["primary_file"]["file_path"] in ("customers.csv", "orders.csv") for r in training)
 
 
 def test_process_batch_without_relationships_writes_nodes_only(tmp_path):
@@ -47,7 +50,14 @@ def test_detector_and_formatter_work_in_memory(tmp_path):
         ("REFERENCES", "orders.csv")]
     graph = to_networkx(edges)
     assert isinstance(graph, nx.DiGraph) and graph.number_of_edges() == 1
+    formatter = AgenticAIFormatter({"training": {"precision_level": edges[0]["confidence"]}})
     for relationship_graph in (edges, graph):
-        training = AgenticAIFormatter().format_for_agentic_ai(records, relationship_graph, include_reasoning=True)
-        assert sorted(t["context"]["primary_file"]["file_name"] for t in training) == ["customers.csv", "orders.csv"]
+        training = formatter.format_for_agentic_ai(records, relationship_graph, include_reasoning=True)
+        found = [t for t in training if t["task"] == "find_related"]
+        assert sorted(t["context"]["primary_file"]["file_name"] for t in found) == ["customers.csv", "orders.csv"]
+        assert [r["file_path"] for r in found[0]["context"]["related_files"]] == (
+            ["orders.csv"] if found[0]["context"]["primary_file"]["file_name"] == "customers.csv" else ["customers.csv"])
+        assert {t["task"] for t in training} == {"find_related", "explain_link", "workflow", "trajectory"}
         assert all(t["synthetic_reasoning"]["workflow"] for t in training)
+    bare = formatter.format_for_agentic_ai(records, edges, include_reasoning=False)
+    assert bare and all(t["synthetic_reasoning"] is None for t in bare)

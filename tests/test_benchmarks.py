@@ -71,3 +71,39 @@ def test_incremental_benchmark_adds_and_deletes_the_files_it_reports(tmp_path):
                        "deleted": ["data/t1.xlsx", "data/t2.xlsx"]}
     assert sorted(p.name for p in drive.rglob("*") if p.is_file()) == [
         "new0.csv", "new1.csv", "new2.csv", "t0.xlsx", "t3.xlsx", "t4.xlsx"]
+
+
+def test_robustness_benchmark_measures_extraction_alone(tmp_path):
+    from benchmarks.robustness import format_table, measure_extraction
+
+    for name, data in FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    figures = measure_extraction(tmp_path)
+    assert figures["extraction_files_per_s"] > 0 and figures["extraction_peak_rss_tree_mb"] > 0
+    assert figures["extraction_errors_by_type"].keys() <= {"corrupt_archive", "parse_error"}
+    assert sum(figures["extraction_errors_by_type"].values()) == 1
+    run = {"corpus": "tiny", "completed": True, "files_on_disk": 4, "processed": 3, "failed": 1, "seconds": 1.0,
+           "files_per_s": 4.0, "peak_rss_tree_mb": 1.0, "peak_rss_process_mb": 1.0,
+           "every_file_accounted_for": True, "errors_by_type": {}, **figures}
+    assert "tiny" in format_table({"corpora": {"tiny": run}})
+
+
+def test_training_benchmark_reports_consistent_figures(tmp_path):
+    """benchmarks/training.py on two related CSVs: the figures add up; no speed is asserted."""
+    from benchmarks.training import measure
+    from tests.records import data_record
+    from transforms.config import config_from_dict
+
+    customers = data_record("/d/customers.csv", {"customers": (
+        ["customer_id", "name"], [[f"C-{1000 + i}", f"n{i}"] for i in range(120)])})
+    orders = data_record("/d/orders.csv", {"orders": (
+        ["order_id", "customer_id", "amount"], [[i, f"C-{1000 + (i * 7) % 100}", i * 2.5] for i in range(300)])})
+    config = config_from_dict({"relationships": {"strategies": ["content_similarity"]},
+                               "training": {"precision_level": 0.5}})
+    result = measure([customers, orders], "/d", config)
+    assert result["files"] == 2 and result["edges"] == 1
+    assert result["records"] == sum(result["records_by_task"].values()) == sum(result["records_by_split"].values())
+    assert set(result["records_by_task"]) == {"find_related", "explain_link", "workflow", "trajectory"}
+    assert result["records_per_s"] > 0 and result["stage_peak_python_mb"] >= 0 and result["process_peak_rss_mb"] > 0
+    json.dumps(result)

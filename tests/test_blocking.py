@@ -15,8 +15,9 @@ def test_keys_are_sorted_distinct_and_deterministic():
     record = text_record("/drive/p/notes_v2.md", "Project PRJ-4821 review of orders.csv and unit_price by region.")
     keys = blocking.blocking_keys(record, CFG)
     assert keys == sorted(set(keys)) == blocking.blocking_keys(record, CFG)
-    assert {"stem:notes", "file:notes_v2.md", "file:orders.csv", "code:prj-4821",
-            "dir:/drive/p", "dir:/drive"} <= set(keys)
+    assert {"stem:notes", "code:prj-4821", "dir:/drive/p", "dir:/drive", "hash:" + record.content_hash} <= set(keys)
+    # A named file is paired by mention resolution (detect/mentions.py), not by a name key.
+    assert not any(k.startswith("file:") for k in keys)
 
 
 def test_data_files_key_their_values_columns_and_aggregates():
@@ -41,7 +42,15 @@ def test_weak_keys_have_a_lower_cap_than_strong_keys():
     assert hot and pairs == []
 
 
-def test_candidate_pairs_are_deduplicated_across_keys():
-    keyed = [("stem:a", "x"), ("stem:a", "y"), ("code:k", "x"), ("code:k", "y"), ("code:k", "y")]
-    pairs, stats = blocking.candidate_pairs(keyed, Config().relationships.blocking)
-    assert pairs == {("x", "y"): {"stem", "code"}} and stats == {"keys": 2, "hot_keys": 0}
+def test_candidate_pairs_are_deduplicated_across_keys_and_carry_each_keys_frequency():
+    keyed = [("stem:a", "x"), ("stem:a", "y"), ("code:k", "x"), ("code:k", "y"), ("code:k", "y"), ("code:k", "z")]
+    pairs, stats, frequent = blocking.candidate_pairs(keyed, Config().relationships.blocking)
+    assert pairs == {("x", "y"): {"stem:a": 2, "code:k": 3}, ("x", "z"): {"code:k": 3}, ("y", "z"): {"code:k": 3}}
+    assert stats == {"keys": 2, "hot_keys": 0}
+    assert frequent == {"code:k": 3}  # carried by three files: in the run's frequent-key table
+
+
+def test_unique_column_values_are_counted_but_never_paired():
+    pairs, stats, frequent = blocking.candidate_pairs(
+        [("key:1", "x"), ("key:1", "y"), ("key:1", "z")], Config().relationships.blocking)
+    assert pairs == {} and frequent == {"key:1": 3}

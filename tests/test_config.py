@@ -21,12 +21,22 @@ def test_yaml_sections_are_read(tmp_path):
         "batch:\n  patterns: ['*.csv']\n  max_workers: 2\n"
         "relationships:\n  strategies: [filename_pattern, content_similarity]\n"
         "  thresholds: {min_confidence: 0.7, semantic_similarity: 0.8}\n"
-        "  llm_reasoning: {enabled: false, provider: openai, model: gpt-4o-mini}\n"
+        "reasoning:\n  llm: {enabled: false, provider: anthropic, model: claude-haiku-4-5}\n"
+        "training:\n  splits: {train: 0.7, validation: 0.2, test: 0.1}\n"
     )
     config = load_config(str(path))
     assert config.batch.patterns == ("*.csv",)
     assert config.relationships.strategies == ("filename_pattern", "content_similarity")
     assert config.relationships.thresholds.min_confidence == 0.7
+    assert config.reasoning.llm.provider == "anthropic"
+    assert (config.training.splits.train, config.training.splits.validation) == (0.7, 0.2)
+
+
+def test_repo_filegraph_yaml_is_the_defaults():
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "filegraph.yaml")
+    assert load_config(path) == Config()
 
 
 @pytest.mark.parametrize(
@@ -38,6 +48,16 @@ def test_yaml_sections_are_read(tmp_path):
         ({"relationships": {"strategies": ["telepathy"]}}, "unknown strategy 'telepathy'"),
         ({"batch": {"patterns": "*.csv"}}, "must be a list"),
         ({"privacy": {"policy": "shred"}}, "privacy.policy"),
+        ({"relationships": {"llm_reasoning": {"enabled": True}}},
+         "config key 'config.relationships.llm_reasoning' moved to 'reasoning.llm'"),
+        ({"reasoning": {"llm": {"provider": "oracle"}}}, "reasoning.llm.provider"),
+        ({"reasoning": {"llm": {"enabled": True, "provider": "openai_compatible"}}}, "needs reasoning.llm.base_url"),
+        ({"reasoning": {"llm": {"borderline_min": 0.9, "borderline_max": 0.5}}}, "borderline_min"),
+        ({"reasoning": {"llm": {"enabled": True}}, "relationships": {"strategies": ["content_similarity"]}},
+         "needs synthetic_reasoning"),
+        ({"training": {"splits": {"train": 0.8, "validation": 0.3, "test": 0.1}}}, "sum to 1"),
+        ({"training": {"tasks": ["poetry"]}}, "unknown training task 'poetry'"),
+        ({"training": {"precision_level": 0}}, "training.precision_level"),
     ],
 )
 def test_invalid_config_names_the_problem(data, message):
@@ -63,6 +83,7 @@ def test_the_shipped_filegraph_yaml_lists_the_defaults():
 
     shipped = load_config(str(Path(__file__).resolve().parent.parent / "filegraph.yaml"))
     assert shipped.exports == Config().exports and shipped.review == Config().review
+    assert shipped.extraction == Config().extraction and shipped.batch.patterns == Config().batch.patterns
 
 
 @pytest.mark.parametrize("section, message", [
@@ -75,3 +96,14 @@ def test_export_and_review_settings_are_checked(section, message):
 
     with pytest.raises(ConfigError, match=message):
         config_from_dict(section)
+
+
+@pytest.mark.parametrize("key, value", [("workers", 0), ("worker_max_files", 0), ("max_table_cells", 0)])
+def test_extraction_counts_must_be_positive(key, value):
+    with pytest.raises(ConfigError, match=f"extraction.{key}"):
+        config_from_dict({"extraction": {key: value}})
+
+
+def test_a_memory_budget_too_small_for_the_parser_processes_is_refused():
+    with pytest.raises(ConfigError, match="memory_budget_mb"):
+        config_from_dict({"extraction": {"memory_budget_mb": 256, "workers": 4}})

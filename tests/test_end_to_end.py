@@ -11,6 +11,7 @@ from beam_pipeline.pipeline import run_pipeline
 from beam_pipeline.sample_corpus import write_sample_corpus
 from transforms.config import Config
 from transforms.detect.evaluation import evaluate
+from transforms.model import FILE_STAGES
 from transforms.output import writer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +23,7 @@ SCHEMAS = {name: json.load(open(os.path.join(REPO, "schemas", f"{name}.schema.js
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     truth, drive = write_sample_corpus(str(root), projects=4, seed=11, rows_scale=0.3)
-    # A broken file and an unsupported one must end as error records, not crash the run.
+    # A broken workbook and an empty legacy document must end as error records, not crash the run.
     with open(os.path.join(drive, "broken.xlsx"), "wb") as handle:
         handle.write(b"PK\x03\x04 this is not really a zip")
     with open(os.path.join(drive, "legacy.doc"), "wb") as handle:
@@ -51,15 +52,17 @@ def test_every_matched_file_is_one_node_or_one_error(corpus, run):
     assert counts["matched"] == len(truth["files"]) + 2  # legacy.doc is named twice but matched once
     assert counts["matched"] == counts["processed"] + counts["failed"]
     assert summary["invariant_matched_equals_processed_plus_failed"] is True
-    paths = [n["file_path"] for n in nodes] + [e["file_path"] for e in errors]
+    file_errors = [e for e in errors if e["stage"] in FILE_STAGES]
+    assert len(errors) - len(file_errors) == counts["stage_errors"]
+    paths = [n["file_path"] for n in nodes] + [e["file_path"] for e in file_errors]
     assert len(paths) == len(set(paths)) == counts["matched"]
-    by_name = {os.path.basename(e["file_path"]): e for e in errors}
-    assert by_name["legacy.doc"]["error_type"] == "unsupported_format"
+    by_name = {os.path.basename(e["file_path"]): e for e in file_errors}
+    assert by_name["legacy.doc"]["error_type"] == "parse_error"
     assert by_name["broken.xlsx"]["error_type"] in ("corrupt_archive", "parse_error")
 
 
 @pytest.mark.parametrize("sub, prefix, schema", [
-    ("nodes", "nodes", "node"), ("edges", "edges", "edge"), ("training", "train", "training"),
+    ("nodes", "nodes", "node"), ("edges", "edges", "edge"), ("training/data", "*", "training"),
     ("errors", "errors", "error")])
 def test_every_output_record_validates_against_its_schema(run, sub, prefix, schema):
     _, out = run
@@ -100,9 +103,11 @@ def test_same_input_gives_byte_identical_outputs(corpus, run, tmp_path):
     _, first = run
     second = str(tmp_path / "again")
     run_pipeline([drive, os.path.join(drive, "legacy.doc")], second, Config())
-    for sub in ("nodes", "edges", "training", "errors"):
+    for sub in ("nodes", "edges", "training", "training/data", "errors"):
         assert _files(first, sub) == _files(second, sub)
         for name in _files(first, sub):
+            if os.path.isdir(os.path.join(first, sub, name)):
+                continue
             with open(os.path.join(first, sub, name), "rb") as a, open(os.path.join(second, sub, name), "rb") as b:
                 assert a.read() == b.read(), f"{sub}/{name} differs between runs"
 

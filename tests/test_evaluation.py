@@ -45,3 +45,16 @@ def test_edges_outside_the_corpus_root_are_reported_not_matched():
     report = evaluate(TRUTH, [{"source_path": "/elsewhere/a", "target_path": f"{ROOT}/b.md",
                                "relationship_type": "RELATED_TO", "confidence": 1.0}], ROOT)
     assert report["edges_outside_root"] == 1 and report["found_pairs"] == 0
+
+
+def test_precision_and_recall_at_confidence_levels_and_reliability_per_type():
+    edges = [edge("deck.pptx", "data.xlsx", "SUMMARIZES", 0.95), edge("orders.csv", "customers.csv", "REFERENCES", 0.55),
+             edge("x.csv", "y.csv", "REFERENCES", 0.65), edge("plan_v2.docx", "plan_v1.docx", "VERSION_OF", 0.92)]
+    report = evaluate(TRUTH, edges, ROOT)
+    assert report["at_confidence"]["0.5"] == {"edges": 4, "precision": 0.75, "recall": 0.75, "f1": 0.75}
+    assert report["at_confidence"]["0.9"] == {"edges": 2, "precision": 1.0, "recall": 0.5, "f1": 0.6667}
+    references = report["reliability"]["REFERENCES"]
+    # One right edge at 0.55 and one wrong at 0.65: each bin's gap counts by its share of edges.
+    assert references["bins"] == [{"bin": "0.5-0.6", "edges": 1, "mean_confidence": 0.55, "precision": 1.0},
+                                  {"bin": "0.6-0.7", "edges": 1, "mean_confidence": 0.65, "precision": 0.0}]
+    assert references["ece"] == round((0.45 + 0.65) / 2, 4)

@@ -405,7 +405,7 @@ def test_extract_file_record_metadata(doc_bytes):
     assert record.file_type == "docx"
     assert record.author == "Lee Writer"
     assert record.title == "Annual Plan"
-    assert record.modified_at == "2024-05-06T07:08:09Z"  # the document's own date wins
+    assert record.modified_at == "2024-05-06T07:08:09+00:00"  # the document's own date wins, in ISO 8601
     assert record.file_size == len(doc_bytes)
     assert len(record.content_hash) == 64
     assert len(record.minhash) == Config().extraction.num_perm

@@ -17,7 +17,7 @@ from openpyxl.packaging.custom import BoolProperty, IntProperty, StringProperty
 
 from transforms.config import ExtractionConfig
 from transforms.extract import profile as profile_module
-from transforms.extract import tabular
+from transforms.extract import jsondata, tabular, workbook
 from transforms.extract.context import ExtractContext
 from transforms.extract.profile import _text_info, detect_header, profile_table
 from transforms.model import ExtractionError
@@ -296,7 +296,7 @@ def _sales_workbook() -> openpyxl.Workbook:
 @pytest.fixture(scope="module")
 def sales_xlsx():
     data = xlsx_bytes(_sales_workbook())
-    return tabular.read_xlsx(data, make_ctx("sales.xlsx"))
+    return workbook.read_xlsx(data, make_ctx("sales.xlsx"))
 
 
 def test_xlsx_header_is_found_under_title_rows(sales_xlsx):
@@ -368,12 +368,12 @@ def test_xlsx_never_returns_formula_text(sales_xlsx):
 
 
 def test_xlsx_formula_without_cached_value_is_empty_not_formula_text():
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    book = openpyxl.Workbook()
+    sheet = book.active
     sheet.append(["a", "double"])
     for i in range(1, 4):
         sheet.append([i, f"=A{i + 1}*2"])  # openpyxl stores no cached result
-    table = tabular.read_xlsx(xlsx_bytes(workbook), make_ctx("f.xlsx")).tables[0]
+    table = workbook.read_xlsx(xlsx_bytes(book), make_ctx("f.xlsx")).tables[0]
     assert table.column("double").count == 0
     assert table.column("a").numeric["sum"] == 6
 
@@ -381,7 +381,7 @@ def test_xlsx_formula_without_cached_value_is_empty_not_formula_text():
 @needs_office
 def test_xlsx_reads_cached_formula_values_from_a_real_file():
     data = (OFFICE / "SampleSS.xlsx").read_bytes()
-    extracted = tabular.read_xlsx(data, make_ctx("SampleSS.xlsx"))
+    extracted = workbook.read_xlsx(data, make_ctx("SampleSS.xlsx"))
     sheet2 = next(t for t in extracted.tables if t.name == "Sheet Number 2")
     assert [c.name for c in sheet2.columns] == ["cb=1", "cb=10", "cb=2", "cb=sum"]
     assert sheet2.column("cb=sum").samples == ["13"]  # =SUM(A7:C7), cached
@@ -391,7 +391,7 @@ def test_xlsx_reads_cached_formula_values_from_a_real_file():
 
 @needs_office
 def test_xlsx_real_file_with_one_column():
-    extracted = tabular.read_xlsx((OFFICE / "51222.xlsx").read_bytes(), make_ctx("51222.xlsx"))
+    extracted = workbook.read_xlsx((OFFICE / "51222.xlsx").read_bytes(), make_ctx("51222.xlsx"))
     assert extracted.structure["sheets"][0]["columns"] == ["A1"]
     assert extracted.tables[0].column("A1").samples == ["A2", "A3", "A4", "A5", "A6"]
     assert extracted.properties["author"] == "jzhu"
@@ -399,7 +399,7 @@ def test_xlsx_real_file_with_one_column():
 
 def test_xlsx_damaged_file_is_a_parse_error():
     with pytest.raises(ExtractionError) as caught:
-        tabular.read_xlsx(b"PK\x03\x04 not really a zip", make_ctx("broken.xlsx"))
+        workbook.read_xlsx(b"PK\x03\x04 not really a zip", make_ctx("broken.xlsx"))
     assert caught.value.error_type == "parse_error"
 
 
@@ -410,14 +410,14 @@ def test_xlsx_zip_without_a_workbook_is_a_parse_error():
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "hi")
     with pytest.raises(ExtractionError) as caught:
-        tabular.read_xlsx(buffer.getvalue(), make_ctx("empty.xlsx"))
+        workbook.read_xlsx(buffer.getvalue(), make_ctx("empty.xlsx"))
     assert caught.value.error_type == "parse_error"
 
 
 @needs_office
 def test_xls_hidden_sheet_and_summary_properties():
     data = (OFFICE / "TwoSheetsOneHidden.xls").read_bytes()
-    extracted = tabular.read_xls(data, make_ctx("TwoSheetsOneHidden.xls"))
+    extracted = workbook.read_xls(data, make_ctx("TwoSheetsOneHidden.xls"))
     hidden = {s["name"]: s["hidden"] for s in extracted.structure["sheets"]}
     assert hidden == {"Sheet1": True, "Sheet2": False}
     assert extracted.properties["author"] == "Noel Markham"
@@ -427,14 +427,14 @@ def test_xls_hidden_sheet_and_summary_properties():
 @needs_office
 def test_xls_merged_cells_are_counted():
     data = (OFFICE / "44891.xls").read_bytes()
-    sheets = tabular.read_xls(data, make_ctx("44891.xls")).structure["sheets"]
+    sheets = workbook.read_xls(data, make_ctx("44891.xls")).structure["sheets"]
     assert {s["name"]: s["merged_cells"] for s in sheets}["ASISTENCIA"] == 20
 
 
 @needs_office
 def test_xls_password_protected_is_a_parse_error():
     with pytest.raises(ExtractionError) as caught:
-        tabular.read_xls((OFFICE / "password.xls").read_bytes(), make_ctx("password.xls"))
+        workbook.read_xls((OFFICE / "password.xls").read_bytes(), make_ctx("password.xls"))
     assert caught.value.error_type == "parse_error"
 
 
@@ -587,7 +587,7 @@ def test_json_records_nested_under_data():
             for i in range(1, 11)
         ],
     }
-    extracted = tabular.read_json(json.dumps(document).encode(), make_ctx("orders.json"))
+    extracted = jsondata.read_json(json.dumps(document).encode(), make_ctx("orders.json"))
     assert extracted.structure["record_count"] == 10
     assert extracted.structure["field_paths"] == [
         "data.amount", "data.customer.country", "data.customer.name", "data.id", "data.tags",
@@ -605,7 +605,7 @@ def test_json_records_nested_under_data():
 
 def test_json_text_is_pretty_json_of_the_first_records():
     document = [{"id": i, "name": f"n{i}"} for i in range(100)]
-    extracted = tabular.read_json(json.dumps(document).encode(), make_ctx("people.json"))
+    extracted = jsondata.read_json(json.dumps(document).encode(), make_ctx("people.json"))
     assert extracted.text.startswith('[\n  {\n    "id": 0,')
     assert '"n2"' in extracted.text and '"n3"' not in extracted.text
     assert extracted.tables[0].name == "people"
@@ -613,14 +613,14 @@ def test_json_text_is_pretty_json_of_the_first_records():
 
 def test_json_largest_record_array_comes_first():
     document = {"meta": {"owners": [{"name": "a"}]}, "results": [{"x": i} for i in range(5)]}
-    extracted = tabular.read_json(json.dumps(document).encode(), make_ctx("r.json"))
+    extracted = jsondata.read_json(json.dumps(document).encode(), make_ctx("r.json"))
     assert [t["name"] for t in extracted.structure["tables"]] == ["results", "meta.owners"]
     assert extracted.structure["record_count"] == 6
 
 
 def test_json_document_without_records_still_has_paths_and_text():
     document = {"settings": {"theme": "dark", "retries": 3}, "hosts": ["a", "b"]}
-    extracted = tabular.read_json(json.dumps(document).encode(), make_ctx("config.json"))
+    extracted = jsondata.read_json(json.dumps(document).encode(), make_ctx("config.json"))
     assert extracted.tables == []
     assert extracted.structure["field_paths"] == ["hosts", "settings.retries", "settings.theme"]
     assert extracted.structure["record_count"] == 0
@@ -629,12 +629,12 @@ def test_json_document_without_records_still_has_paths_and_text():
 
 def test_json_invalid_is_a_parse_error():
     with pytest.raises(ExtractionError) as caught:
-        tabular.read_json(b'{"a": ', make_ctx("bad.json"))
+        jsondata.read_json(b'{"a": ', make_ctx("bad.json"))
     assert caught.value.error_type == "parse_error"
 
 
 def test_json_with_one_object_per_line_is_read_as_jsonl():
-    extracted = tabular.read_json(b'{"a": 1}\n{"a": 2}\n', make_ctx("lines.json"))
+    extracted = jsondata.read_json(b'{"a": 1}\n{"a": 2}\n', make_ctx("lines.json"))
     assert extracted.structure["record_count"] == 2
     assert "JSONL" in extracted.warnings[0]
 
@@ -642,7 +642,7 @@ def test_json_with_one_object_per_line_is_read_as_jsonl():
 def test_jsonl_bad_line_is_counted_not_fatal():
     lines = [json.dumps({"id": i, "user": {"team": "t"}}) for i in range(4)]
     lines.insert(2, "{not json")
-    extracted = tabular.read_jsonl(("\n".join(lines) + "\n\n").encode(), make_ctx("events.jsonl"))
+    extracted = jsondata.read_jsonl(("\n".join(lines) + "\n\n").encode(), make_ctx("events.jsonl"))
     assert extracted.structure["record_count"] == 4
     assert extracted.warnings == ["1 of 5 lines are not valid JSON (first: line 3)"]
     assert extracted.structure["field_paths"] == ["id", "user.team"]
@@ -651,7 +651,7 @@ def test_jsonl_bad_line_is_counted_not_fatal():
 
 def test_jsonl_all_bad_is_a_parse_error():
     with pytest.raises(ExtractionError) as caught:
-        tabular.read_jsonl(b"nope\n{bad\n", make_ctx("bad.jsonl"))
+        jsondata.read_jsonl(b"nope\n{bad\n", make_ctx("bad.jsonl"))
     assert caught.value.error_type == "parse_error"
 
 

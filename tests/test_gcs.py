@@ -77,9 +77,13 @@ def test_pipeline_reads_and_writes_gcs(gcs):
         "analysis.json", "graph.graphml", "graph.node-link.json", "neo4j/import.cypher", "neo4j/nodes.csv",
         "neo4j/relationships.csv", "parquet/components.parquet", "parquet/edges.parquet", "parquet/errors.parquet",
         "parquet/nodes.parquet", "review_queue.csv")]
-    assert names == ["run/edges/edges-00000-of-00001.jsonl", "run/errors/errors-00000-of-00001.jsonl", *exports,
-                     "run/nodes/nodes-00000-of-00001.jsonl", "run/report.html", "run/run_summary.json",
-                     "run/training/train-00000-of-00001.jsonl"]
+    assert [n for n in names if not n.startswith("run/training/data/")] == [
+        "run/edges/edges-00000-of-00001.jsonl", "run/errors/errors-00000-of-00001.jsonl", *exports,
+        "run/nodes/nodes-00000-of-00001.jsonl", "run/report.html", "run/run_summary.json", "run/training/README.md"]
+    assert [n for n in names if n.startswith("run/training/data/")], names
+    training = [json.loads(line) for n in names if n.startswith("run/training/data/")
+                for line in gcs.bucket("out").blob(n).download_as_text().splitlines()]
+    assert {t["context"]["primary_file"]["file_path"] for t in training} <= {"customers.csv", "sub/orders.csv"}
     analysis = json.loads(gcs.bucket("out").blob("run/exports/analysis.json").download_as_text())
     assert analysis["components"][0]["stages"][0]["paths"] == ["customers.csv"]
     edge = writer.read_jsonl("gs://out/run/edges", "edges")[0]

@@ -23,7 +23,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUTS = ("nodes", "edges", "training", "errors")
 BASE_TIME = 1_750_000_000  # every file's mtime before the changes
 LATER = BASE_TIME + 86_400  # mtime of what the changes touch
-ADDED, CHANGED, DELETED = 6, 3, 3
+ADDED, CHANGED, DELETED = 12, 3, 3
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,11 @@ def apply_changes(work: str, extra: str) -> None:
 def _shards(out):
     found = {}
     for sub in OUTPUTS:
-        for name in sorted(os.listdir(os.path.join(out, sub))):
-            with open(os.path.join(out, sub, name), "rb") as handle:
-                found[f"{sub}/{name}"] = handle.read()
+        for folder, _, names in os.walk(os.path.join(out, sub)):
+            for name in names:
+                path = os.path.join(folder, name)
+                with open(path, "rb") as handle:
+                    found[os.path.relpath(path, out)] = handle.read()
     return found
 
 

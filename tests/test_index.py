@@ -72,10 +72,10 @@ def test_put_replaces_a_row_and_delete_and_touch_change_only_their_scope(index):
 
 def test_pair_scores_are_cached_and_pruned_by_run(index):
     index.put_scores("s", "run1", [("d1", '{"e": 1}'), ("d2", None)])
-    assert index.cached_scores("s", ["d1", "d2", "d3"]) == {"d1": '{"e": 1}', "d2": None}
+    assert [index.cached_score("s", d) for d in ("d1", "d2", "d3")] == [(True, '{"e": 1}'), (True, None), (False, None)]
     index.put_scores("s", "run2", [("d1", '{"e": 1}')])
     assert index.prune_scores("s", "run2") == 1
-    assert index.cached_scores("s", ["d1", "d2"]) == {"d1": '{"e": 1}'}
+    assert [index.cached_score("s", d) for d in ("d1", "d2")] == [(True, '{"e": 1}'), (False, None)]
 
 
 def test_an_index_of_another_layout_is_refused(tmp_path):
@@ -131,6 +131,8 @@ def test_fingerprint_follows_extraction_settings_but_not_scoring_settings():
     assert plan.extraction_fingerprint(config_from_dict({"extraction": {"max_text_chars": 10}}), True) != base
     assert plan.extraction_fingerprint(config_from_dict({"privacy": {"policy": "hash"}}), True) != base
     assert plan.extraction_fingerprint(Config(), embeddings=False) != base
+    how_read = {"extraction": {"workers": 1, "isolation": False, "timeout_seconds": 5.0}}
+    assert plan.extraction_fingerprint(config_from_dict(how_read), True) == base
     scored = config_from_dict({"relationships": {"thresholds": {"min_confidence": 0.9}}})
     assert plan.extraction_fingerprint(scored, True) == base
     assert plan.scoring_fingerprint(scored) != plan.scoring_fingerprint(Config())
@@ -144,12 +146,14 @@ def test_fingerprint_follows_the_pii_key_without_holding_it(monkeypatch):
     assert "first-secret" not in plan._pii_key_digest()
 
 
-def test_read_errors_are_not_stored_so_the_next_run_retries_them():
+def test_read_errors_and_killed_parsers_are_not_stored_so_the_next_run_retries_them():
     from transforms.model import ErrorRecord
 
     read = ErrorRecord("/d/x.csv", "read", "read_error", "permission denied")
+    killed = [ErrorRecord("/d/x.csv", "extract", kind, "the parser process was killed")
+              for kind in ("timeout", "memory_limit", "crash")]
     parse = ErrorRecord("/d/x.csv", "extract", "parse_error", "bad header")
-    assert plan.stored_error(read, M, "fp") is None
+    assert [plan.stored_error(e, M, "fp") for e in [read] + killed] == [None] * 4
     assert plan.stored_error(parse, M, "fp").entry.outcome == ERROR
 
 
@@ -204,5 +208,8 @@ def test_a_records_digest_survives_the_index_and_changes_with_any_field(real_rec
     changed.minhash = changed.minhash[:-1] + [changed.minhash[-1] + 1]
     assert record_digest(changed) != record_digest(record)
     a, b = record_digest(record), record_digest(real_records[1])
-    assert pair_digest("fp", a, b, ["stem"]) != pair_digest("fp", a, b, ["stem", "val"])
-    assert pair_digest("fp", a, b, ["stem"]) != pair_digest("fp2", a, b, ["stem"])
+    shared = {"stem:report": 2}
+    assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp", "c", a, b, {**shared, "dir:/d": 5})
+    assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp", "c", a, b, {"stem:report": 3})
+    assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp2", "c", a, b, shared)
+    assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp", "c2", a, b, shared)

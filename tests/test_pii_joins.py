@@ -26,6 +26,7 @@ from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config, PrivacyConfig
 from transforms.pii import DEFAULT_POLICY, Redactor
 from transforms.signatures import hash64, value_hasher
+from tests.outputs import output_text
 
 FIRST = ("Tobias", "Aisha", "Kenji", "Sofia", "Amara", "Lucas", "Ingrid", "Rahul", "Chloe", "Mateo", "Yara",
          "Oskar", "Leila", "Nikolai", "Hana", "Diego", "Freya", "Omar", "Elena", "Tariq")
@@ -83,7 +84,7 @@ def runs(corpus, tmp_path_factory):
             out = tmp_path_factory.mktemp(f"pii_joins_{policy}")
             privacy = PrivacyConfig(redact=False) if policy == "unredacted" else PrivacyConfig(policy=policy)
             run_pipeline([str(corpus)], str(out), dataclasses.replace(Config(), privacy=privacy))
-            files = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()}
+            files = {p.relative_to(out).as_posix(): output_text(p) for p in out.rglob("*") if p.is_file()}
             edges = [json.loads(line) for rel, text in files.items() if rel.startswith("edges/")
                      for line in text.splitlines() if line]
             cache[policy] = files, edges

@@ -34,6 +34,7 @@ import pytest
 from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config, PrivacyConfig
 from transforms.pii import Redactor, iban_valid, luhn_valid
+from tests.outputs import output_text
 
 try:  # a hand-written text PDF (tests/pdf_fixture.py)
     from tests.pdf_fixture import write_text_pdf
@@ -385,15 +386,6 @@ class Run:
 UNREDACTED = "unredacted"  # the control run: privacy.redact = false
 
 
-def _output_text(path: Path) -> str:
-    """An output file as text to scan: Parquet tables as one JSON line per row."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return "\n".join(json.dumps(row, ensure_ascii=False, default=str) for row in pq.read_table(path).to_pylist())
-    return path.read_bytes().decode("utf-8")
-
-
 def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
     """Runs the whole pipeline on the corpus under one policy and reads back every output file."""
     out_dir = tmp_path_factory.mktemp(f"pii_out_{policy}")
@@ -407,7 +399,7 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
             rel = path.relative_to(out_dir).as_posix()
             if rel.startswith(INDEX_FILE):
                 continue  # read below through SQLite, its write-ahead log included
-            files[rel] = _output_text(path)
+            files[rel] = output_text(path)
     files[INDEX_FILE] = _index_text(out_dir / INDEX_FILE)
     nodes = {}
     for rel, text in files.items():
@@ -544,7 +536,8 @@ def test_every_output_file_is_a_known_output(policy, runs):
     """Every file under the output dir is scanned below: node lines per file, the rest whole."""
     run = runs(policy)
     pattern = re.compile(
-        r"(nodes/nodes|edges/edges|training/train|errors/errors)-\d{5}-of-\d{5}\.jsonl|run_summary\.json|report\.html"
+        r"(nodes/nodes|edges/edges|training/data/(train|validation|test)|errors/errors)-\d{5}-of-\d{5}\.jsonl"
+        r"|run_summary\.json|report\.html|training/README\.md"
         r"|exports/(analysis\.json|graph\.graphml|graph\.node-link\.json|review_queue\.csv"
         r"|neo4j/(nodes\.csv|relationships\.csv|import\.cypher)|parquet/(nodes|edges|components|errors)\.parquet)"
         r"|index\.sqlite"
@@ -565,7 +558,7 @@ def test_outputs_that_carry_text_exist(policy, runs):
     pair = {"customers.csv", "orders.csv"}
     assert any({Path(e["source_path"]).name, Path(e["target_path"]).name} == pair and e["evidence_details"]
                for e in edges), [(e["source_path"], e["target_path"]) for e in edges]
-    training = [json.loads(l) for rel, t in run.files.items() if rel.startswith("training/")
+    training = [json.loads(l) for rel, t in run.files.items() if rel.startswith("training/data/")
                 for l in t.splitlines() if l]
     assert training and all(t["training_prompt"] and t["training_completion"] for t in training)
     assert counts["edges"] == len(edges) and counts["training_records"] == len(training)

@@ -105,8 +105,9 @@ def test_feedback_applies_across_runs_on_a_moved_drive(tmp_path):
     assert summary["counts"]["edges"] == len(reviewed)
     with open(tmp_path / "out2" / "exports" / "review_queue.csv", newline="") as handle:
         assert not [r for r in csv.DictReader(handle) if r["source"] == "sales/lines.csv"]
-    training = writer.read_jsonl(str(tmp_path / "out2" / "training"), "train")
-    assert any(t["context"]["primary_file"]["file_name"] == "notes.md" for t in training)
+    training = writer.read_jsonl(str(tmp_path / "out2" / "training" / "data"), "*")
+    taught = [rel for t in training for rel in t["relationships"] if "notes.md" in (rel["source"], rel["target"])]
+    assert any(rel["label"] == "related" and rel["evidence"][-1]["signal"] == "human_review" for rel in taught)
 
 
 def test_a_missing_feedback_file_is_a_one_line_error(tmp_path, capsys):

@@ -5,7 +5,8 @@ import random
 from tests.records import data_record, text_record
 from transforms.config import Config
 from transforms.detect import strategies
-from transforms.detect.relationships import active_strategies, detect
+from transforms.detect.corpus import PairContext
+from transforms.detect.relationships import active_strategies, candidate_pairs, detect
 from transforms.detect.scoring import ConfidenceModel, classify, score_pair
 
 CONFIG = Config()
@@ -76,10 +77,29 @@ def test_memo_naming_the_file_and_its_columns_documents_it():
     assert typing.source is memo
 
 
-def test_narratives_sharing_only_a_project_code_are_related():
-    a = text_record("/d/status.md", "Status of project PRJ-4821: on track. Next steps agreed with the vendor.")
-    b = text_record("/d/kickoff.docx", "Kick-off for PRJ-4821. Scope, budget and timeline were discussed.")
-    typing = classify(a, b, _results(a, b))
+def _in_corpus(a, b, *others):
+    """Strategy results for (a, b) scored as one pair of a run holding a, b and others."""
+    records = [a, b, *others]
+    pairs, _, stats = candidate_pairs(records, CONFIG)
+    pair = (a.file_id, b.file_id) if a.file_id < b.file_id else (b.file_id, a.file_id)
+    context = PairContext(shared=pairs.get(pair, {}), stats=stats)
+    return strategies.run_strategies(a, b, active_strategies(CONFIG), context)
+
+
+_FILLER = [text_record(f"/other/note{i}.txt", f"Canteen note {i}: the menu changes on Monday.") for i in range(12)]
+
+
+def test_memos_sharing_only_one_public_code_are_not_related():
+    a = text_record("/hr/leave.md", "Leave policy update: staff who test positive for COVID-19 may work from home.")
+    b = text_record("/plant/safety.docx", "Boiler inspection: the COVID-19 rules no longer apply to contractors.")
+    typing = classify(a, b, _in_corpus(a, b, *_FILLER))
+    assert typing is None
+
+
+def test_project_files_sharing_a_rare_code_and_their_project_terms_are_related():
+    a = text_record("/p/status.md", "Atlas rollout status for project PRJ-4821: warehouse scanners on track.")
+    b = text_record("/p/kickoff.docx", "Atlas rollout kick-off, PRJ-4821: scanners, budget and timeline.")
+    typing = classify(a, b, _in_corpus(a, b, *_FILLER))
     assert typing.relationship_type == "RELATED_TO"
 
 

@@ -12,6 +12,7 @@ import time
 
 import apache_beam as beam
 import pytest
+import yaml
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
@@ -57,13 +58,14 @@ def _arrivals(first, second):
 
 
 def _expected_edges(paths, config):
-    """Batch scoring of the pairs batch blocking proposes, before version families (not resolved in streaming)."""
+    """Scoring without corpus statistics (as a stream scores) of the pairs batch blocking proposes,
+    before version families and parents (not resolved in streaming)."""
     records, _ = extract_paths(paths, config)
     ensure_embeddings(records, config)
     by_id = {r.file_id: r for r in records}
     cfg = config.relationships.blocking
-    pairs, stats = blocking.candidate_pairs(((k, r.file_id) for r in records for k in blocking.blocking_keys(r, cfg)),
-                                            cfg)
+    pairs, stats, _ = blocking.candidate_pairs(
+        ((k, r.file_id) for r in records for k in blocking.blocking_keys(r, cfg)), cfg)
     assert stats["hot_keys"] == 0
     model, names = ConfidenceModel.load(), active_strategies(config)
     edges = []
@@ -115,8 +117,8 @@ def test_streaming_pairs_follow_bounded_buckets_with_small_caps(waves):
     records, _ = extract_paths(first, config)
     expected = streaming.stream_pairs([(r.file_id, blocking.blocking_keys(r, cfg)) for r in records],
                                       lambda key: blocking.bucket_cap(key, cfg))
-    batch, stats = blocking.candidate_pairs(((k, r.file_id) for r in records for k in blocking.blocking_keys(r, cfg)),
-                                            cfg)
+    batch, stats, _ = blocking.candidate_pairs(
+        ((k, r.file_id) for r in records for k in blocking.blocking_keys(r, cfg)), cfg)
     assert stats["hot_keys"] > 0 and set(expected) != set(batch)  # the caps bite: streaming differs from batch
 
     options = PipelineOptions()
@@ -125,55 +127,57 @@ def test_streaming_pairs_follow_bounded_buckets_with_small_caps(waves):
     for i, record in enumerate(records):  # one at a time, in order: arrival order decides which pairs are made
         stream = stream.add_elements([window.TimestampedValue(record, i)]).advance_watermark_to(i + 1)
     with _streaming_pipeline() as p:
-        pairs = p | stream.advance_watermark_to_infinity() | StreamingPairs(cfg)
+        pairs, errors = p | stream.advance_watermark_to_infinity() | StreamingPairs(cfg)
         assert_that(pairs | beam.Map(lambda t: (t[0].file_id, t[1].file_id)), equal_to(sorted(expected)),
                     label="BoundedPairsOnce")
+        assert_that(errors, equal_to([]), label="NoBlockingErrors")
 
 
 def test_run_streaming_appends_edges_for_files_that_arrive_while_it_watches(waves, tmp_path):
-    # A few files of one project: the in-process runner takes each poll's files through stage by stage.
+    # A few files of one project, the second wave holding a file related to one of the first.
     paths = waves[0] + waves[1]
     root = os.path.commonpath(paths)
     project = Counter(tuple(os.path.relpath(p, root).split(os.sep)[:2]) for p in paths).most_common(1)[0][0]
-    files = [p for p in paths if tuple(os.path.relpath(p, root).split(os.sep)[:2]) == project]
-    first, second = files[:4], files[4:7]
-    assert len(second) == 3
+    files = [p for p in paths if tuple(os.path.relpath(p, root).split(os.sep)[:2]) == project][:12]
+    config_text = "relationships:\n  strategies: [filename_pattern, content_similarity, metadata_matching]\n"
+    config = config_from_dict(yaml.safe_load(config_text))
+    related = _expected_edges(files, config)
+    assert related, "the project's files are related"
+    first_end, second_end = related[0].source_path, related[0].target_path
+    first = [first_end] + [p for p in files if p not in (first_end, second_end)][:3]
+    second = [second_end] + [p for p in files if p not in first and p != second_end][:2]
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     for path in first:
         shutil.copy(path, inbox / os.path.basename(path))
-    config = tmp_path / "filegraph.yaml"
-    config.write_text("relationships:\n  strategies: [filename_pattern, content_similarity, metadata_matching]\n")
+    (tmp_path / "filegraph.yaml").write_text(config_text)
     env = {**os.environ, "PYTHONPATH": REPO}
     run = subprocess.Popen([sys.executable, "-m", "beam_pipeline", "run", "--streaming", "--poll_seconds", "1",
-                            "--config", str(config), "--input", str(inbox), "--output", str(out)], env=env,
-                           cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            "--config", str(tmp_path / "filegraph.yaml"), "--input", str(inbox), "--output", str(out)],
+                           env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    as_tuples = lambda edges: {(e["source"], e["target"], e["relationship_type"], e["confidence"])  # noqa: E731
+                               for e in edges}
+    expected = lambda: as_tuples(e.to_dict() for e in _expected_edges(sorted(map(str, inbox.iterdir())), config))  # noqa: E731
     try:
-        def nodes():
-            return [json.loads(line) for part in glob.glob(str(out / "nodes" / "nodes-part-*.jsonl"))
+        def lines(kind):
+            return [json.loads(line) for part in glob.glob(str(out / kind / f"{kind}-part-*.jsonl"))
                     for line in open(part)]
 
-        def edges():
-            return [json.loads(line) for part in glob.glob(str(out / "edges" / "edges-part-*.jsonl"))
-                    for line in open(part)]
-
-        _wait_for(lambda: len(nodes()) == len(first), run)
-        before = {(e["source"], e["target"]) for e in edges()}
+        first_edges = expected()
+        _wait_for(lambda: len(lines("nodes")) == len(first) and as_tuples(lines("edges")) == first_edges, run)
         for path in second:
             shutil.copy(path, inbox / os.path.basename(path))
-        _wait_for(lambda: len(nodes()) == len(first) + len(second), run)
-        _wait_for(lambda: len(edges()) > len(before), run)
-        new_names = {os.path.basename(p) for p in second}
-        added = [e for e in edges() if (e["source"], e["target"]) not in before]
-        assert all({os.path.basename(e["source_path"]), os.path.basename(e["target_path"])} & new_names
-                   for e in added)
-        assert len({(e["source"], e["target"]) for e in edges()}) == len(edges())  # each pair once
+        all_edges = expected()
+        assert all_edges - first_edges, "the second wave brings edges"
+        _wait_for(lambda: len(lines("nodes")) == len(first) + len(second) and as_tuples(lines("edges")) == all_edges,
+                  run)
+        assert len({(e["source"], e["target"]) for e in lines("edges")}) == len(lines("edges"))  # each pair once
     finally:
         run.send_signal(signal.SIGTERM)
         run.wait()
 
 
-def _wait_for(condition, run, timeout=600):
+def _wait_for(condition, run, timeout=240):
     deadline = time.monotonic() + timeout
     while not condition():
         if run.poll() is not None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineState
 
 from beam_pipeline import cli, launcher
@@ -19,6 +19,7 @@ from beam_pipeline.options import (
     FilegraphOptions,
     config_from_options,
     effective_config,
+    pipeline_options,
 )
 from transforms.output import writer
 
@@ -235,7 +236,9 @@ def test_runners_doc_names_flags_beam_knows():
         assert flag in text and flag in known
     assert "--runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=LOOPBACK" in text
     assert "python -m apache_beam.runners.portability.local_job_service_main --port 8099" in text
-    assert "--runner=apache_beam.runners.dask.dask_runner.DaskRunner --dask_client_address=" in text
+    assert "--runner=DaskRunner --dask_client_address=" in text
+    dask = pipeline_options(["--runner=DaskRunner"]).view_as(StandardOptions).runner
+    assert dask == "beam_pipeline.dask_runner.DaskRunner"  # Beam's, fixed for several sinks
 
 
 # --- the launcher --------------------------------------------------------------------------------
@@ -322,3 +325,17 @@ def test_the_flex_template_entry_file_exits_2_without_a_traceback(corpus):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
         "filegraph-launcher: error: --output is required (a local or gs:// directory)")
+
+
+# --- SDK worker image ----------------------------------------------------------------------------
+
+def test_sdk_worker_image_matches_the_pinned_beam_and_installs_the_local_extras():
+    text = (ROOT / "templates" / "sdk_worker" / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    beam_pin = next(ln for ln in (ROOT / "requirements.txt").read_text().splitlines() if ln.startswith("apache-beam=="))
+    assert lines[0] == f"FROM apache/beam_python3.11_sdk:{beam_pin.split('==')[1]}"
+    sources = [w for ln in lines if ln.startswith("COPY ") for w in ln.split()[1:-1]]
+    assert {"setup.py", "requirements.txt", "beam_pipeline", "transforms"} <= set(sources)
+    assert all((ROOT / src).exists() for src in sources)
+    flex = (FLEX / "Dockerfile").read_text()
+    assert '"${WORKDIR}[gcp]"' in text and '"${WORKDIR}[gcp]"' in flex  # gs:// works in both images

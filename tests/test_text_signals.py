@@ -153,8 +153,10 @@ def test_mentions_quoted_names_exactly():
     assert mentioned_files("open 'my budget v2.xlsx' now") == ["my budget v2.xlsx"]
 
 
-def test_mentions_drop_paths_and_keep_extension_case():
-    assert mentioned_files("stored at gs://bucket/reports/Summary.PDF") == ["Summary.PDF"]
+def test_mentions_keep_the_relative_path_written_and_the_extension_case():
+    # The path tells which of several files of one name is meant (transforms/detect/mentions.py).
+    assert mentioned_files("stored at gs://bucket/reports/Summary.PDF") == ["bucket/reports/Summary.PDF"]
+    assert mentioned_files("see cldf/languages.csv") == ["cldf/languages.csv"]
 
 
 def test_mentions_ignore_unknown_extensions_and_longer_suffixes():

@@ -12,10 +12,11 @@ from transforms.extract.matching import MatchedFile
 from transforms.ptransforms import (
     CandidatePairs,
     ExtractFiles,
-    FormatTraining,
+    DropNearDuplicates,
     JoinPairRecords,
     MatchInputs,
     ScorePairs,
+    TrainingRecords,
 )
 
 RUNNER = "FnApiRunner"
@@ -58,7 +59,7 @@ def test_extract_files_splits_records_and_errors(tmp_path):
         assert_that(records | beam.Map(lambda r: (r.file_name, r.file_type)), equal_to([("people.csv", "csv")]),
                     label="records")
         assert_that(errors | beam.Map(lambda e: (os.path.basename(e.file_path), e.stage, e.error_type)),
-                    equal_to([("legacy.doc", "extract", "unsupported_format"), ("gone.csv", "read", "read_error")]),
+                    equal_to([("legacy.doc", "extract", "parse_error"), ("gone.csv", "read", "read_error")]),
                     label="errors")
 
 
@@ -76,7 +77,7 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
     reports = [text_record(f"/{d}/report.txt", f"Weekly notes {d}.") for d in ("x", "y", "z")]
     tight = config_from_dict({"relationships": {"blocking": {"max_bucket_size": 2}}})
     with TestPipeline(runner=RUNNER) as p:
-        pairs, hot = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
+        pairs, hot, _, errors = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
         counts = pairs | beam.Map(lambda kv: kv[0]) | beam.combiners.Count.PerElement()
         assert_that(counts | beam.Filter(lambda kv: kv[1] > 1), equal_to([]), label="each_pair_once")
         expected = tuple(sorted((customers.file_id, orders.file_id)))
@@ -84,13 +85,15 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
                     label="fk_pair_proposed")
         # Three files share the stem "report": with a cap of 2 the bucket is hot.
         assert_that(hot | beam.Filter(lambda k: k == "stem:report"), equal_to(["stem:report"]), label="hot_key")
+        assert_that(errors, equal_to([]), label="no_errors")
 
 
 def _scored_edges(p, records):
     """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
     recs = p | "Records" >> beam.Create(records)
-    pairs, _ = recs | CandidatePairs(CONFIG)
-    return recs, pairs | JoinPairRecords(recs) | ScorePairs(CONFIG)
+    pairs, _, stats, _ = recs | CandidatePairs(CONFIG)
+    edges, _ = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG, stats)
+    return recs, edges
 
 
 def test_join_and_score_produce_a_typed_edge():
@@ -101,10 +104,25 @@ def test_join_and_score_produce_a_typed_edge():
                     equal_to([(orders.file_id, customers.file_id, "REFERENCES")]))
 
 
-def test_format_training_centres_one_record_on_each_connected_file():
+def test_training_records_equal_the_in_memory_build():
+    """The Beam graph of the training stage writes exactly what build_records computes in memory."""
+    from transforms.detect.relationships import candidate_pairs, detect
+    from transforms.detect.scoring import ConfidenceModel
+    from transforms.output.training import build_records, file_summary, sure_thresholds
+
+    records = list(_customers_orders())
+    config = config_from_dict({"training": {"precision_level": 0.5}})
+    thresholds = sure_thresholds(config, ConfidenceModel.load())
+    summaries = {r.file_id: file_summary(r, ("/d",), 400) for r in records}
+    pairs, _, _ = candidate_pairs(records, config)
+    expected, _ = build_records(summaries, [e.to_dict() for e in detect(records, config)],
+                                [(p, sorted(k)) for p, k in pairs.items()], config, thresholds)
+    assert {r["task"] for r in expected} == {"find_related", "explain_link", "workflow", "trajectory"}
     with TestPipeline(runner=RUNNER) as p:
-        recs, edges = _scored_edges(p, list(_customers_orders()))
-        training = edges | FormatTraining(recs)
-        assert_that(training | beam.Map(lambda t: (t["context"]["primary_file"]["file_name"],
-                                                   [f["file_name"] for f in t["context"]["related_files"]])),
-                    equal_to([("customers.csv", ["orders.csv"]), ("orders.csv", ["customers.csv"])]))
+        recs = p | "Records" >> beam.Create(records)
+        candidates, _, stats, _ = recs | CandidatePairs(config)
+        edges, _ = candidates | JoinPairRecords(recs) | ScorePairs(config, stats)
+        keyed = recs | beam.Map(lambda r: (r.file_id, file_summary(r, ("/d",), 400)))
+        training, _ = edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
+        training, _ = training | DropNearDuplicates(config.training.dedup_threshold)
+        assert_that(training | beam.Map(lambda t: (t["id"], t)), equal_to([(r["id"], r) for r in expected]))

@@ -47,3 +47,43 @@ def test_clear_outputs_removes_stale_shards(tmp_path):
 def test_read_jsonl_reads_all_shards(tmp_path):
     _write(tmp_path, [{"id": "a"}, {"id": "b"}], fixed_shards=2)
     assert sorted(r["id"] for r in writer.read_jsonl(str(tmp_path), "rows")) == ["a", "b"]
+
+
+def test_a_write_that_fails_midway_leaves_neither_the_file_nor_a_temporary(tmp_path):
+    path = tmp_path / "nodes" / "nodes-00000-of-00001.jsonl"
+
+    def lines():
+        yield "{}"
+        raise OSError("disk full")
+
+    try:
+        writer.write_lines(str(path), lines())
+    except OSError:
+        pass
+    assert not path.exists()
+    assert list((tmp_path / "nodes").iterdir()) == []
+
+
+def test_a_rewrite_replaces_the_file_whole(tmp_path):
+    path = tmp_path / "run_summary.json"
+    writer.write_json(str(path), {"counts": {"matched": 1}})
+    writer.write_json(str(path), {"counts": {"matched": 2}})
+    assert json.loads(path.read_text()) == {"counts": {"matched": 2}}
+    assert [p.name for p in tmp_path.iterdir()] == ["run_summary.json"]
+
+
+def test_clear_outputs_removes_the_previous_summary_and_half_written_files(tmp_path):
+    (tmp_path / "nodes").mkdir()
+    (tmp_path / "run_summary.json").write_text("{}")
+    half = tmp_path / "nodes" / ".nodes-00000-of-00001.jsonl.tmp-123-abcd"
+    half.write_text("{")
+    writer.clear_outputs(str(tmp_path))
+    assert not (tmp_path / "run_summary.json").exists() and not half.exists()
+
+
+def test_lines_are_valid_utf8_even_for_paths_that_are_not_and_non_finite_numbers_are_null(tmp_path):
+    line = writer.dumps({"file_path": "/drive/caf\udce9.csv", "sum": float("nan")})
+    assert json.loads(line) == {"file_path": "/drive/caf\udce9.csv", "sum": None}
+    path = tmp_path / "errors.jsonl"
+    writer.write_lines(str(path), [line])
+    path.read_bytes().decode("utf-8")  # strict

@@ -12,10 +12,21 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-# File types the pipeline knows, by the role they play in relationships.
-DATA_TYPES = frozenset({"xlsx", "xlsm", "xls", "csv", "tsv", "json", "jsonl", "sqlite"})
-NARRATIVE_TYPES = frozenset({"pptx", "docx", "pdf", "md", "txt"})
-PRESENTATION_TYPES = frozenset({"pptx"})
+# File types the pipeline knows, by kind: files of one kind can be versions of each other.
+FILE_KINDS: Dict[str, str] = {
+    **dict.fromkeys(("xlsx", "xlsm", "xltx", "xltm", "xls", "xlt", "ods"), "sheet"),
+    **dict.fromkeys(("csv", "tsv"), "delimited"),
+    **dict.fromkeys(("json", "jsonl"), "json"),
+    "sqlite": "sqlite",
+    **dict.fromkeys(("pptx", "pptm", "potx", "potm", "ppsx", "ppsm", "ppt", "pps", "pot", "odp"), "deck"),
+    **dict.fromkeys(("docx", "docm", "dotx", "dotm", "doc", "dot", "odt", "rtf", "pdf", "md", "txt", "html"),
+                    "document"),
+    **dict.fromkeys(("eml", "msg"), "email"),
+}
+# ... and by the role they play in relationships.
+DATA_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind in ("sheet", "delimited", "json", "sqlite"))
+NARRATIVE_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind in ("deck", "document", "email"))
+PRESENTATION_TYPES = frozenset(t for t, kind in FILE_KINDS.items() if kind == "deck")
 
 
 @dataclass
@@ -38,6 +49,13 @@ class ColumnProfile:
     unique: bool = False  # every non-empty value distinct (a key candidate)
     # Set for a column of lists ("ann;bob"): its counts and value hashes are of the items.
     separator: str = ""
+    # Whole-number columns: quantiles (0, 1/32, ..., 1) of a uniform sample of
+    # the distinct values, so a key's density inside any range can be told.
+    quantiles: List[float] = field(default_factory=list)
+    # Space-separated lists of identifiers ("DE FR"): bottom-k hashes of the items and their
+    # distinct count, beside the whole values (a space also joins one value's words).
+    item_hashes: List[int] = field(default_factory=list)
+    item_distinct: int = 0
 
     @property
     def exact(self) -> bool:
@@ -98,6 +116,8 @@ class FileRecord:
     # Hashes of the values the text shows (signatures.text_value_hashes), so
     # narrative files can be matched against data files' column values.
     token_hashes: List[int] = field(default_factory=list)
+    # Hashes of the single words it shows (signatures.text_word_hashes): weaker matches.
+    word_hashes: List[int] = field(default_factory=list)
     redactions: Dict[str, int] = field(default_factory=dict)  # PII kind -> count
     warnings: List[str] = field(default_factory=list)
     # int8 sentence embedding (transforms/detect/semantic.py); empty when not computed.
@@ -161,15 +181,23 @@ def file_modified_at(properties: Dict[str, Any], filesystem_modified_at: Optiona
     return properties.get("modified_at") or filesystem_modified_at
 
 
+# Stages where a failure keeps a file from becoming a node (counted as `failed`), and the
+# stages after it, where a failure loses one file's blocking keys, one pair or one
+# training record but not the node (counted as `stage_errors`).
+FILE_STAGES = ("match", "read", "compliance", "safety", "extract", "redact", "embed")
+LATER_STAGES = ("block", "score", "train")
+
+
 @dataclass
 class ErrorRecord:
-    """A file that could not be turned into a node, and why."""
+    """A file (or a pair of files) that failed at one stage, and why."""
 
     file_path: str
-    stage: str  # match | read | extract | redact | ...
-    error_type: str  # e.g. unsupported_format, encrypted, too_large, zip_bomb, parse_error, timeout
+    stage: str  # one of FILE_STAGES or LATER_STAGES
+    error_type: str  # e.g. unsupported_format, encrypted, too_large, zip_bomb, parse_error, timeout, crash
     message: str
     file_id: Optional[str] = None
+    paired_with: Optional[str] = None  # the other file of a pair, for a "score" error
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

@@ -6,11 +6,14 @@ share the logical stem "q3 forecast"; their version tokens say which is newer.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import List, Optional, Tuple
+
+from transforms.words import MONTHS
 
 _SEPARATORS = re.compile(r"[\s_\-.,+]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -21,12 +24,6 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _VERSION = re.compile(r"\b(?:v|ver|version|rev|r)\s?(\d+(?:\.\d+)*)\b")
 _REV_LETTER = re.compile(r"\b(?:rev|revision|version|ver)\s?([a-h])\b")
 _COPY_NUMBER = re.compile(r"\((\d+)\)|\bcopy(?:\s?(\d+))?\b")
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
-}
 _MONTH_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
 # Words that mark a revision of the same logical file, in rough age order.
 _STATUS_ORDER = {"draft": 0, "wip": 0, "old": 0, "preliminary": 0, "review": 1, "revised": 2,
@@ -54,8 +51,9 @@ def split_extension(name: str) -> Tuple[str, str]:
     return (root, ext.lower()) if dot and root else (name, "")
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def analyse_name(path: str) -> NameInfo:
-    """Splits a file name into its logical stem and its version markers."""
+    """Splits a file name into its logical stem and its version markers (cached: names recur per pair)."""
     root, _ = split_extension(base_name(path))
     text = _CAMEL.sub(" ", root).lower()
     text = _SEPARATORS.sub(" ", text.replace("_", " "))
@@ -71,7 +69,7 @@ def analyse_name(path: str) -> NameInfo:
     if not date and year:
         parts = [int(year.group(1))]
         if month:
-            parts.append(_MONTHS[month.group(1)])
+            parts.append(MONTHS[month.group(1)])
         elif quarter and quarter.group(1):
             parts.append(int(quarter.group(1)[1]) * 3)
         date = tuple(parts)
@@ -107,13 +105,14 @@ def analyse_name(path: str) -> NameInfo:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem_similarity(a: NameInfo, b: NameInfo) -> float:
     """Fuzzy similarity of two logical stems, 0..1."""
     if not a.stem or not b.stem:
         return 0.0
     if a.stem == b.stem:
         return 1.0
-    return SequenceMatcher(None, a.stem, b.stem).ratio()
+    return SequenceMatcher(None, *sorted((a.stem, b.stem))).ratio()  # ratio() depends on the order
 
 
 def version_order(a: NameInfo, b: NameInfo) -> Optional[int]:

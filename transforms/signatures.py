@@ -13,10 +13,9 @@ import re
 import struct
 import uuid
 from functools import lru_cache
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from datasketch import MinHash
 
 from transforms.pii.pseudonyms import DEFAULT_KEY, pii_key
 
@@ -29,13 +28,23 @@ MINHASH_SEED = 1
 
 
 def file_id_for(uri: str) -> str:
-    """The stable ID of a file: a UUIDv5 of its URI as matched."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, _FILE_ID_PREFIX + uri))
+    """The stable ID of a file: a UUIDv5 of its URI as matched.
+
+    uuid.uuid5 itself, except that a path holding bytes that are not UTF-8
+    (kept by Python as lone surrogates) still gets an ID.
+    """
+    name = _utf8(_FILE_ID_PREFIX + uri)
+    return str(uuid.UUID(bytes=hashlib.sha1(uuid.NAMESPACE_URL.bytes + name).digest()[:16], version=5))
 
 
 def hash64(text: str) -> int:
     """A stable unsigned 64-bit hash of a string."""
-    return struct.unpack("<Q", hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest())[0]
+    return struct.unpack("<Q", hashlib.blake2b(_utf8(text), digest_size=8).digest())[0]
+
+
+def _utf8(text: str) -> bytes:
+    # surrogatepass: identical to UTF-8 for every valid string; lone surrogates still encode.
+    return text.encode("utf-8", "surrogatepass")
 
 
 @lru_cache(maxsize=8)
@@ -62,7 +71,7 @@ def value_hasher() -> Callable[[str], int]:
 
     def value_hash(text: str) -> int:
         h = base.copy()
-        h.update(text.encode("utf-8"))
+        h.update(_utf8(text))  # lone surrogates (from JSON escapes) hash as hash64 hashes them
         return int.from_bytes(h.digest(), "little")
 
     return value_hash
@@ -119,14 +128,16 @@ def containment(a: Sequence[int], a_exact: bool, b: Sequence[int], b_exact: bool
         if not pool:
             return 0.0
     del a_exact  # A's own sketch is always a uniform sample of A
-    return sum(1 for h in pool if h in b_set) / len(pool)
+    return len(b_set.intersection(pool)) / len(pool)  # pool holds distinct hashes
 
 
 def jaccard_of_sets(a: Sequence[int], b: Sequence[int]) -> float:
     if not a or not b:
         return 0.0
-    sa, sb = set(a), set(b)
-    return len(sa & sb) / len(sa | sb)
+    sa = a if isinstance(a, (set, frozenset)) else set(a)
+    sb = b if isinstance(b, (set, frozenset)) else set(b)
+    shared = len(sa & sb)
+    return shared / (len(sa) + len(sb) - shared)
 
 
 def shingles(text: str, size: int = 3) -> List[str]:
@@ -137,12 +148,18 @@ def shingles(text: str, size: int = 3) -> List[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
-def minhash_of(tokens: Iterable[str], num_perm: int = 128) -> List[int]:
-    """MinHash signature (list of ints) of a token set; empty for no tokens."""
+def minhash_of(tokens: Iterable[str], num_perm: int = 128, hashfunc=None) -> List[int]:
+    """MinHash signature (list of ints) of a token set; empty for no tokens.
+
+    `hashfunc` (bytes -> 32-bit int) replaces datasketch's SHA-1 where many
+    tokens are hashed and signatures are only compared with each other
+    (zlib.crc32 is several times faster)."""
     encoded = [t.encode("utf-8") for t in set(tokens)]
     if not encoded:
         return []
-    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
+    from datasketch import MinHash  # imports scipy: only where signatures are made (extraction)
+
+    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **({"hashfunc": hashfunc} if hashfunc else {}))
     mh.update_batch(encoded)
     return [int(v) for v in mh.hashvalues]
 
@@ -168,30 +185,42 @@ _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def _distinctive(token: str) -> bool:
-    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them."""
+    """Short numbers ("4", "24", "4.5") and tiny words match anything; skip them. A short
+    word written in lower case in running text is a word ("was", "see", "new"), whatever
+    code list happens to hold it; written as a code ("FIN", "Fin") it is a value."""
     digits = sum(ch.isdigit() for ch in token)
     if digits:
         return digits >= 4 or (len(token) >= 4 and any(ch.isalpha() for ch in token))
-    return len(token) >= 3
+    return len(token) >= 6 or (len(token) >= 3 and not token.islower())
 
 
 def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List[int]:
-    """Hashes of the values a text shows: tokens, IDs, numbers and short phrases.
+    """Hashes of the values a text shows: IDs, numbers, codes and short phrases.
 
     Hashed exactly as column values are (`normalise_value` then `value_hasher`), so a
     deck quoting "C-10234" or "1,234.50" or "North America" hits the data
-    file's value sets. Returns sorted distinct hashes, at most `limit`.
+    file's value sets. Single plain words are apart (`text_word_hashes`): a
+    word can match any label by chance. Returns sorted distinct hashes, at most `limit`.
     """
+    return _value_hashes(text, max_ngram, limit)[0]
+
+
+def text_word_hashes(text: str, limit: int = 16384) -> List[int]:
+    """Hashes of the single words a text shows ("Finance", "Shipping") that could be labels."""
+    return _value_hashes(text, 1, limit)[1]
+
+
+def _value_hashes(text: str, max_ngram: int, limit: int) -> Tuple[List[int], List[int]]:
     tokens = []
     for raw in _VALUE_TOKEN_RE.findall(text):
         token = raw.rstrip(".,:")
         if _THOUSANDS_RE.match(token):
             token = token.replace(",", "")
         tokens.append(token)
-    values = set()
+    values, words = set(), set()
     for i, token in enumerate(tokens):
         if _distinctive(token):
-            values.add(normalise_value(token))
+            (words if token.isalpha() else values).add(normalise_value(token))
         if token.isalpha():
             phrase = [token]
             for j in range(i + 1, min(i + max_ngram, len(tokens))):
@@ -200,6 +229,6 @@ def text_value_hashes(text: str, max_ngram: int = 3, limit: int = 16384) -> List
                 phrase.append(tokens[j])
                 values.add(normalise_value(" ".join(phrase)))
     values.discard(None)
+    words.discard(None)
     value_hash = value_hasher()
-    hashes = sorted({value_hash(v) for v in values})
-    return hashes[:limit]
+    return sorted({value_hash(v) for v in values})[:limit], sorted({value_hash(v) for v in words})[:limit]

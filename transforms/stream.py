@@ -3,10 +3,11 @@
     files = p | WatchInputs(inputs, patterns, poll_seconds)
     records, errors, edges = files | StreamingGraph(config)
 
-Files are extracted as they are matched, blocked into one bounded bucket per
-blocking key (a stateful DoFn: transforms/detect/streaming.py), each new pair
-is scored once, and edges leave as soon as they are scored. What this does
-not do, compared with a batch run, is in README.md ("Streaming").
+Files are extracted as they are matched (each in a parser process, as in a
+batch run), blocked into one bounded bucket per blocking key (a stateful DoFn:
+transforms/detect/streaming.py), each new pair is scored once, without corpus
+statistics, and edges leave as soon as they are scored. What this does not do,
+compared with a batch run, is in README.md ("Streaming").
 """
 
 from __future__ import annotations
@@ -18,14 +19,21 @@ from apache_beam.coders import BooleanCoder, PickleCoder, VarIntCoder
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
-from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.config import BlockingConfig, Config
 from transforms.detect import blocking, streaming
+from transforms.detect.corpus import EMPTY_STATS
+from transforms.detect.pair_view import pair_view
 from transforms.detect.relationships import needs_embeddings
 from transforms.extract.matching import MatchedFile, matched_file, name_matches, watch_pattern
-from transforms.model import FileRecord
-from transforms.ptransforms import NAMESPACE, ExtractFileFn, ScorePairFn, split_outcomes
+from transforms.ptransforms import (
+    EmbedRecords,
+    ExtractBatchFn,
+    ScorePairFn,
+    guarded,
+    split_outcomes,
+)
+from transforms.telemetry import NAMESPACE
 
 
 @beam.typehints.with_output_types(MatchedFile)
@@ -43,44 +51,24 @@ class WatchInputs(beam.PTransform):
         watched = []
         for i, spec in enumerate(self._inputs):
             pattern, by_name = watch_pattern(spec)
-            patterns = self._patterns
             watched.append(
                 pbegin
                 | f"Watch{i}" >> fileio.MatchContinuously(pattern, interval=self._poll_seconds)
-                | f"Files{i}" >> beam.Filter(lambda m, by_name=by_name: not by_name or name_matches(m.path, patterns))
+                | f"Files{i}" >> beam.Filter(_wanted, by_name, self._patterns)
             )
         files = watched[0] if len(watched) == 1 else tuple(watched) | "AllWatched" >> beam.Flatten()
         return files | "AsMatchedFiles" >> beam.Map(matched_file)
 
 
-class _EmbedInBundleFn(beam.DoFn):
-    """Embeds a bundle's records in one batch, each keeping its own timestamp and window.
-
-    (BatchElements would stamp a whole batch with the end of the global window,
-    and edges would lose the time their files arrived.)
-    """
-
-    def start_bundle(self):
-        self._held = []
-
-    def process(self, record: FileRecord, timestamp=beam.DoFn.TimestampParam, win=beam.DoFn.WindowParam):
-        self._held.append((record, timestamp, win))
-
-    def finish_bundle(self):
-        from transforms.detect.semantic import embed_records
-
-        held, self._held = self._held, []
-        if held:
-            embedded = embed_records([record for record, _, _ in held])
-            for record, (_, timestamp, win) in zip(embedded, held):
-                yield WindowedValue(record, timestamp, [win])
+def _wanted(metadata, by_name: bool, patterns: Sequence[str]) -> bool:
+    return not by_name or name_matches(metadata.path, patterns)
 
 
 class _BoundedBucketFn(beam.DoFn):
-    """(blocking key, record) -> ("a|b", (record_a, record_b)) for each member the key's bucket holds.
+    """(blocking key, view) -> ("a|b", (view_a, view_b)) for each member the key's bucket holds.
 
-    The bucket holds at most the key's cap of records; past it the key is hot
-    and holds nothing (streaming.admit).
+    The bucket holds at most the key's cap of pair views; past it the key is
+    hot and holds nothing (streaming.admit).
     """
 
     MEMBERS = BagStateSpec("members", PickleCoder())
@@ -93,7 +81,7 @@ class _BoundedBucketFn(beam.DoFn):
 
     def process(self, element, members=beam.DoFn.StateParam(MEMBERS), held=beam.DoFn.StateParam(HELD),
                 hot=beam.DoFn.StateParam(HOT)):
-        key, record = element
+        key, view = element
         count = held.read() or 0
         decision = streaming.admit(count, bool(hot.read()), blocking.bucket_cap(key, self._config))
         if decision == streaming.HOT:
@@ -104,36 +92,39 @@ class _BoundedBucketFn(beam.DoFn):
             hot.write(True)
             self._hot_keys.inc()
             return
-        held_records = list(members.read())
-        if any(other.file_id == record.file_id for other in held_records):
+        held_views = list(members.read())
+        if any(other.file_id == view.file_id for other in held_views):
             return  # the same file again: already paired
-        for other in held_records:
-            a, b = (record, other) if record.file_id < other.file_id else (other, record)
+        for other in held_views:
+            a, b = (view, other) if view.file_id < other.file_id else (other, view)
             yield f"{a.file_id}|{b.file_id}", (a, b)
-        members.add(record)
+        members.add(view)
         held.write(count + 1)
 
 
 class _FirstTimeFn(beam.DoFn):
-    """("a|b", (a, b)) -> (a, b, kinds) the first time a pair is proposed (files share several keys)."""
+    """("a|b", (a, b)) -> (a, b, shared keys) the first time a pair is proposed (files share several keys).
+
+    The stream keeps no corpus statistics, so no shared key's frequency is passed on.
+    """
 
     SEEN = ReadModifyWriteStateSpec("seen", BooleanCoder())
-
-    def __init__(self, config: BlockingConfig):
-        self._config = config
 
     def process(self, element, seen=beam.DoFn.StateParam(SEEN)):
         _, (a, b) = element
         if seen.read():
             return
         seen.write(True)
-        keys_a, keys_b = blocking.blocking_keys(a, self._config), blocking.blocking_keys(b, self._config)
-        yield a, b, streaming.shared_kinds(keys_a, keys_b)
+        yield a, b, {}
 
 
-@beam.typehints.with_input_types(FileRecord)
+def _keyed_views(record, cfg: BlockingConfig):
+    view = pair_view(record)
+    return [(key, view) for key in blocking.blocking_keys(record, cfg)]
+
+
 class StreamingPairs(beam.PTransform):
-    """Records as they arrive -> (record_a, record_b, shared key kinds), each pair once."""
+    """Records as they arrive -> ((view_a, view_b, shared keys) each pair once, blocking errors)."""
 
     def __init__(self, config: BlockingConfig, label: Optional[str] = None):
         super().__init__(label)
@@ -141,12 +132,16 @@ class StreamingPairs(beam.PTransform):
 
     def expand(self, records):
         cfg = self._config
-        return (
-            records
-            | "BlockingKeys" >> beam.FlatMap(lambda r: [(k, r) for k in blocking.blocking_keys(r, cfg)])
+        keyed, errors = split_outcomes(
+            records | "BlockingKeys" >> beam.FlatMap(
+                guarded("block", lambda r: _keyed_views(r, cfg), lambda r: r.file_path)),
+            "SplitKeys")
+        pairs = (
+            keyed
             | "BoundedBuckets" >> beam.ParDo(_BoundedBucketFn(cfg))
-            | "FirstTimePairs" >> beam.ParDo(_FirstTimeFn(cfg))
+            | "FirstTimePairs" >> beam.ParDo(_FirstTimeFn())
         )
+        return pairs, errors
 
 
 @beam.typehints.with_input_types(MatchedFile)
@@ -159,16 +154,18 @@ class StreamingGraph(beam.PTransform):
 
     def expand(self, files):
         config = self._config
-        cfg = config.relationships.blocking
         threshold = config.relationships.thresholds.min_confidence
-        # No Reshuffle: a grouping step would wait for the end of an endless input.
-        records, errors = split_outcomes(files | "ExtractFiles" >> beam.ParDo(ExtractFileFn(config)), "Split")
-        if needs_embeddings(config):
-            records = records | "EmbedRecords" >> beam.ParDo(_EmbedInBundleFn())
-        edges = (
-            records
-            | "PairAsTheyArrive" >> StreamingPairs(cfg)
-            | "ScorePairs" >> beam.ParDo(ScorePairFn(config))
-            | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
+        # One file per batch and no grouping step: a GroupByKey would wait for the end of an endless input.
+        extracted = (
+            files
+            | "OneFileBatches" >> beam.Map(lambda m: [m])
+            | "ExtractFiles" >> beam.ParDo(ExtractBatchFn(config))
         )
+        records, extract_errors = split_outcomes(extracted, "SplitExtracted")
+        records, embed_errors = records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config))
+        pairs, block_errors = records | "PairAsTheyArrive" >> StreamingPairs(config.relationships.blocking)
+        scored, score_errors = split_outcomes(
+            pairs | "ScorePairs" >> beam.ParDo(ScorePairFn(config), stats=EMPTY_STATS), "SplitScored")
+        edges = scored | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
+        errors = (extract_errors, embed_errors, block_errors, score_errors) | "AllErrors" >> beam.Flatten()
         return records, errors, edges

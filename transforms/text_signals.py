@@ -17,6 +17,7 @@ from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequenc
 
 from transforms.pii import REDACTION_MARK
 from transforms.signatures import normalise_value
+from transforms.words import MONTHS, split_identifier
 
 MAX_NUMBERS = 2000  # numbers kept per file; beyond that the text is a data dump
 MAX_ENTITIES_PER_KIND = 200
@@ -57,16 +58,7 @@ BOILERPLATE = frozenset(
 _NOT_TERMS = frozenset(FILE_EXTENSIONS) | {code.lower() for code in _CURRENCY_CODES}
 _PLACEHOLDER = REDACTION_MARK  # [EMAIL], [EMAIL:1a2b3c4d], EMAIL_1a2b3c4d: no terms
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _EXTRA_TERM_WEIGHT = 1.5  # a column name or heading says more than one mention in prose
-
-
-def split_identifier(name: str) -> List[str]:
-    """Words of a column or sheet name: "totalRevenue_2024" -> ["total", "revenue", "2024"]."""
-    words = []
-    for part in re.split(r"[\W_]+", name):
-        words.extend(w.lower() for w in _CAMEL_BOUNDARY.split(part) if w)
-    return words
 
 
 def _is_term(word: str) -> bool:
@@ -100,19 +92,6 @@ def key_terms(text: str, extra_terms: Iterable[str] = (), limit: int = 20) -> Li
 
 # ---------------------------------------------------------------- dates
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 # Any word in the month slot; `_iso` keeps only real month names (an alternation of names is
 # several times slower to scan).
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
@@ -128,7 +107,7 @@ class _Span(NamedTuple):
 
 def _iso(year: str, month: str, day: Optional[str] = None) -> Optional[str]:
     """ISO date (or year-month without a day); None unless it is a real date and month name."""
-    number = int(month) if month.isdigit() else _MONTHS.get(month.lower())
+    number = int(month) if month.isdigit() else MONTHS.get(month.lower())
     if not number:
         return None
     try:
@@ -424,7 +403,7 @@ _QUOTED_FILE = re.compile(r"[\"'“‘`](?P<name>[^\"'“”‘’`\n/\\]{1,120}
 # A title-cased name may have up to four capitalised or numeric words ("Q3 Forecast.pptx");
 # otherwise the name is one word ("sales_2024.xlsx").
 _BARE_FILE = re.compile(
-    r"(?<![\w.])(?P<name>(?:(?:[A-Z0-9][\w()&+-]*[ ]){1,3}[A-Z0-9][\w()&+-]*|[\w()&+-]+)"
+    r"(?<![\w.])(?P<name>(?:(?:[A-Z0-9][\w()&+-]*[ ]){1,3}[A-Z0-9][\w()&+-]*|(?:[\w.-]+/)*[\w()&+-]+)"
     r"(?:\.[\w()&+-]+)*?" + _EXT + r")"
 )
 # Sentence words that the capitalised-words rule can pull in ("See Q3 Forecast.pptx").
@@ -439,7 +418,8 @@ def _trim_leading_words(name: str) -> str:
 
 
 def mentioned_files(text: str) -> List[str]:
-    """File names mentioned in the text, in order of first mention, without paths."""
+    """File names mentioned in the text, in order of first mention, with the relative
+    path they are written with ("cldf/languages.csv"), if any."""
     found: Dict[str, None] = {}
     claims = _Claims(len(text))
     for m in _QUOTED_FILE.finditer(text):  # quotes delimit names with spaces exactly

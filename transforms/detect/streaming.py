@@ -7,13 +7,15 @@ is hot, its members are forgotten and it pairs nothing more. So a key's state
 never holds more than its cap, and pairs made before a key turned hot stay
 made (batch would have made none of them): streaming blocking is the batch
 blocking of each moment's corpus, not of the final one.
+
+A stream keeps no corpus statistics (the corpus is never complete), so its
+pairs are scored without them (`corpus.NO_CONTEXT`), as pairs scored outside a
+run are: every shared token counts as rare.
 """
 
 from __future__ import annotations
 
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
-
-from transforms.detect.blocking import key_kind
 
 PAIR = "pair"  # pair the new member with the members held, then hold it too
 TURNED_HOT = "turned_hot"  # the bucket passes its cap now: forget its members
@@ -32,20 +34,15 @@ def ordered_pair(new_id: str, held_id: str) -> Tuple[str, str]:
     return (new_id, held_id) if new_id < held_id else (held_id, new_id)
 
 
-def shared_kinds(keys_a: Sequence[str], keys_b: Sequence[str]) -> List[str]:
-    """Kinds of the blocking keys two files share (batch: of the non-hot keys they share)."""
-    return sorted({key_kind(k) for k in set(keys_a) & set(keys_b)})
-
-
-def stream_pairs(keyed_arrivals: Iterable[Tuple[str, Sequence[str]]], cap_of) -> Dict[Tuple[str, str], Set[str]]:
-    """In memory, what streaming blocking proposes: {(a, b): kinds of the keys that paired them}.
+def stream_pairs(keyed_arrivals: Iterable[Tuple[str, Sequence[str]]], cap_of) -> Set[Tuple[str, str]]:
+    """In memory, the pairs streaming blocking proposes.
 
     `keyed_arrivals` are (file_id, blocking keys) in arrival order; `cap_of(key)`
     is the key's cap. The Beam pipeline does the same with one stateful DoFn per key.
     """
     held: Dict[str, List[str]] = {}
     hot: Set[str] = set()
-    pairs: Dict[Tuple[str, str], Set[str]] = {}
+    pairs: Set[Tuple[str, str]] = set()
     for file_id, keys in keyed_arrivals:
         for key in keys:
             decision = admit(len(held.get(key, ())), key in hot, cap_of(key))
@@ -53,7 +50,6 @@ def stream_pairs(keyed_arrivals: Iterable[Tuple[str, Sequence[str]]], cap_of) ->
                 hot.add(key)
                 held.pop(key, None)
             elif decision == PAIR and file_id not in held.get(key, ()):
-                for other in held.get(key, ()):
-                    pairs.setdefault(ordered_pair(file_id, other), set()).add(key_kind(key))
+                pairs.update(ordered_pair(file_id, other) for other in held.get(key, ()))
                 held.setdefault(key, []).append(file_id)
     return pairs

@@ -1,18 +1,28 @@
-"""From a file's bytes to a FileRecord: compliance, safety, reading, redaction, signals.
+"""From a file to a FileRecord: compliance, reading, safety, parsing, redaction, signals.
 
-    record = extract_file(uri, data, config, size=..., modified_at=...)
+    record = extract_path(path, config, size=..., modified_at=...)   # reads the file itself
+    record = extract_file(uri, data, config, size=..., modified_at=...)   # bytes in memory
 
 Order matters and is fixed here:
-  1. compliance: `privacy.exclude_paths` (fnmatch on the URI) -> `excluded`
-  2. safety checks (`safety.check`): too_large, unsupported_format, encrypted,
+  1. compliance: `privacy.exclude_paths` (fnmatch on the URI) -> `excluded`;
+     an excluded file is never opened
+  2. reading, bounded (`reading.read_content`): read_error, too_large
+  3. the format: the extension's, unless the bytes say otherwise within one
+     family (a .doc that is RTF, HTML or a Word 2007 package; a .docx that is a
+     Word 97 file) -> read by the right reader, with a warning
+  4. safety checks (`safety.check`): too_large, unsupported_format, encrypted,
      corrupt_archive, zip_bomb, xml_bomb
-  3. the reader for the extension, then the tables and keys the file declares
+  5. the reader for the format, then the tables and keys the file declares
      (`declared.py`: CSVW, datapackage.json, JSON Schema, SQL DDL, dbt), under
-     `extraction.timeout_seconds`; any unexpected reader exception becomes `parse_error`
-  4. compliance: a classification in `privacy.exclude_classifications` -> `excluded`
-  5. redaction of text, titles, structure, properties and table/column names,
+     `extraction.timeout_seconds` (in this process a best-effort thread limit;
+     in a parser process, `isolation.py`, a hard one); any unexpected reader
+     exception becomes `parse_error`, a MemoryError `memory_limit`, a native
+     panic (a BaseException) `crash`
+  6. compliance: a classification in `privacy.exclude_classifications` -> `excluded`
+  7. every string made valid Unicode (no lone surrogates, no NUL), then
+     redaction of text, titles, structure, properties and table/column names,
      in one pass, before any signal is computed from them
-  6. signals: key terms, entities, numbers (narrative files), file mentions,
+  8. signals: key terms, entities, numbers (narrative files), file mentions,
      MinHash and value hashes
 Every failure is an `ExtractionError` with a specific `error_type`.
 """
@@ -21,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import hashlib
 import importlib
 import posixpath
 from functools import lru_cache
@@ -32,9 +41,11 @@ from transforms.detect.inclusion import table_links
 from transforms.extract import safety
 from transforms.extract.context import ExtractContext
 from transforms.extract.declared import with_declared_schema
+from transforms.extract.encoding import display_path, valid_text
+from transforms.extract.reading import FileContent, read_content
 from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord, file_modified_at
 from transforms.pii import Redactor, mask_marks
-from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes
+from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes, text_word_hashes
 from transforms.text_signals import (
     extract_entities,
     extract_numbers,
@@ -47,27 +58,38 @@ Reader = Callable[[bytes, ExtractContext], Extracted]
 # Extension -> "module.function" under transforms.extract. Resolved on first use, so importing
 # this package (or its safety checks) does not load openpyxl, python-pptx, pypdf...
 READERS: Dict[str, str] = {
-    "xlsx": "tabular.read_xlsx",
-    "xlsm": "tabular.read_xlsx",
-    "xls": "tabular.read_xls",
-    "csv": "tabular.read_csv",
-    "tsv": "tabular.read_csv",
-    "json": "tabular.read_json",
-    "jsonl": "tabular.read_jsonl",
-    "sqlite": "tabular.read_sqlite",
-    "db": "tabular.read_sqlite",
-    "pptx": "narrative.read_pptx",
-    "docx": "narrative.read_docx",
+    **dict.fromkeys(("xlsx", "xlsm", "xltx", "xltm"), "workbook.read_xlsx"),
+    **dict.fromkeys(("xls", "xlt"), "workbook.read_xls"),
+    "ods": "odf.read_ods",
+    **dict.fromkeys(("csv", "tsv"), "tabular.read_csv"),
+    "json": "jsondata.read_json",
+    "jsonl": "jsondata.read_jsonl",
+    **dict.fromkeys(("sqlite", "db"), "tabular.read_sqlite"),
+    **dict.fromkeys(("pptx", "pptm", "potx", "potm", "ppsx", "ppsm"), "narrative.read_pptx"),
+    **dict.fromkeys(("docx", "docm", "dotx", "dotm"), "narrative.read_docx"),
+    **dict.fromkeys(("doc", "dot"), "ole.read_doc"),
+    **dict.fromkeys(("ppt", "pps", "pot"), "ole.read_ppt"),
+    "odt": "odf.read_odt",
+    "odp": "odf.read_odp",
+    "rtf": "markup.read_rtf",
+    **dict.fromkeys(("html", "htm"), "markup.read_html"),
+    "eml": "mail.read_eml",
+    "msg": "mail.read_msg",
     "pdf": "narrative.read_pdf",
-    "md": "narrative.read_markdown",
-    "markdown": "narrative.read_markdown",
+    **dict.fromkeys(("md", "markdown"), "narrative.read_markdown"),
     "txt": "narrative.read_text",
     # Read as text; what they declare (SQL DDL, dbt schema.yml) is read by declared.py.
     "sql": "narrative.read_text",
     "yml": "narrative.read_text",
     "yaml": "narrative.read_text",
 }
-_FILE_TYPES = {"db": "sqlite", "markdown": "md", "yml": "yaml"}
+_FILE_TYPES = {"db": "sqlite", "markdown": "md", "yml": "yaml", "htm": "html"}
+# Within a family, the format the bytes show wins over the extension's.
+_ZIP_MAGIC = b"PK\x03\x04"
+_AS_OOXML = {"doc": "docx", "dot": "docx", "ppt": "pptx", "pps": "pptx", "pot": "pptx", "xls": "xlsx", "xlt": "xlsx"}
+_AS_LEGACY = {"docx": "doc", "docm": "doc", "dotx": "doc", "dotm": "doc", "pptx": "ppt", "pptm": "ppt",
+              "ppsx": "ppt", "potx": "ppt", "xlsx": "xls", "xlsm": "xls", "xltx": "xls"}
+_TEXT_SAVED_AS = frozenset({"doc", "dot", "xls", "xlt"})  # Word and Excel save RTF and HTML under these
 # Custom properties that carry a sensitivity label (MIP labels are MSIP_Label_<guid>_Name).
 _CLASSIFICATION_KEYS = ("classification", "sensitivity")
 # Properties written to the node as metadata, not free text: not redacted.
@@ -77,7 +99,24 @@ _MAX_ERROR_MESSAGE = 300
 # Joins the strings of one file into a single redaction call; no recognizer spans it.
 _SEPARATOR = "\n\u241e\n"
 
-__all__ = ["READERS", "extract_file", "file_type_for", "reader_for"]
+__all__ = ["READERS", "extract_file", "extract_path", "extract_content", "file_type_for", "reader_for",
+           "register_reader"]
+
+
+def extract_path(
+    path: str,
+    config: Config,
+    *,
+    size: Optional[int] = None,
+    modified_at: Optional[str] = None,
+    thread_timeout: bool = True,
+) -> FileRecord:
+    """One file's FileRecord, read from `path` (local or any Beam filesystem) under the limits."""
+    _check_path_allowed(path, config.privacy)
+    if size is not None:
+        safety.check_size(size, config.extraction, stage="read")
+    content = read_content(path, _extension_of(_file_name_of(path)), config.extraction)
+    return extract_content(display_path(path), content, config, modified_at=modified_at, thread_timeout=thread_timeout)
 
 
 def extract_file(
@@ -88,17 +127,35 @@ def extract_file(
     size: Optional[int] = None,
     modified_at: Optional[str] = None,
 ) -> FileRecord:
-    """One file's FileRecord, or ExtractionError with the reason it cannot be a node."""
-    file_name = uri.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    extension = posixpath.splitext(file_name)[1][1:].lower()
-    limits = config.extraction
+    """One file's FileRecord from its bytes, or ExtractionError with the reason it cannot be a node."""
     _check_path_allowed(uri, config.privacy)
-    safety.check(data, extension, limits, READERS, size=size)
+    return extract_content(uri, FileContent.of(data, size), config, modified_at=modified_at)
+
+
+def extract_content(
+    uri: str,
+    content: FileContent,
+    config: Config,
+    *,
+    modified_at: Optional[str] = None,
+    thread_timeout: bool = True,
+) -> FileRecord:
+    uri = display_path(uri)
+    file_name = _file_name_of(uri)
+    extension = _extension_of(file_name)
+    limits = config.extraction
+    data = content.data
+    fmt, warning = _format_of(extension, data)
+    safety.check(data, fmt, limits, READERS, size=content.size)
     redactor = _redactor(config.privacy.redact, config.privacy.policy)
-    ctx = ExtractContext(uri=uri, file_name=file_name, extension=extension, limits=limits, redactor=redactor)
-    extracted = _read(with_declared_schema(reader_for(extension)), data, ctx)
+    ctx = ExtractContext(uri=uri, file_name=file_name, extension=fmt, limits=limits, redactor=redactor,
+                         size=content.size, complete=content.complete, line_count=content.line_count)
+    extracted = _read(with_declared_schema(reader_for(fmt)), data, ctx,
+                      limits.timeout_seconds if thread_timeout else None)
+    if warning:
+        extracted.warnings.insert(0, warning)
     _check_classification(extracted.properties, config.privacy)
-    return _build_record(uri, file_name, file_type_for(extension), data, size, modified_at, extracted, ctx)
+    return _build_record(uri, file_name, file_type_for(extension), content, modified_at, extracted, ctx)
 
 
 def file_type_for(extension: str) -> str:
@@ -107,8 +164,43 @@ def file_type_for(extension: str) -> str:
 
 
 def reader_for(extension: str) -> Reader:
-    module, function = READERS[extension].split(".")
-    return getattr(importlib.import_module(f"transforms.extract.{module}"), function)
+    """The reader of an extension: READERS names "module.function" under transforms.extract, or
+    "package.module:function" anywhere (readers added by `register_reader`)."""
+    target = READERS[extension]
+    module, function = target.split(":") if ":" in target else (f"transforms.extract.{target.split('.')[0]}",
+                                                                  target.split(".")[1])
+    return getattr(importlib.import_module(module), function)
+
+
+def register_reader(extension: str, target: str) -> None:
+    """Adds or replaces the reader of an extension ("package.module:function"), in this process."""
+    READERS[extension] = target
+
+
+def _file_name_of(uri: str) -> str:
+    return uri.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _extension_of(file_name: str) -> str:
+    return posixpath.splitext(file_name)[1][1:].lower()
+
+
+def _format_of(extension: str, data: bytes) -> Tuple[str, str]:
+    """(format to read the bytes as, warning) within the extension's family."""
+    actual = ""
+    if extension in _AS_OOXML and data.startswith(_ZIP_MAGIC):
+        actual = _AS_OOXML[extension]
+    elif extension in _TEXT_SAVED_AS and not data.startswith(safety.CFB_MAGIC):
+        head = data[:1024].lstrip().lower()
+        if head.startswith(b"{\\rtf"):
+            actual = "rtf"
+        elif head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) and b"<html" in data[:4096].lower():
+            actual = "html"
+    elif extension in _AS_LEGACY and data.startswith(safety.CFB_MAGIC) and not safety.is_encrypted_package(data):
+        actual = _AS_LEGACY[extension]
+    if not actual:
+        return extension, ""
+    return actual, f"a .{extension} file holding a .{actual} document; read as .{actual}"
 
 
 # ---------------------------------------------------------------- steps
@@ -120,14 +212,24 @@ def _check_path_allowed(uri: str, privacy: PrivacyConfig) -> None:
             raise ExtractionError("excluded", f"path matches privacy.exclude_paths '{pattern}'", stage="compliance")
 
 
-def _read(reader: Reader, data: bytes, ctx: ExtractContext) -> Extracted:
+def _read(reader: Reader, data: bytes, ctx: ExtractContext, timeout: Optional[float]) -> Extracted:
     try:
-        return safety.run_with_timeout(lambda: reader(data, ctx), ctx.limits.timeout_seconds)
+        return safety.run_with_timeout(lambda: reader(data, ctx), timeout)
     except ExtractionError:
         raise
+    except MemoryError as exc:
+        raise ExtractionError("memory_limit", f"the reader ran out of memory: {exc}"[:_MAX_ERROR_MESSAGE]) from exc
     except Exception as exc:  # any reader failure is this file's parse error, never the run's
-        message = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_MESSAGE]
-        raise ExtractionError("parse_error", message) from exc
+        raise ExtractionError("parse_error", describe(exc)) from exc
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # a native panic (pyo3's PanicException derives from BaseException)
+        raise ExtractionError("crash", f"the reader panicked: {describe(exc)}") from exc
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: message` of an exception, bounded, for an error record."""
+    return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_MESSAGE]
 
 
 def _classifications(properties: Dict[str, Any]) -> List[str]:
@@ -157,14 +259,13 @@ def _build_record(
     uri: str,
     file_name: str,
     file_type: str,
-    data: bytes,
-    size: Optional[int],
+    content: FileContent,
     modified_at: Optional[str],
     extracted: Extracted,
     ctx: ExtractContext,
 ) -> FileRecord:
     limits = ctx.limits
-    redacted, counts = _redact_extracted(ctx.redactor, extracted)
+    redacted, counts = _redact_extracted(ctx.redactor, _valid_unicode(extracted))
     text = redacted.text[: limits.max_text_chars]
     props, structure = redacted.properties, redacted.structure
     if len(redacted.tables) > 1:  # links between the tables of one file (a SQLite mart, a workbook)
@@ -177,8 +278,8 @@ def _build_record(
         file_path=uri,
         file_name=file_name,
         file_type=file_type,
-        file_size=len(data) if size is None else size,
-        content_hash=hashlib.sha256(data).hexdigest(),
+        file_size=content.size,
+        content_hash=content.content_hash,
         created_at=props.get("created_at"),
         modified_at=file_modified_at(props, modified_at),
         author=props.get("author"),
@@ -190,9 +291,10 @@ def _build_record(
         tables=redacted.tables,
         text=text,
         numbers=extract_numbers(signal_text) if narrative else [],
-        mentions=[name for name in mentioned_files(signal_text) if name != file_name],
+        mentions=[name for name in mentioned_files(signal_text) if posixpath.basename(name) != file_name],
         minhash=minhash_of(shingles(signal_text + " " + " ".join(columns)), limits.num_perm),
         token_hashes=text_value_hashes(signal_text) if narrative else [],
+        word_hashes=text_word_hashes(signal_text) if narrative else [],
         redactions=counts,
         warnings=list(redacted.warnings),
         declared=redacted.declared,
@@ -210,7 +312,36 @@ def _extra_terms(extracted: Extracted) -> List[str]:
     return terms
 
 
-# ---------------------------------------------------------------- redaction
+# ---------------------------------------------------------------- valid text and redaction
+
+
+def _valid_unicode(extracted: Extracted) -> Extracted:
+    """Every string a reader returned, keys included, made valid Unicode (see encoding.valid_text)."""
+    for table in extracted.tables:
+        table.name = valid_text(table.name)
+        table.grouped_sums = _valid_tree(table.grouped_sums)
+        for column in table.columns:
+            column.name = valid_text(column.name)
+            column.samples = [valid_text(sample) for sample in column.samples]
+    return dataclasses.replace(
+        extracted,
+        text=valid_text(extracted.text),
+        structure=_valid_tree(extracted.structure),
+        properties=_valid_tree(extracted.properties),
+        warnings=[valid_text(w) for w in extracted.warnings],
+        declared=_valid_tree(extracted.declared),
+    )
+
+
+def _valid_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {_valid_tree(key): _valid_tree(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_valid_tree(item) for item in value)
+    return value
+
 
 
 def _redact_extracted(redactor: Redactor, extracted: Extracted) -> Tuple[Extracted, Dict[str, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from itertools import islice
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 
 LIST_SCAN = 200  # distinct values of the first chunk that decide a column's separator
@@ -51,3 +51,22 @@ def list_items(values: Sequence, separator: str) -> List:
         else:
             items.append(value)
     return items
+
+
+# Space-separated lists of identifiers ("DE FR", "JD MB"): a space also joins the words of one
+# value ("North Region"), so such a column keeps its whole values and gains a second, item view
+# (ColumnProfile.item_hashes) that only a key column and one parent per column can confirm.
+_SPACED_LIST = re.compile(r"[\w.:@/+-]+(?:\s+[\w.:@/+-]+)+")
+_IDENTIFIER = re.compile(r"[\w.:@/+-]+")
+MAX_ITEM_CHARS = 64
+
+
+def spaced_items(text: str) -> Optional[List[str]]:
+    """[text] for one identifier-like token, its items for a spaced list of them, else None."""
+    if len(text) <= MAX_ITEM_CHARS and _IDENTIFIER.fullmatch(text):
+        return [text]
+    if len(text) <= 20 * MAX_ITEM_CHARS and _SPACED_LIST.fullmatch(text):
+        items = text.split()
+        if all(len(item) <= MAX_ITEM_CHARS for item in items):
+            return items
+    return None

@@ -7,9 +7,8 @@ from datetime import datetime, timezone
 from typing import Iterable, List, Tuple
 
 from transforms.config import Config
-from transforms.extract import extract_file
-from transforms.model import ErrorRecord, ExtractionError, FileRecord
-from transforms.signatures import file_id_for
+from transforms.extract.isolation import ParserPool, extract_one
+from transforms.model import ErrorRecord, FileRecord
 
 
 def modified_iso(path: str) -> str:
@@ -19,17 +18,24 @@ def modified_iso(path: str) -> str:
 
 
 def extract_paths(paths: Iterable[str], config: Config) -> Tuple[List[FileRecord], List[ErrorRecord]]:
-    """(records, errors) for local files: one record or one error per path."""
-    records: List[FileRecord] = []
-    errors: List[ErrorRecord] = []
+    """(records, errors) for local files: one record or one error per path, in path order.
+
+    Isolated in parser processes when `extraction.isolation` is on, as in the pipeline.
+    """
+    jobs = []
     for path in paths:
         path = os.path.abspath(path)
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-            records.append(extract_file(path, data, config, size=len(data), modified_at=modified_iso(path)))
-        except ExtractionError as exc:
-            errors.append(ErrorRecord(path, exc.stage, exc.error_type, exc.message, file_id_for(path)))
-        except OSError as exc:
-            errors.append(ErrorRecord(path, "read", "read_error", str(exc), file_id_for(path)))
+            jobs.append((path, os.path.getsize(path), modified_iso(path)))
+        except OSError:
+            jobs.append((path, None, None))  # reading reports the error
+    if config.extraction.isolation:
+        with ParserPool(config) as pool:
+            for index, job in enumerate(jobs):
+                pool.submit(index, *job)
+            outcomes = [outcome for _, outcome in sorted(pool.drain(), key=lambda done: done[0])]
+    else:
+        outcomes = [extract_one(*job, config) for job in jobs]
+    records = [o for o in outcomes if isinstance(o, FileRecord)]
+    errors = [o for o in outcomes if isinstance(o, ErrorRecord)]
     return records, errors

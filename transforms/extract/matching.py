@@ -12,7 +12,7 @@ import fnmatch
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Set, Tuple
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -79,13 +79,27 @@ def match_outcomes(spec: str, patterns: Sequence[str], exclude: Sequence[str] = 
         return
     directory = spec.rstrip("/") + "/"
     listed = FileSystems.match([directory + "**"])[0].metadata_list
-    for m in sorted(listed, key=lambda m: m.path):
+    outcomes: List[Tuple[bool, object]] = []
+    for m in listed:
         if m.path.endswith("/") or not kept(m.path):
             continue
-        if name_matches(m.path, patterns):
-            yield True, matched_file(m)
-        else:
-            yield False, m.path
+        outcomes.append((True, matched_file(m)) if name_matches(m.path, patterns) else (False, m.path))
+    if "://" not in spec:
+        found = {m.path for m in listed}
+        outcomes += [(True, m) for m in _unlisted_local_files(directory, found, patterns) if kept(m.path)]
+    yield from sorted(outcomes, key=lambda outcome: outcome[1].path if outcome[0] else outcome[1])
+
+
+def _unlisted_local_files(directory: str, listed: Set[str], patterns: Sequence[str]) -> List[MatchedFile]:
+    """Names the filesystem's listing drops because they cannot be stat'ed (a symlink loop, a
+    dangling link): matched all the same, so that reading them gives an error record, not silence."""
+    unlisted = []
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(root, name)
+            if path not in listed and name_matches(path, patterns) and not os.path.exists(path):
+                unlisted.append(MatchedFile(path, 0, None))
+    return unlisted
 
 
 def input_root(spec: str) -> str:

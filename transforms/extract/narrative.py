@@ -9,23 +9,24 @@ Pre-read checks (encryption, zip and XML bombs, size) have already run.
 
 from __future__ import annotations
 
-import codecs
 import io
 import re
 import zipfile
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-import charset_normalizer
-from charset_normalizer.utils import is_multi_byte_encoding
-from defusedxml import ElementTree as SafeET
-from docx import Document
+from docx.package import Package as WordPackage
+from docx.opc.part import PartFactory as WordPartFactory
 from docx.oxml.ns import qn
+from docx.parts.document import DocumentPart
 from docx.table import Table
-from pptx import Presentation
+from pptx.package import Package as DeckPackage
+from pptx.parts.presentation import PresentationPart
 from pptx.shapes.group import GroupShape
 from pypdf import PdfReader
 
 from transforms.extract.context import ExtractContext
+from transforms.extract.encoding import decode_text
+from transforms.extract.properties import package_properties
 from transforms.model import Extracted, ExtractionError
 from transforms.signatures import normalise_value
 
@@ -92,70 +93,29 @@ def _default_title(props: Dict[str, Any], title: Optional[str]) -> None:
         props["title"] = title
 
 
-# Core property element (local name) -> our property name.
-_CORE_PROPERTIES = {
-    "creator": "author",
-    "title": "title",
-    "subject": "subject",
-    "keywords": "keywords",
-    "category": "category",
-    "description": "description",
-    "created": "created_at",
-    "modified": "modified_at",
-    "lastModifiedBy": "last_modified_by",
-    "contentStatus": "content_status",
-}
-
-
-def _local_name(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def package_properties(data: bytes) -> Tuple[Dict[str, Any], List[str]]:
-    """Core and custom properties of an OOXML package (docProps/core.xml, docProps/custom.xml).
-
-    Read straight from the zip with defusedxml, since python-pptx/python-docx
-    do not expose custom properties. Returns (properties, warnings).
-    """
-    props: Dict[str, Any] = {}
-    warnings: List[str] = []
+def _properties(data: bytes) -> Tuple[Dict[str, Any], List[str]]:
     with zipfile.ZipFile(io.BytesIO(data)) as package:
-        names = set(package.namelist())
-        for part, parse in (("docProps/core.xml", _core_properties), ("docProps/custom.xml", _custom_properties)):
-            if part not in names:
-                continue
-            try:
-                props.update(parse(SafeET.fromstring(package.read(part))))
-            except Exception as exc:  # a bad properties part must not lose the document
-                warnings.append(f"{part} unreadable: {type(exc).__name__}")
-    return props, warnings
+        return package_properties(package)
 
 
-def _core_properties(root) -> Dict[str, Any]:
-    props = {}
-    for element in root:
-        name = _CORE_PROPERTIES.get(_local_name(element.tag))
-        if name and element.text and element.text.strip():
-            props[name] = element.text.strip()
-    return props
+# ---------------------------------------------------------------- pptx and its variants
 
 
-def _custom_properties(root) -> Dict[str, Any]:
-    custom = {}
-    for prop in root:
-        name = prop.get("name")
-        value = next(iter(prop), None)  # a single typed child: vt:lpwstr, vt:bool, vt:filetime...
-        if name and value is not None and value.text is not None:
-            custom[name] = value.text.strip()
-    return {"custom": custom} if custom else {}
+def open_deck(data: bytes):
+    """A python-pptx Presentation of a pptx, pptm, potx, potm, ppsx or ppsm package.
 
-
-# ---------------------------------------------------------------- pptx
+    python-pptx's own `Presentation()` refuses templates and shows; its part
+    factory knows them all, so the main part is taken as it is.
+    """
+    part = DeckPackage.open(io.BytesIO(data)).main_document_part
+    if not isinstance(part, PresentationPart):
+        raise ExtractionError("parse_error", f"not a PowerPoint package: main part is '{part.content_type}'")
+    return part.presentation
 
 
 def read_pptx(data: bytes, ctx: ExtractContext) -> Extracted:
     """Slides in order: title, bullets, tables, chart series and speaker notes."""
-    deck = Presentation(io.BytesIO(data))
+    deck = open_deck(data)
     sink = TextSink(ctx.limits.max_text_chars)
     titles: List[str] = []
     charts: List[Dict[str, Any]] = []
@@ -173,7 +133,7 @@ def read_pptx(data: bytes, ctx: ExtractContext) -> Extracted:
         sink.extend(lines)
         if notes:
             sink.add(f"Notes: {notes}")
-    props, prop_warnings = package_properties(data)
+    props, prop_warnings = _properties(data)
     _default_title(props, next((t for t in titles if t), None))
     structure = {
         "slide_count": len(titles),
@@ -266,7 +226,26 @@ def _slide_notes(slide) -> str:
     return _one_line(frame.text) if frame is not None else ""
 
 
-# ---------------------------------------------------------------- docx
+# ---------------------------------------------------------------- docx and its variants
+
+# Main-part content types of macro-enabled documents and templates, which python-docx's
+# part factory does not know: their main part is a plain Word document part.
+_WORD_MAIN_TYPES = (
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+)
+for _content_type in _WORD_MAIN_TYPES:
+    WordPartFactory.part_type_for.setdefault(_content_type, DocumentPart)
+
+
+def open_document(data: bytes):
+    """A python-docx Document of a docx, docm, dotx or dotm package."""
+    part = WordPackage.open(io.BytesIO(data)).main_document_part
+    if not isinstance(part, DocumentPart):
+        raise ExtractionError("parse_error", f"not a Word package: main part is '{part.content_type}'")
+    return part.document
+
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 _BODY_OUTLINE_LEVEL = 9  # w:outlineLvl 9 means body text
@@ -275,7 +254,7 @@ _OUTLINE_LEVEL, _VAL = qn("w:outlineLvl"), qn("w:val")
 
 def read_docx(data: bytes, ctx: ExtractContext) -> Extracted:
     """Body in order (headings as '#' lines, paragraphs, tables), then comments."""
-    doc = Document(io.BytesIO(data))
+    doc = open_document(data)
     style_levels = _style_heading_levels(doc)
     sink = TextSink(ctx.limits.max_text_chars)
     headings: List[Dict[str, Any]] = []
@@ -305,7 +284,7 @@ def read_docx(data: bytes, ctx: ExtractContext) -> Extracted:
     if comments:
         sink.add("Comments:")
         sink.extend(f"- {c}" for c in comments)
-    props, prop_warnings = package_properties(data)
+    props, prop_warnings = _properties(data)
     _default_title(props, _first_heading(headings))
     structure = {
         "headings": headings,
@@ -447,49 +426,10 @@ def _pdf_metadata(reader: PdfReader) -> Dict[str, Any]:
 
 # ---------------------------------------------------------------- markdown and plain text
 
-# UTF-32 before UTF-16: the UTF-32-LE BOM starts with the UTF-16-LE one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_SNIFF_BYTES = 64 * 1024  # enough for charset-normalizer to decide
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _UNDERLINE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _FRONT_MATTER_KEYS = {"title": "title", "author": "author", "date": "created_at"}
-
-
-def decode_text(data: bytes, max_bytes: int) -> Tuple[str, str]:
-    """(text, encoding) of at most `max_bytes`: BOM, else strict UTF-8, else charset-normalizer."""
-    head, final = data[:max_bytes], len(data) <= max_bytes
-    encoding = next((codec for bom, codec in _BOMS if head.startswith(bom)), None)
-    if encoding is None:
-        try:
-            return _decode(head, "utf-8", final, "strict"), "utf-8"
-        except UnicodeDecodeError:
-            encoding = _sniff_encoding(head[:_SNIFF_BYTES])
-    return _decode(head, encoding, final, "replace"), encoding
-
-
-def _sniff_encoding(sample: bytes) -> str:
-    """charset-normalizer's guess, except that Windows-1252 wins among single-byte code pages:
-    on short Latin text the detector picks look-alikes (mac_latin2, cp775) that garble accents."""
-    best = charset_normalizer.from_bytes(sample).best()
-    if best is None or not is_multi_byte_encoding(best.encoding):
-        try:
-            sample.decode("cp1252")
-            return "cp1252"
-        except UnicodeDecodeError:
-            pass
-    return best.encoding if best else "latin-1"
-
-
-def _decode(head: bytes, encoding: str, final: bool, errors: str) -> str:
-    # Not final when the budget cut the file: a character split at the cut is dropped, not an error.
-    return codecs.getincrementaldecoder(encoding)(errors).decode(head, final=final)
 
 
 def read_markdown(data: bytes, ctx: ExtractContext) -> Extracted:

@@ -25,8 +25,11 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from transforms.extract.cells import clean_header, display_value, is_auto_name
+from transforms.extract.cells import filled as filled_cells
 from transforms.extract.context import ExtractContext
-from transforms.extract.lists import list_items, list_separator
+from transforms.extract.encoding import valid_text
+from transforms.extract.lists import list_items, list_separator, spaced_items
 from transforms.model import ColumnProfile, TableProfile
 from transforms.signatures import bottom_k, normalise_value, value_hasher
 
@@ -34,12 +37,15 @@ CHUNK_ROWS = 4096
 EXACT_DISTINCT_CAP = 20_000  # distinct hashes kept exactly per column
 CACHE_CAP = 16_384  # raw value -> classification cache entries per column
 SAMPLE_COUNT = 5
+QUANTILE_POINTS = 33  # quantiles of an integer column's distinct values
+NUMBER_SAMPLE = 1024  # distinct numbers kept, chosen by hash: a uniform sample
+SPACED_LIST_SHARE = 0.2  # a spaced list column: at least this share of values hold 2+ items
 MAX_DIM_LABELS = 30  # a dimension has 2..30 distinct labels
 SMALL_RANGE_MAX = 1000  # small_int_range: values within 0/1..1000
 SMALL_RANGE_COVER = 0.8  # ... covering at least this share of the range
 TYPE_SHARE = 0.9  # a dtype wins with this share of non-empty cells
 HEADER_SCAN_ROWS = 30
-MAX_CELL_CHARS = 60  # markdown cells are cut here
+MAX_COLUMNS = 16_384  # Excel's own limit; wider headers are cut (a one-line file of commas)
 
 # Value kinds; the index into a column's kind counters.
 INT, FLOAT, DATE, BOOL, STR = range(5)
@@ -54,7 +60,6 @@ _DATE_RE = re.compile(
     r"|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
 )
 _NUMBER_START = frozenset("0123456789+-.$€£¥")
-_WHITESPACE_RE = re.compile(r"\s+")
 # Column names of keys: "id", "customer_id", "Order ID", "SupportRepId", "sku_key".
 _KEY_NAME_RE = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|KEY|Key)$|[a-z]I[dD]$")
 
@@ -124,29 +129,6 @@ def _text_info(value: str) -> Tuple[int, Optional[float], Optional[str]]:
     return STR, None, text.casefold()
 
 
-def display_value(value) -> str:
-    """Readable text of a cell: whole floats without '.0', ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(value)} bytes>"
-    return str(value)
-
-
 def _value_key(value) -> Optional[str]:
     """The normalised text that value hashes are taken of."""
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -156,32 +138,6 @@ def _value_key(value) -> Optional[str]:
 
 
 _EMPTY_INFO = (EMPTY, None, None)
-
-
-def is_blank_row(row: Sequence) -> bool:
-    return row.count("") + row.count(None) == len(row)
-
-
-def _filled(row: Sequence) -> int:
-    return len(row) - row.count("") - row.count(None)
-
-
-def clean_header(cells: Sequence) -> List[str]:
-    """Column names from a header row: trimmed, never empty, never repeated."""
-    names: List[str] = []
-    seen: Dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = _WHITESPACE_RE.sub(" ", display_value(cell)).strip() or f"column_{index + 1}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        seen.setdefault(name, 1)
-        names.append(name)
-    return names
-
-
-def _is_auto_name(name: str, index: int) -> bool:
-    return name == f"column_{index + 1}"
 
 
 # --------------------------------------------------------------------------
@@ -198,7 +154,7 @@ def detect_header(rows: List[Sequence]) -> int:
     wide-enough row is taken.
     """
     scan = rows[:HEADER_SCAN_ROWS]
-    filled = [_filled(row) for row in scan]
+    filled = [filled_cells(row) for row in scan]
     width = max(filled, default=0)
     if width == 0:
         return 0
@@ -235,6 +191,7 @@ class _Column:
     __slots__ = (
         "name", "count", "kinds", "hashes", "threshold", "duplicate", "samples",
         "num_count", "num_sum", "num_min", "num_max", "cache", "labels", "label_text", "hash", "separator",
+        "numbers_by_hash", "number_threshold", "items", "item_threshold", "list_values", "text_values",
     )
 
     def __init__(self, name: str, value_hash: Callable[[str], int]):
@@ -256,6 +213,14 @@ class _Column:
         # Label hash -> index while the column could still be a dimension.
         self.labels: Optional[Dict[int, int]] = {}
         self.label_text: List[str] = []
+        # hash -> number for a hash-chosen sample of distinct numbers (quantiles).
+        self.numbers_by_hash: Dict[int, float] = {}
+        self.number_threshold: Optional[int] = None
+        # Item hashes of list-valued text ("DE FR"), and how many distinct text values held a list.
+        self.items: set = set()
+        self.item_threshold: Optional[int] = None
+        self.list_values = 0
+        self.text_values = 0
 
     def add(self, values: Sequence, sketch_size: int) -> None:
         if self.separator is None:
@@ -310,6 +275,10 @@ class _Column:
                 self.num_min = number
             if number > self.num_max:
                 self.num_max = number
+            if kind == INT:
+                self._sample_number(h, number)
+        elif kind == STR:
+            self._add_items(key, h)
         if self._remember(h, sketch_size):
             if len(self.samples) < SAMPLE_COUNT:
                 self.samples.append(display_value(raw).strip())
@@ -335,6 +304,38 @@ class _Column:
         if len(hashes) > (EXACT_DISTINCT_CAP if threshold is None else 2 * sketch_size):
             self._shrink(sketch_size)
         return True
+
+    def _sample_number(self, h: int, number: float) -> None:
+        if self.number_threshold is not None and h > self.number_threshold:
+            return
+        sample = self.numbers_by_hash
+        sample[h] = number
+        if len(sample) > 2 * NUMBER_SAMPLE:
+            kept = bottom_k(sample, NUMBER_SAMPLE)
+            self.number_threshold = kept[-1]
+            self.numbers_by_hash = {k: sample[k] for k in kept}
+
+    def _add_items(self, key: str, h: int) -> None:
+        """The item view of a space-separated list column ("de fr"): itself when it is one
+        identifier-like token, its items when it is a list of them, nothing otherwise.
+        Lists split on ";" or "|" are profiled by item already (`self.separator`)."""
+        if self.separator:
+            return
+        self.text_values += 1
+        items = spaced_items(key)
+        if items is None:
+            return
+        if len(items) == 1:
+            hashes = [h]
+        else:
+            self.list_values += 1
+            hashes = [self.hash(_text_info(item)[2] or item) for item in items]
+        threshold = self.item_threshold
+        self.items.update(x for x in hashes if threshold is None or x <= threshold)
+        if len(self.items) > 2 * EXACT_DISTINCT_CAP:
+            kept = bottom_k(self.items, EXACT_DISTINCT_CAP)
+            self.items = set(kept)
+            self.item_threshold = kept[-1]
 
     def _shrink(self, sketch_size: int) -> None:
         kept = bottom_k(self.hashes, sketch_size)
@@ -400,6 +401,7 @@ class _Column:
                 "max": self.num_max,
                 "count": float(self.num_count),
             }
+        is_list = dtype == "string" and self.list_values >= max(2, SPACED_LIST_SHARE * self.text_values)
         return ColumnProfile(
             name=self.name,
             dtype=dtype,
@@ -411,12 +413,30 @@ class _Column:
             small_int_range=self.is_small_int_range(dtype, distinct),
             unique=self.count >= 2 and not self.duplicate and not self.separator,
             separator=self.separator or "",
+            quantiles=self.quantiles() if dtype == "integer" else [],
+            item_hashes=bottom_k(self.items, sketch_size) if is_list else [],
+            item_distinct=self.item_distinct() if is_list else 0,
         )
+
+    def quantiles(self) -> List[float]:
+        values = sorted(self.numbers_by_hash.values())
+        if not values:
+            return []
+        last = len(values) - 1
+        points = [values[round(i * last / (QUANTILE_POINTS - 1))] for i in range(QUANTILE_POINTS)]
+        points[0], points[-1] = self.num_min, self.num_max  # the sample's ends are not the column's
+        return points
+
+    def item_distinct(self) -> int:
+        if self.item_threshold is None:
+            return len(self.items)
+        return int((len(self.items) - 1) * 2.0**64 / (self.item_threshold + 1))
 
 
 def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]) -> List[str]:
+    values = [valid_text(value) for value in values]
     if redactor is None or not values:
-        return list(values)
+        return values
     redacted, counts = redactor.redact_values(column, values)
     for kind, n in counts.items():
         redactions[kind] = redactions.get(kind, 0) + n
@@ -426,7 +446,7 @@ def _redact(column: str, values: List[str], redactor, redactions: Dict[str, int]
 def _is_pii_column(column: str, labels: List[str], redactor) -> bool:
     if redactor is None:
         return False
-    _, counts = redactor.redact_values(column, labels)
+    _, counts = redactor.redact_values(valid_text(column), [valid_text(label) for label in labels])
     return any(counts.values())
 
 
@@ -441,9 +461,9 @@ class TableProfiler:
         self.name = name
         self.ctx = ctx
         value_hash = value_hasher()
-        self.columns = [_Column(column, value_hash) for column in clean_header(header)]
+        self.columns = [_Column(column, value_hash) for column in clean_header(header[:MAX_COLUMNS])]
         self.rows = 0
-        self.sketch_size = ctx.limits.value_sketch_size
+        self.sketch_size = column_sketch_size(ctx.limits, len(self.columns))
         # (dimension index, measure index) -> label sums
         self.sums: Dict[Tuple[int, int], np.ndarray] = {}
 
@@ -495,7 +515,7 @@ class TableProfiler:
         redactor = self.ctx.redactor
         profiles = [c.profile(self.sketch_size, redactor, redactions) for c in self.columns]
         # A column with neither a name nor a value is layout, not data.
-        keep = [i for i, p in enumerate(profiles) if p.count or not _is_auto_name(p.name, i)]
+        keep = [i for i, p in enumerate(profiles) if p.count or not is_auto_name(p.name, i)]
         sampled = sampled or (total_rows is not None and total_rows > self.rows)
         return TableProfile(
             name=self.name,
@@ -532,6 +552,11 @@ def _is_dimension(profile: ColumnProfile, column: _Column) -> bool:
     )
 
 
+def is_key_name(name: str) -> bool:
+    """"id", "customer_id", "Order ID", "SupportRepId", "sku_key"."""
+    return bool(_KEY_NAME_RE.search(name))
+
+
 def is_measure(profile: ColumnProfile) -> bool:
     """Numbers worth summing: not keys. A unique integer column is a key, but
     a unique float column is just a measure in a small table; foreign keys
@@ -556,6 +581,19 @@ def _fit(row: Sequence, width: int) -> Sequence:
 _END = object()
 
 
+MIN_COLUMN_SKETCH = 32  # below this, containment estimates are noise
+
+
+def column_sketch_size(limits, width: int) -> int:
+    """Value hashes kept per column of a table `width` columns wide, within the table's budget."""
+    return min(limits.value_sketch_size, max(MIN_COLUMN_SKETCH, limits.table_sketch_hashes // max(width, 1)))
+
+
+def row_limit(ctx: ExtractContext, width: int) -> int:
+    """Rows profiled in a table `width` columns wide: the row cap, or fewer to stay in the cell budget."""
+    return max(1, min(ctx.limits.max_rows_per_table, ctx.limits.max_table_cells // max(width, 1)))
+
+
 def profile_table(
     name: str,
     header: Sequence,
@@ -567,14 +605,14 @@ def profile_table(
     redactions: Optional[Dict[str, int]] = None,
 ) -> TableProfile:
     """Profiles a table from its header and rows, reading at most
-    `ctx.limits.max_rows_per_table` rows.
+    `row_limit(ctx, width)` rows.
 
     `total_rows` is the table's full size when the reader knows it (the
     profile then reports it and is marked sampled if it exceeds the rows
     read). Redaction counts of sample values are added to `redactions`.
     """
     profiler = TableProfiler(name, header, ctx)
-    limit = ctx.limits.max_rows_per_table
+    limit = row_limit(ctx, profiler.width)
     iterator = iter(rows)
     sampled = False
     if profiler.width:
@@ -600,7 +638,7 @@ def profile_batches(
 ) -> TableProfile:
     """Like `profile_table`, for column-major batches (e.g. Arrow record batches)."""
     profiler = TableProfiler(name, header, ctx)
-    limit = ctx.limits.max_rows_per_table
+    limit = row_limit(ctx, profiler.width)
     sampled = False
     for batch in batches:
         nrows = len(batch[0]) if batch else 0
@@ -614,48 +652,3 @@ def profile_batches(
             part = [column[offset : offset + CHUNK_ROWS] for column in batch]
             profiler.add_columns(part, min(CHUNK_ROWS, nrows - offset))
     return profiler.finish(sampled, total_rows, header_row, redactions)
-
-
-
-# --------------------------------------------------------------------------
-# Text rendering shared by the readers
-
-
-def markdown_table(header: Sequence, rows: Sequence[Sequence]) -> str:
-    """A markdown table of a header row and a few rows; long cells are cut and
-    columns with neither a name nor a shown value are left out."""
-    names = clean_header(header)
-    keep = [
-        i for i in range(len(names))
-        if not _is_blank(header[i]) or any(i < len(row) and not _is_blank(row[i]) for row in rows)
-    ]
-    lines = [
-        "| " + " | ".join(_markdown_cell(names[i]) for i in keep) + " |",
-        "|" + "---|" * len(keep),
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(_markdown_cell(row[i] if i < len(row) else None) for i in keep) + " |")
-    return "\n".join(lines)
-
-
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _markdown_cell(value) -> str:
-    text = _WHITESPACE_RE.sub(" ", display_value(value)).strip().replace("|", "\\|")
-    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
-
-
-def bounded_text(sections: Iterable[str], limit: int) -> str:
-    """Joins text sections, stopping at `limit` characters."""
-    parts: List[str] = []
-    size = 0
-    for section in sections:
-        if size >= limit:
-            break
-        parts.append(section)
-        size += len(section) + 2
-    text = "\n\n".join(parts)
-    return text if len(text) <= limit else text[:limit]
-

@@ -6,9 +6,9 @@ parts); nothing is fully decompressed or parsed here. Each failure raises
 `ExtractionError` with a specific `error_type`:
 
     too_large          the file is bigger than `max_file_bytes`
-    unsupported_format no reader for the extension (legacy .doc/.ppt included)
+    unsupported_format no reader for the extension
     encrypted          a password-protected Office file
-    corrupt_archive    an Office extension whose bytes are not a readable zip package
+    corrupt_archive    an Office or OpenDocument extension whose bytes are not a readable zip package
     zip_bomb           the zip directory promises too much uncompressed data
     xml_bomb           a DOCTYPE/ENTITY declaration in a package XML part
     timeout            `run_with_timeout` gave up waiting for a reader
@@ -26,13 +26,12 @@ from typing import Callable, Collection, Dict, List, NamedTuple, Optional, TypeV
 from transforms.config import ExtractionConfig
 from transforms.model import ExtractionError
 
-OOXML_EXTENSIONS = frozenset({"xlsx", "xlsm", "pptx", "docx"})
-LEGACY_FORMATS = {
-    "doc": "legacy Word 97-2003 document (.doc)",
-    "ppt": "legacy PowerPoint 97-2003 presentation (.ppt)",
-    "dot": "legacy Word 97-2003 template (.dot)",
-    "pps": "legacy PowerPoint 97-2003 show (.pps)",
-}
+OOXML_EXTENSIONS = frozenset({
+    "xlsx", "xlsm", "xltx", "xltm",
+    "docx", "docm", "dotx", "dotm",
+    "pptx", "pptm", "potx", "potm", "ppsx", "ppsm",
+})
+ODF_EXTENSIONS = frozenset({"odt", "ods", "odp"})
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Streams an encrypted OOXML file carries inside its CFB wrapper (MS-OFFCRYPTO), lower-cased:
@@ -57,18 +56,18 @@ def check(
     check_supported(data, extension, supported)
     if extension in OOXML_EXTENSIONS:
         check_ooxml_package(data, limits)
-    elif extension == "xls":
+    elif extension in ODF_EXTENSIONS:
+        check_zip_package(data, limits, "mimetype", "OpenDocument")
+    elif extension in ("xls", "xlt"):
         check_legacy_excel(data)
 
 
-def check_size(size: int, limits: ExtractionConfig) -> None:
+def check_size(size: int, limits: ExtractionConfig, stage: str = "extract") -> None:
     if size > limits.max_file_bytes:
-        raise ExtractionError("too_large", f"{size} bytes exceeds the {limits.max_file_bytes}-byte limit")
+        raise ExtractionError("too_large", f"{size} bytes exceeds the {limits.max_file_bytes}-byte limit", stage)
 
 
 def check_supported(data: bytes, extension: str, supported: Collection[str]) -> None:
-    if extension in LEGACY_FORMATS:
-        raise ExtractionError("unsupported_format", f"{LEGACY_FORMATS[extension]} is not supported")
     if extension not in supported:
         what = f"'.{extension}' files" if extension else "files without an extension"
         raise ExtractionError("unsupported_format", f"no reader for {what}")
@@ -81,16 +80,31 @@ def check_supported(data: bytes, extension: str, supported: Collection[str]) -> 
 
 
 def check_ooxml_package(data: bytes, limits: ExtractionConfig) -> None:
-    """encrypted / corrupt_archive / zip_bomb / xml_bomb for .xlsx, .xlsm, .docx, .pptx."""
+    """encrypted / corrupt_archive / zip_bomb / xml_bomb for the Office Open XML formats."""
     if data.startswith(CFB_MAGIC):
         _raise_for_cfb_package(data)
+    check_zip_package(data, limits, "[Content_Types].xml", "Office Open XML")
+
+
+def check_zip_package(data: bytes, limits: ExtractionConfig, marker: str, kind: str) -> None:
+    """corrupt_archive / zip_bomb / xml_bomb for a zip package that must hold the part `marker`."""
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         members = package.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error) as exc:
         raise ExtractionError("corrupt_archive", f"not a readable zip package: {exc}") from exc
+    if not any(m.filename == marker for m in members):
+        raise ExtractionError("corrupt_archive", f"zip has no {marker}: not an {kind} package")
     _check_members(members, len(data), limits)
     _check_xml_parts(package, members)
+
+
+def is_encrypted_package(data: bytes) -> bool:
+    """An OLE/CFB container holding an encrypted OOXML package (MS-OFFCRYPTO)."""
+    try:
+        return bool(set(cfb_directory(data)) & _ENCRYPTION_STREAMS)
+    except ValueError:
+        return False
 
 
 def _raise_for_cfb_package(data: bytes) -> None:
@@ -105,8 +119,6 @@ def _raise_for_cfb_package(data: bytes) -> None:
 
 
 def _check_members(members: List[zipfile.ZipInfo], archive_size: int, limits: ExtractionConfig) -> None:
-    if not any(m.filename == "[Content_Types].xml" for m in members):
-        raise ExtractionError("corrupt_archive", "zip has no [Content_Types].xml: not an Office Open XML package")
     total = 0
     for member in members:
         # Local header (30 bytes + name) plus data must lie inside the file; else it was cut short.

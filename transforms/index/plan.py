@@ -30,9 +30,17 @@ DELETE = "delete"  # indexed but no longer matched
 
 # Libraries whose output is part of a record: a new version may read a file differently.
 READER_DISTRIBUTIONS = ("openpyxl", "python-pptx", "python-docx", "pypdf", "python-calamine", "xlrd",
-                        "charset-normalizer", "defusedxml", "datasketch")
-# Read errors say nothing about a file's content (a permission, a network blip): always retried.
+                        "charset-normalizer", "defusedxml", "datasketch", "olefile", "striprtf", "tokenizers",
+                        "numpy")
+# Failures that say nothing about a file's content are never stored, so the next run tries again:
+# read errors (a permission, a network blip) and what the machine's load decides (a parser process
+# killed for time or memory, or gone).
 TRANSIENT_STAGES = frozenset({"read"})
+TRANSIENT_ERROR_TYPES = frozenset({"timeout", "memory_limit", "crash"})
+_HASH_CHUNK = 1024 * 1024
+# Extraction settings that decide how files are read, not what a record holds (their
+# failures are transient, above): changing them re-extracts nothing.
+RUN_ONLY_EXTRACTION = frozenset({"timeout_seconds", "isolation", "workers", "memory_budget_mb", "worker_max_files"})
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -50,9 +58,16 @@ def plan_file(matched: Optional[MatchedFile], entry: Optional[IndexEntry], finge
     return CONFIRM if entry.content_hash else EXTRACT
 
 
-def content_hash(data: bytes) -> str:
-    """The hash FileRecord.content_hash holds (sha256 of the raw bytes)."""
-    return hashlib.sha256(data).hexdigest()
+def file_content_hash(path: str) -> str:
+    """The hash FileRecord.content_hash holds: sha256 of the file's raw bytes, read in chunks."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    digest = hashlib.sha256()
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +115,8 @@ def extraction_fingerprint(config: Config, embeddings: bool) -> str:
         "code": source_digest(),
         "pii_key": _pii_key_digest(),
         "libraries": _versions(),
-        "extraction": dataclasses.asdict(config.extraction),
+        "extraction": {k: v for k, v in dataclasses.asdict(config.extraction).items()
+                       if k not in RUN_ONLY_EXTRACTION},
         "privacy": dataclasses.asdict(config.privacy),
         "embeddings": embeddings,
     })
@@ -132,7 +148,7 @@ def stored_record(record: FileRecord, matched: Optional[MatchedFile], fingerprin
 
 def stored_error(error: ErrorRecord, matched: Optional[MatchedFile], fingerprint: str) -> Optional[StoredFile]:
     """The row for a failure, or None for a transient one that the next run retries."""
-    if matched is None or error.stage in TRANSIENT_STAGES:
+    if matched is None or error.stage in TRANSIENT_STAGES or error.error_type in TRANSIENT_ERROR_TYPES:
         return None
     entry = IndexEntry(error.file_path, matched.size, matched.modified_at, None, fingerprint, ERROR)
     return StoredFile(entry, error.to_dict())

@@ -2,31 +2,36 @@
 
     to_extract, reused_records, reused_errors, deleted = matched | CheckIndex(index)
     ... extract to_extract ...
-    (records, errors) | UpdateIndex(index, to_extract)
+    (records, *errors) | UpdateIndex(index, config, to_extract)
+    ... pairs joined with their views ...
+    outcomes = joined | CachedScores(config, score_cache, corpus_stats)
 
 CheckIndex reads the index once at the start (which files need extracting);
 UpdateIndex writes each record as soon as it is extracted, in small
-transactions, so a killed run keeps what it finished.
+transactions, so a killed run keeps what it finished. CachedScores reuses a
+pair's score while everything scoring reads is unchanged (cache.py).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
 from transforms.detect import blocking
+from transforms.detect.corpus import CorpusStats
+from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile
-from transforms.index import plan
+from transforms.index import cache, plan
 from transforms.index.store import IndexEntry, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
-from transforms.index import cache
-from transforms.ptransforms import FAILED, NAMESPACE, OK, ScorePairFn, split_outcomes
+from transforms.ptransforms import FAILED, OK, ScorePairFn, Timed, split_outcomes
+from transforms.signatures import hash64
+from transforms.telemetry import NAMESPACE, Telemetry
 
 # A writer commits when this many rows wait or this many seconds passed,
 # whichever first: a killed run loses at most that much finished work.
@@ -52,19 +57,24 @@ def index_spec(config: Config, output: str, embeddings: bool) -> Optional[IndexS
     return IndexSpec(location, output, plan.extraction_fingerprint(config, embeddings), config.index.retry_errors)
 
 
+
+def _values_of_kind(outcome, kind: str):
+    return [outcome[1]] if outcome[0] == kind else []
+
+
 def _of_kind(outcomes, kind: str, label: str):
-    return outcomes | label >> beam.FlatMap(lambda o: [o[1]] if o[0] == kind else [])
+    return outcomes | label >> beam.FlatMap(_values_of_kind, kind)
 
 
 class _IndexFn(beam.DoFn):
     """Opens the index once per worker."""
 
-    def __init__(self, spec: IndexSpec):
-        self._spec = spec
+    def __init__(self, location: str):
+        self._location = location
         self._index = None
 
     def setup(self):
-        self._index = open_index(self._spec.location)
+        self._index = open_index(self._location)
 
     def teardown(self):
         if self._index is not None:
@@ -74,6 +84,10 @@ class _IndexFn(beam.DoFn):
 
 class _ReadEntriesFn(_IndexFn):
     """One element in -> (uri, IndexEntry) for every file the index holds in scope."""
+
+    def __init__(self, spec: IndexSpec):
+        super().__init__(spec.location)
+        self._spec = spec
 
     def process(self, _):
         self._index.ensure_schema()
@@ -98,20 +112,20 @@ class _ConfirmFn(_IndexFn):
     """Size unchanged, mtime moved: reuse when the content hash is unchanged, else extract."""
 
     def __init__(self, spec: IndexSpec):
-        super().__init__(spec)
+        super().__init__(spec.location)
+        self._spec = spec
         self._touched = Metrics.counter(NAMESPACE, "index_hash_confirmed")
 
     def process(self, element: Tuple[MatchedFile, IndexEntry]):
         matched, entry = element
         try:
-            with FileSystems.open(matched.path) as handle:
-                same = plan.content_hash(handle.read()) == entry.content_hash
+            same = plan.file_content_hash(matched.path) == entry.content_hash
         except Exception:  # unreadable now: extraction records the failure
             same = False
         if not same:
             yield plan.EXTRACT, matched
             return
-        self._index.touch(self._spec.scope, [(matched.path, matched.modified_at)])
+        self._index.touch(self._spec.scope, [(entry.uri, matched.modified_at)])
         self._touched.inc()
         yield plan.REUSE, element
 
@@ -119,29 +133,63 @@ class _ConfirmFn(_IndexFn):
 class _LoadFn(_IndexFn):
     """A batch of (matched, entry) -> (OK, FileRecord) / (FAILED, ErrorRecord), or (EXTRACT, matched)."""
 
-    def process(self, batch: List[Tuple[MatchedFile, IndexEntry]]):
-        stored = self._index.payloads(self._spec.scope, [m.path for m, _ in batch])
+    def __init__(self, spec: IndexSpec, telemetry: Optional[Telemetry]):
+        super().__init__(spec.location)
+        self._spec = spec
+        self._telemetry = telemetry or Telemetry()  # flushed by the Timed wrapper
+
+    def process(self, batch: Iterable[Tuple[MatchedFile, IndexEntry]]):
+        batch = list(batch)
+        stored = self._index.payloads(self._spec.scope, [entry.uri for _, entry in batch])
         for matched, entry in batch:
-            found = stored.get(matched.path)
+            found = stored.get(entry.uri)
             if found is None or not plan.same_extraction(found[0], entry):  # changed under us: extract it
                 yield plan.EXTRACT, matched
                 continue
             value = plan.reused(found[0], found[1], matched)
+            self._telemetry.add("files_reused", 1)
             yield (FAILED if isinstance(value, ErrorRecord) else OK), value
 
 
 class _DeleteFn(_IndexFn):
-    def process(self, uris: List[str]):
-        self._index.delete(self._spec.scope, uris)
-        yield from uris
+    def __init__(self, spec: IndexSpec):
+        super().__init__(spec.location)
+        self._spec = spec
+
+    def process(self, uri: str):
+        self._index.delete(self._spec.scope, [uri])
+        yield uri
+
+
+def _index_key(matched: MatchedFile) -> str:
+    """A file's row in the index: its path as records name it (valid Unicode, encoding.display_path)."""
+    return display_path(matched.path)
+
+
+LOAD_BATCH = 128  # reused rows read per query
+
+
+def _in_batches(elements, label: str):
+    """Elements grouped about LOAD_BATCH at a time by a stable hash (a GroupByKey: every batch leaves
+    process(), never finish_bundle, whose outputs some runners drop)."""
+    total = elements | f"{label}Count" >> beam.combiners.Count.Globally()
+    return (
+        elements
+        | f"{label}Key" >> beam.Map(lambda e, n: (hash64(e[1].uri) % max(1, -(-n // LOAD_BATCH)), e),
+                                    n=beam.pvalue.AsSingleton(total))
+        | f"{label}Group" >> beam.GroupByKey()
+        | f"{label}Values" >> beam.Values()
+    )
 
 
 class CheckIndex(beam.PTransform):
     """Matched files -> (to extract, reused records, reused errors, deleted URIs)."""
 
-    def __init__(self, spec: Optional[IndexSpec], label: Optional[str] = None):
+    def __init__(self, spec: Optional[IndexSpec], telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._spec = spec
+        self._telemetry = telemetry
 
     def expand(self, matched):
         spec = self._spec
@@ -155,7 +203,7 @@ class CheckIndex(beam.PTransform):
             | "ReadEntries" >> beam.ParDo(_ReadEntriesFn(spec))
         )
         decisions = (
-            {"matched": matched | "KeyByPath" >> beam.Map(lambda m: (m.path, m)), "entry": entries}
+            {"matched": matched | "KeyByPath" >> beam.Map(lambda m: (_index_key(m), m)), "entry": entries}
             | "JoinIndex" >> beam.CoGroupByKey()
             | "Decide" >> beam.FlatMap(_decide, spec)
         )
@@ -167,30 +215,28 @@ class CheckIndex(beam.PTransform):
             (_of_kind(decisions, plan.REUSE, "Unchanged"), _of_kind(confirmed, plan.REUSE, "SameContent"))
             | "AllReusable" >> beam.Flatten()
         )
-        loaded = (
-            reusable
-            | "BatchLoads" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
-            | "LoadStored" >> beam.ParDo(_LoadFn(spec))
-        )
+        loaded = _in_batches(reusable, "Batch") | "LoadStored" >> beam.ParDo(
+            Timed("index", _LoadFn(spec, self._telemetry), self._telemetry))
         records, errors = split_outcomes(loaded, "SplitReused")
         to_extract = (
             (_of_kind(decisions, plan.EXTRACT, "NewOrChanged"), _of_kind(confirmed, plan.EXTRACT, "ContentChanged"),
              _of_kind(loaded, plan.EXTRACT, "GoneFromIndex"))
             | "AllToExtract" >> beam.Flatten()
         )
-        deleted = (
-            _of_kind(decisions, plan.DELETE, "NoLongerMatched")
-            | "BatchDeletes" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
-            | "DeleteStored" >> beam.ParDo(_DeleteFn(spec))
-        )
+        deleted = _of_kind(decisions, plan.DELETE, "NoLongerMatched") | "DeleteStored" >> beam.ParDo(_DeleteFn(spec))
         return to_extract, records, errors, deleted
 
 
 class _WriteRowsFn(_IndexFn):
-    """Stores extracted rows in small transactions, each row complete or absent."""
+    """Stores extracted rows in small transactions, each row complete or absent.
+
+    A row is committed within COMMIT_ROWS rows or COMMIT_SECONDS; the last ones
+    at the end of the bundle (a side effect only: no output waits for it).
+    """
 
     def __init__(self, spec: IndexSpec):
-        super().__init__(spec)
+        super().__init__(spec.location)
+        self._spec = spec
         self._stored = Metrics.counter(NAMESPACE, "index_rows_written")
         self._pending: list = []
         self._last = 0.0
@@ -214,38 +260,51 @@ class _WriteRowsFn(_IndexFn):
         self._last = time.monotonic()
 
 
-class UpdateIndex(beam.PTransform):
-    """(fresh records, fresh errors) -> URIs stored in the index (nothing without an index)."""
+def _stored_keys(record: FileRecord, config) -> Tuple[str, ...]:
+    """The record's blocking keys to store; none when they cannot be computed (CandidatePairs
+    records that failure as a "block" error, and the index never holds what it did not get)."""
+    try:
+        return tuple(blocking.blocking_keys(record, config))
+    except Exception:
+        return ()
 
-    def __init__(self, spec: Optional[IndexSpec], config: Config, to_extract, label: Optional[str] = None):
+
+class UpdateIndex(beam.PTransform):
+    """(fresh records, *fresh error collections) -> URIs stored in the index (nothing without an index)."""
+
+    def __init__(self, spec: Optional[IndexSpec], config: Config, to_extract, telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._spec = spec
         self._blocking = config.relationships.blocking
         self._to_extract = to_extract
+        self._telemetry = telemetry
 
     def expand(self, fresh):
-        records, errors = fresh
-        spec, cfg = self._spec, self._blocking
+        records, *error_collections = fresh
+        spec, cfg, telemetry = self._spec, self._blocking, self._telemetry
         if spec is None:
             return records.pipeline | "NothingStored" >> beam.Create([]).with_output_types(str)
-        stamps = beam.pvalue.AsDict(self._to_extract | "StampsByPath" >> beam.Map(lambda m: (m.path, m)))
-        # Records and errors are stored by two writers, each fused with
-        # extraction (a Flatten would make the runner finish extracting first).
-        stored_records = (
+        stamps = beam.pvalue.AsDict(self._to_extract | "StampsByPath" >> beam.Map(lambda m: (_index_key(m), m)))
+        # Records and each kind of error are stored by writers of their own, each fused with the
+        # step that made them (a Flatten first would make the runner finish that step first).
+        stored = [
             records
             | "RecordRows" >> beam.Map(
-                lambda r, s: plan.stored_record(r, s.get(r.file_path), spec.fingerprint,
-                                                blocking.blocking_keys(r, cfg)), s=stamps)
+                lambda r, s: plan.stored_record(r, s.get(r.file_path), spec.fingerprint, _stored_keys(r, cfg)),
+                s=stamps)
             | "StorableRecords" >> beam.Filter(lambda row: row is not None)
-            | "StoreRecords" >> beam.ParDo(_WriteRowsFn(spec))
-        )
-        stored_errors = (
-            errors
-            | "ErrorRows" >> beam.Map(lambda e, s: plan.stored_error(e, s.get(e.file_path), spec.fingerprint), s=stamps)
-            | "StorableErrors" >> beam.Filter(lambda row: row is not None)
-            | "StoreErrors" >> beam.ParDo(_WriteRowsFn(spec))
-        )
-        return (stored_records, stored_errors) | "AllStored" >> beam.Flatten()
+            | "StoreRecords" >> beam.ParDo(Timed("index", _WriteRowsFn(spec), telemetry))
+        ]
+        for i, errors in enumerate(error_collections):
+            stored.append(
+                errors
+                | f"ErrorRows{i}" >> beam.Map(
+                    lambda e, s: plan.stored_error(e, s.get(e.file_path), spec.fingerprint), s=stamps)
+                | f"StorableErrors{i}" >> beam.Filter(lambda row: row is not None)
+                | f"StoreErrors{i}" >> beam.ParDo(Timed("index", _WriteRowsFn(spec), telemetry))
+            )
+        return tuple(stored) | "AllStored" >> beam.Flatten()
 
 
 # ---------------------------------------------------------------- pair score cache
@@ -265,68 +324,88 @@ def score_cache_spec(index: Optional[IndexSpec], config: Config, run_id: str) ->
     return ScoreCacheSpec(index.location, index.scope, plan.scoring_fingerprint(config), run_id)
 
 
-class _CachedScoreFn(beam.DoFn):
-    """A batch of joined pairs -> their edges, scoring only pairs whose digest is not cached."""
+class _CachedScoreFn(_IndexFn):
+    """A joined pair -> its outcome, read from the cache when its digest is there, else scored.
 
-    def __init__(self, config: Config, spec: ScoreCacheSpec):
-        self._score = ScorePairFn(config)
+    Scores are stored (and cached ones marked as used by this run) in small
+    transactions; a failure is never cached, so the next run scores it again.
+    """
+
+    def __init__(self, config: Config, spec: ScoreCacheSpec, telemetry: Optional[Telemetry]):
+        super().__init__(spec.location)
         self._spec = spec
+        self._score = ScorePairFn(config, telemetry)
+        self._telemetry = telemetry or Telemetry()
         self._hits = Metrics.counter(NAMESPACE, "pair_scores_reused")
-        self._index = None
         self._digests = None
+        self._pending: list = []
+        self._last = 0.0
 
     def setup(self):
+        super().setup()
         self._score.setup()
-        self._index = open_index(self._spec.location)
-        self._digests = cache.RecordDigests()
+        self._digests = cache.Digests()
 
-    def teardown(self):
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+    def start_bundle(self):
+        self._pending = []
+        self._last = time.monotonic()
 
-    def process(self, batch):
-        spec = self._spec
-        keyed = [(cache.pair_digest(spec.fingerprint, self._digests(a), self._digests(b), context), (a, b, context))
-                 for a, b, context in batch]
-        cached = self._index.cached_scores(spec.scope, [digest for digest, _ in keyed])
-        results = []
-        for digest, element in keyed:
-            if digest in cached:
-                self._hits.inc()
-                edge = cache.edge_from_json(cached[digest])
-            else:
-                edge = next(iter(self._score.process(element)), None)
-            results.append((digest, edge))
-        self._index.put_scores(spec.scope, spec.run_id, [(d, cache.edge_to_json(e)) for d, e in results])
-        yield from (edge for _, edge in results if edge is not None)
+    def process(self, element, stats: CorpusStats):
+        a, b, shared = element
+        spec, digests = self._spec, self._digests
+        digest = cache.pair_digest(spec.fingerprint, digests.corpus(stats), digests.record(a), digests.record(b),
+                                   shared)
+        hit, edge_json = self._index.cached_score(spec.scope, digest)
+        if hit:
+            self._hits.inc()
+            self._telemetry.add("pairs_scored", 1)
+            self._pending.append((digest, edge_json))
+            edge = cache.edge_from_json(edge_json)
+            outcomes = [(OK, edge)] if edge is not None else []
+        else:
+            outcomes = list(self._score.process(element, stats))
+            if all(kind == OK for kind, _ in outcomes):
+                self._pending.append((digest, cache.edge_to_json(outcomes[0][1] if outcomes else None)))
+        if len(self._pending) >= COMMIT_ROWS * 8 or time.monotonic() - self._last >= COMMIT_SECONDS:
+            self._flush()
+        return outcomes
+
+    def finish_bundle(self):
+        self._flush()
+
+    def _flush(self):
+        self._index.put_scores(self._spec.scope, self._spec.run_id, self._pending)
+        self._pending = []
+        self._last = time.monotonic()
 
 
 class _PruneScoresFn(_IndexFn):
     def __init__(self, spec: ScoreCacheSpec):
-        super().__init__(IndexSpec(spec.location, spec.scope, ""))
-        self._run_id = spec.run_id
+        super().__init__(spec.location)
+        self._spec = spec
 
     def process(self, _):
-        yield self._index.prune_scores(self._spec.scope, self._run_id)
+        yield self._index.prune_scores(self._spec.scope, self._spec.run_id)
 
 
 class CachedScores(beam.PTransform):
-    """Joined pairs -> typed edges, reusing cached scores; unused cached scores are pruned after."""
+    """Joined pairs -> scoring outcomes (as ScorePairFn gives them), reusing cached scores; cached
+    scores this run did not use are pruned after the last pair."""
 
-    def __init__(self, config: Config, spec: ScoreCacheSpec, label: Optional[str] = None):
+    def __init__(self, config: Config, spec: ScoreCacheSpec, stats, telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._config = config
         self._spec = spec
+        self._stats = stats
+        self._telemetry = telemetry
 
     def expand(self, joined):
-        typed = (
-            joined
-            | "BatchPairs" >> beam.BatchElements(min_batch_size=64, max_batch_size=512)
-            | "ScoreUncached" >> beam.ParDo(_CachedScoreFn(self._config, self._spec))
-        )
-        # Counting waits for every batch: only then are the unused scores known.
-        (typed
+        outcomes = joined | "ScoreUncached" >> beam.ParDo(
+            Timed("score", _CachedScoreFn(self._config, self._spec, self._telemetry), self._telemetry),
+            stats=beam.pvalue.AsSingleton(self._stats))
+        # Counting waits for every pair: only then are the unused scores known.
+        (outcomes
          | "AllScored" >> beam.combiners.Count.Globally()
          | "PruneUnused" >> beam.ParDo(_PruneScoresFn(self._spec)))
-        return typed
+        return outcomes

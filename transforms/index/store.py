@@ -176,16 +176,13 @@ class MetadataIndex:
 
     # -- pair scores
 
-    def cached_scores(self, scope: str, digests: Sequence[str]) -> Dict[str, Optional[str]]:
-        """digest -> edge JSON (None: the pair scored no edge) for cached digests."""
-        found: Dict[str, Optional[str]] = {}
+    def cached_score(self, scope: str, digest: str) -> Tuple[bool, Optional[str]]:
+        """(cached?, edge JSON or None when the pair scored no edge)."""
         with self._transaction() as cur:
-            for chunk in _chunks(list(digests), _BATCH):
-                cur.execute(self._sql(
-                    f"SELECT digest, edge FROM filegraph_pair_scores WHERE scope = ? AND digest IN "
-                    f"({self._marks(len(chunk))})"), (scope, *chunk))
-                found.update((row[0], row[1]) for row in cur.fetchall())
-        return found
+            cur.execute(self._sql("SELECT edge FROM filegraph_pair_scores WHERE scope = ? AND digest = ?"),
+                        (scope, digest))
+            row = cur.fetchone()
+        return (False, None) if row is None else (True, row[0])
 
     def put_scores(self, scope: str, run_id: str, scores: Iterable[Tuple[str, Optional[str]]]) -> None:
         """Stores (digest, edge JSON or None) and marks them used by `run_id`."""

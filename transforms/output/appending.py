@@ -4,7 +4,7 @@ A batch run writes each output once, in deterministic shards. A streaming run
 never ends, so each bundle of results becomes one more part file,
 `<dir>/<prefix>-part-<digest>.jsonl`, its lines sorted and its name the digest
 of its content: a bundle retried by the runner rewrites the same file instead
-of adding a copy. A part is written under a temporary name and renamed, so a
+of adding a copy. A part is written atomically (writer.write_lines), so a
 reader never sees half a part.
 """
 
@@ -14,7 +14,6 @@ import hashlib
 from typing import Any, Callable, Dict, List, Optional
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from transforms.output.writer import dumps, join_path, write_lines
 
@@ -41,10 +40,7 @@ class _AppendPartFn(beam.DoFn):
         if not self._pending:
             return
         lines = [dumps(r) for r in sorted(self._pending, key=self._sort_key)]
-        path = part_path(self._directory, self._prefix, lines)
-        temporary = path + ".tmp"
-        write_lines(temporary, lines)
-        FileSystems.rename([temporary], [path])
+        write_lines(part_path(self._directory, self._prefix, lines), lines)
         self._pending = []
 
 

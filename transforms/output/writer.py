@@ -5,23 +5,39 @@ single JSON documents (run_summary.json). Shards are deterministic: a record's
 shard is a stable hash of its sort key, and records are sorted within a shard,
 so the same input gives byte-identical shards run after run, on any runner.
 Paths may be local or on any Beam filesystem (gs://).
+
+Every file is written under a temporary name beside its final one and then
+renamed, so a reader never sees half a shard. A run first removes the
+previous run's summary, then its shards; its own summary is written after
+every shard (the pipeline makes it wait for them). A run killed
+midway therefore leaves shards and no summary, never a folder that looks
+finished, and the next run over the same folder replaces everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import posixpath
+import re
+import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 
 RECORDS_PER_SHARD = 50_000
-OUTPUTS = {"nodes": "nodes", "edges": "edges", "training": "train", "errors": "errors"}
+# Output folder -> shard prefix; "training" holds shards of the layout before training/data/.
+OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/data": "*", "training": "train"}
+TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
+SUMMARY = "run_summary.json"
+_TEMPORARY = ".tmp-"  # infix of files being written: <dir>/.<name>.tmp-<unique>
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def join_path(base: str, *parts: str) -> str:
@@ -29,12 +45,35 @@ def join_path(base: str, *parts: str) -> str:
 
 
 def dumps(record: Mapping[str, Any]) -> str:
-    """One JSONL line: keys sorted, no NaN, UTF-8 kept readable."""
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    """One JSONL line: keys sorted, no NaN (a non-finite number is written as null), UTF-8 kept readable.
+
+    A lone surrogate (a path whose bytes are not UTF-8) is written as its JSON
+    escape, which reads back to the same string: the line is always valid UTF-8.
+    """
+    try:
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:
+        line = json.dumps(_finite(record), sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    return line.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(line) else line
 
 
-def shard_count(records: int, fixed: int = 0) -> int:
-    return fixed if fixed > 0 else max(1, math.ceil(records / RECORDS_PER_SHARD))
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def error_sort_key(error: Mapping[str, Any]) -> str:
+    """Orders and places error records: a file can have errors of several stages and pairs."""
+    return f"{error['file_path']}|{error['stage']}|{error.get('paired_with') or ''}|{error['error_type']}"
+
+
+def shard_count(records: int, fixed: int = 0, per_shard: int = RECORDS_PER_SHARD) -> int:
+    return fixed if fixed > 0 else max(1, math.ceil(records / per_shard))
 
 
 def shard_of(sort_key: str, shards: int) -> int:
@@ -46,14 +85,38 @@ def shard_path(directory: str, prefix: str, index: int, shards: int) -> str:
 
 
 def write_lines(path: str, lines: Iterable[str]) -> None:
-    with FileSystems.create(path) as handle:
+    with _atomic(path) as handle:
         for line in lines:
             handle.write(line.encode("utf-8") + b"\n")
 
 
+def write_text(path: str, text: str) -> None:
+    with _atomic(path) as handle:
+        handle.write(text.encode("utf-8"))
+
+
 def write_json(path: str, document: Mapping[str, Any]) -> None:
-    with FileSystems.create(path) as handle:
+    with _atomic(path) as handle:
         handle.write(json.dumps(document, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
+
+
+@contextlib.contextmanager
+def _atomic(path: str):
+    """A handle on a temporary file beside `path`, renamed to `path` when the block succeeds."""
+    directory, name = posixpath.split(path) if "://" in path else os.path.split(path)
+    temporary = join_path(directory, f".{name}{_TEMPORARY}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    handle = FileSystems.create(temporary)
+    try:
+        yield handle
+        handle.close()
+    except BaseException:
+        handle.close()
+        FileSystems.delete([temporary])
+        raise
+    if "://" not in path:
+        os.replace(temporary, path)  # atomic on one filesystem, and replaces an earlier run's file
+    else:
+        FileSystems.rename([temporary], [path])
 
 
 def read_jsonl(directory: str, prefix: str) -> List[Dict[str, Any]]:
@@ -94,13 +157,17 @@ def write_bytes(path: str, data: bytes) -> None:
 
 
 def clear_outputs(output_dir: str) -> None:
-    """Removes shards of an earlier run so that stale shards never mix in."""
-    stale = []
+    """Removes an earlier run's outputs: its summary first, then its shards and any file left half-written."""
+    summary = join_path(output_dir, SUMMARY)
+    if FileSystems.exists(summary):
+        FileSystems.delete([summary])
+    patterns = [join_path(output_dir, f".*{_TEMPORARY}*")]
     for sub, prefix in OUTPUTS.items():
-        # Batch shards, and part files of a streaming run (transforms/output/appending.py).
-        for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl"):
-            pattern = join_path(output_dir, sub, name)
-            stale.extend(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+        # Batch shards, part files of a streaming run (transforms/output/appending.py), temporaries.
+        patterns += [join_path(output_dir, sub, name)
+                     for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl", f".*{_TEMPORARY}*")]
+    patterns.append(join_path(output_dir, "training", "README.md"))
+    stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
     if stale:
         FileSystems.delete(stale)
 
@@ -135,19 +202,23 @@ class _EmptyShards(beam.DoFn):
 class WriteJsonlShards(beam.PTransform):
     """Writes dicts as deterministic JSONL shards; `sort_key` orders and places them."""
 
-    def __init__(self, directory: str, prefix: str, sort_key, fixed_shards: int = 0, label: Optional[str] = None):
+    def __init__(self, directory: str, prefix: str, sort_key, fixed_shards: int = 0, telemetry=None,
+                 records_per_shard: int = RECORDS_PER_SHARD, write_empty: bool = True, label: Optional[str] = None):
         super().__init__(label)
         self._directory = directory
         self._prefix = prefix
         self._sort_key = sort_key
         self._fixed_shards = fixed_shards
+        self._telemetry = telemetry  # times the writes to the "write" stage (transforms/telemetry.py)
+        self._per_shard = records_per_shard
+        self._write_empty = write_empty  # False: no records, no file (a JSON reader rejects an empty file)
 
     def expand(self, records):
-        fixed = self._fixed_shards
+        fixed, per_shard, write_empty = self._fixed_shards, self._per_shard, self._write_empty
         shards = (
             records
             | "Count" >> beam.combiners.Count.Globally()
-            | "ShardCount" >> beam.Map(lambda n: shard_count(n, fixed))
+            | "ShardCount" >> beam.Map(lambda n: shard_count(n, fixed, per_shard) if n or write_empty else 0)
         )
         sort_key = self._sort_key
         written = (
@@ -157,8 +228,9 @@ class WriteJsonlShards(beam.PTransform):
                 n=beam.pvalue.AsSingleton(shards),
             )
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShard(self._directory, self._prefix))
+            | "WriteShards" >> beam.ParDo(Timed("write", _WriteShard(self._directory, self._prefix), self._telemetry))
         )
-        return shards | "WriteEmptyShards" >> beam.ParDo(
+        empty = shards | "WriteEmptyShards" >> beam.ParDo(
             _EmptyShards(self._directory, self._prefix), written=beam.pvalue.AsList(written)
         )
+        return (written, empty) | "AllShards" >> beam.Flatten()

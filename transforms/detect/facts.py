@@ -1,0 +1,33 @@
+"""Per-file facts that scoring reads: computed once per file, never per pair.
+
+A strategy helper that derives something from one file alone (its name
+analysis, its text in column-word form, its distinctive columns, its
+aggregates) is marked `@per_file`. On a record that carries a `facts` dict
+(a `PairView`, see pair_view.py) the value is computed once and kept there, so
+it travels with the record to every pair it is scored in; on a plain
+FileRecord the helper simply computes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, List
+
+Fact = Callable[[Any], Any]
+FACTS: List[Fact] = []  # every registered fact, warmed by pair_view.pair_view()
+
+
+def per_file(fn: Fact) -> Fact:
+    key = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def fact(record):
+        memo = getattr(record, "facts", None)
+        if memo is None:
+            return fn(record)
+        if key not in memo:
+            memo[key] = fn(record)
+        return memo[key]
+
+    FACTS.append(fact)
+    return fact

@@ -1,0 +1,447 @@
+"""Parser isolation: each file is extracted in a worker process that can be killed.
+
+Apache Tika's ForkParser is the model: the whole per-file stage (reading
+the bytes, safety checks, the reader, redaction, signatures) runs in a pool
+of child processes, and the parent only sends a path and receives a
+FileRecord or an error. A child that
+
+- crashes (a segfault, an abort, a native panic), or exits unexpectedly -> `crash`
+- runs past `extraction.timeout_seconds` on one file              -> `timeout`
+- grows past its memory share (RSS watched by the parent; RLIMIT_AS
+  as a backstop; a MemoryError inside it)                        -> `memory_limit`
+
+turns into an error record naming the file, and is replaced. A child is also
+replaced after `extraction.worker_max_files` files, which bounds slow leaks
+in parser libraries.
+
+Children start from a fork server (never a fork of the parent, which runs
+Beam's gRPC threads) that has imported every reader once, so replacing one
+costs milliseconds. Children ignore SIGINT (Ctrl-C is the parent's to
+handle) and die with their fork server, which exits with the parent. Their
+stderr goes to a file whose tail names the cause of a native crash.
+
+    pool = ParserPool(config)
+    pool.submit(token, path, size, modified_at)
+    for token, outcome in pool.collect(wait=True): ...   # FileRecord or ErrorRecord
+    for token, outcome in pool.drain(): ...
+    pool.close()
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import importlib.machinery
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for
+from typing import Deque, Hashable, List, Mapping, Optional, Tuple, Union
+
+from transforms.config import Config
+from transforms.extract.encoding import display_path
+from transforms.model import ErrorRecord, ExtractionError, FileRecord
+from transforms.signatures import file_id_for
+
+Outcome = Union[FileRecord, ErrorRecord]
+_POLL_SECONDS = 0.05  # how often a busy child's clock and memory are checked
+_STDERR_TAIL = 16_000  # a Rust backtrace runs to several KB after the line that says why
+_FATAL_TYPES = frozenset({"crash", "memory_limit"})  # the child's state is suspect: replace it
+_MEMORY_MESSAGES = ("memory allocation of", "MemoryError", "Cannot allocate memory", "bad_alloc", "out of memory")
+_CRASH_MESSAGES = ("panicked at", "Fatal Python error", "Segmentation fault", "Assertion", "terminate called")
+_log = logging.getLogger(__name__)
+
+
+def extract_one(path: str, size: Optional[int], modified_at: Optional[str], config: Config,
+                thread_timeout: bool = True) -> Outcome:
+    """One file's FileRecord or ErrorRecord, in this process; never raises for a bad file."""
+    from transforms.extract import describe, extract_path
+
+    try:
+        return extract_path(path, config, size=size, modified_at=modified_at, thread_timeout=thread_timeout)
+    except ExtractionError as exc:
+        return file_error(path, exc.error_type, exc.message, exc.stage)
+    except MemoryError as exc:
+        return file_error(path, "memory_limit", describe(exc))
+    except Exception as exc:  # a bug in redaction or signals must not fail the run; record it
+        return file_error(path, "internal_error", describe(exc))
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # a native panic escaping a reader (PanicException)
+        return file_error(path, "crash", describe(exc))
+
+
+def file_error(path: str, error_type: str, message: str, stage: str = "extract") -> ErrorRecord:
+    """The error record of a file, named as its node would be (see encoding.display_path)."""
+    shown = display_path(path)
+    return ErrorRecord(shown, stage, error_type, message, file_id_for(shown))
+
+
+def unavailable_reason() -> str:
+    """Why this process cannot own parser processes ("" when it can)."""
+    if multiprocessing.current_process().daemon:
+        return ("this worker is a daemonic process, which may not start processes (Dask's workers are, "
+                "unless distributed.worker.daemon is set to False); files are extracted in the worker itself")
+    return ""
+
+
+# ---------------------------------------------------------------- the child
+
+
+def _child_main(conn, config: Config, readers: Mapping[str, str], memory_limit: int, stderr_path: str,
+                environment: Mapping[str, str]) -> None:
+    """A parser process: reads jobs (path, size, modified_at) and answers with outcomes until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The fork server's environment is the one it started with; filesystems (gs:// emulators,
+    # credentials) must see the parent's as it is now.
+    os.environ.clear()
+    os.environ.update(environment)
+    _die_with_parent()
+    stderr = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(stderr, 2)
+    _limit_address_space(memory_limit)
+    from transforms.extract import register_reader
+
+    for extension, target in readers.items():
+        register_reader(extension, target)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if job is None:
+            return
+        os.ftruncate(2, 0)
+        os.lseek(2, 0, os.SEEK_SET)
+        outcome = extract_one(*job, config, thread_timeout=False)
+        try:
+            conn.send(outcome)
+        except (EOFError, OSError, BrokenPipeError):
+            return
+        if isinstance(outcome, ErrorRecord) and outcome.error_type in _FATAL_TYPES:
+            return  # a panic or MemoryError may leave the interpreter damaged
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when the process that forked it (the fork server) exits (Linux)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _limit_address_space(memory_limit: int) -> None:
+    """A hard ceiling on address space, well above the RSS limit the parent watches: a backstop
+    against an allocation too fast for the parent to see, loose enough for the address space that
+    libraries reserve without using (thread stacks, allocator arenas, BLAS buffers)."""
+    try:
+        import resource
+
+        current = _virtual_size(os.getpid())
+        if not current:
+            return
+        ceiling = current + 4 * memory_limit
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or ceiling < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+# ---------------------------------------------------------------- the parent
+
+
+@dataclass
+class _Job:
+    token: Hashable
+    path: str
+    size: Optional[int]
+    modified_at: Optional[str]
+    started: float = 0.0
+
+
+class _Child:
+    def __init__(self, process, conn, stderr_path: str):
+        self.process = process
+        self.conn = conn
+        self.stderr_path = stderr_path
+        self.job: Optional[_Job] = None
+        self.files = 0
+
+
+class ParserPool:
+    """Worker processes that extract files; see the module docstring."""
+
+    def __init__(self, config: Config, readers: Optional[Mapping[str, str]] = None):
+        self._config = config
+        limits = config.extraction
+        self._workers = limits.workers
+        self._timeout = limits.timeout_seconds if limits.timeout_seconds > 0 else None
+        self._memory_limit = limits.worker_memory_bytes
+        self._max_files = limits.worker_max_files
+        self._readers = dict(readers or {})
+        self._context = _context()
+        self._directory = tempfile.mkdtemp(prefix="filegraph-parsers-")
+        self._children: List[_Child] = []
+        self._queue: Deque[_Job] = collections.deque()
+        self._done: List[Tuple[Hashable, Outcome]] = []
+        self._started = 0
+        self.replaced = collections.Counter()  # why children were replaced: crash, timeout, memory_limit
+
+    # -- public
+
+    @property
+    def pending(self) -> int:
+        """Files submitted whose outcome has not been collected."""
+        return len(self._queue) + sum(1 for c in self._children if c.job) + len(self._done)
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def submit(self, token: Hashable, path: str, size: Optional[int] = None, modified_at: Optional[str] = None) -> None:
+        self._queue.append(_Job(token, path, size, modified_at))
+        self._dispatch()
+
+    def collect(self, wait: bool = False) -> List[Tuple[Hashable, Outcome]]:
+        """Outcomes ready now; with `wait`, blocks until there is at least one (if any file is pending)."""
+        self._poll(0)
+        while wait and not self._done and self.pending:
+            self._poll(_POLL_SECONDS)
+        done, self._done = self._done, []
+        return done
+
+    def drain(self) -> List[Tuple[Hashable, Outcome]]:
+        """Every outcome still to come, waiting for all submitted files."""
+        done = []
+        while self.pending:
+            done.extend(self.collect(wait=True))
+        return done
+
+    def close(self) -> None:
+        """Stops every child (politely, then by force) and removes the pool's files."""
+        for child in self._children:
+            try:
+                child.conn.send(None)
+            except (OSError, EOFError, BrokenPipeError):
+                pass
+        deadline = time.monotonic() + 1.0
+        for child in self._children:
+            child.process.join(max(deadline - time.monotonic(), 0))
+            if child.process.is_alive():
+                child.process.kill()
+                child.process.join(1.0)
+            child.conn.close()
+        self._children = []
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+    def __enter__(self) -> "ParserPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def child_pids(self) -> List[int]:
+        return [c.process.pid for c in self._children if c.process.pid]
+
+    @property
+    def processes_started(self) -> int:
+        return self._started
+
+    # -- scheduling
+
+    def _dispatch(self) -> None:
+        while self._queue:
+            child = next((c for c in self._children if c.job is None), None)
+            if child is None:
+                if len(self._children) >= self._workers:
+                    return
+                child = self._start_child()
+            job = self._queue.popleft()
+            job.started = time.monotonic()
+            child.job = job
+            try:
+                child.conn.send((job.path, job.size, job.modified_at))
+            except (OSError, EOFError, BrokenPipeError):
+                self._fail(child, "crash", "the parser process was gone before the file was sent")
+
+    def _start_child(self) -> _Child:
+        self._started += 1
+        stderr_path = os.path.join(self._directory, f"parser-{self._started}.stderr")
+        parent_end, child_end = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_child_main,
+            args=(child_end, self._config, self._readers, self._memory_limit, stderr_path, dict(os.environ)),
+            name=f"filegraph-parser-{self._started}",
+            daemon=True,
+        )
+        with _main_not_reimported():
+            process.start()
+        child_end.close()
+        child = _Child(process, parent_end, stderr_path)
+        self._children.append(child)
+        return child
+
+    def _retire(self, child: _Child) -> None:
+        """Removes a child from the pool (after its job is accounted for); a new one starts on demand."""
+        self._children.remove(child)
+        if child.process.is_alive():
+            try:
+                child.conn.send(None)
+            except (OSError, EOFError, BrokenPipeError):
+                pass
+            child.process.join(0.2)
+            if child.process.is_alive():
+                child.process.kill()
+        child.process.join(1.0)
+        child.conn.close()
+
+    # -- watching
+
+    def _poll(self, timeout: float) -> None:
+        busy = [c for c in self._children if c.job]
+        if not busy:
+            self._dispatch()
+            return
+        handles = [c.conn for c in busy] + [c.process.sentinel for c in busy]
+        ready = set(wait_for(handles, timeout))
+        now = time.monotonic()
+        for child in busy:
+            if child.conn in ready:
+                self._receive(child)
+            elif child.process.sentinel in ready:
+                self._receive(child) if child.conn.poll() else self._died(child)
+            elif self._timeout is not None and now - child.job.started > self._timeout:
+                self._kill(child, "timeout", f"no result within {self._timeout:g} s; the parser process was killed")
+            elif _resident_size(child.process.pid) > self._memory_limit:
+                self._kill(child, "memory_limit",
+                           f"the parser process grew past {self._memory_limit // (1024 * 1024)} MB and was killed")
+        self._dispatch()
+
+    def _receive(self, child: _Child) -> None:
+        try:
+            outcome = child.conn.recv()
+        except (EOFError, OSError):
+            self._died(child)
+            return
+        except Exception as exc:  # an outcome that does not unpickle: the child's fault, not the run's
+            self._fail(child, "crash", f"unreadable result from the parser process: {exc}")
+            return
+        job, child.job = child.job, None
+        child.files += 1
+        self._done.append((job.token, outcome))
+        fatal = isinstance(outcome, ErrorRecord) and outcome.error_type in _FATAL_TYPES
+        if fatal:
+            self.replaced[outcome.error_type] += 1
+        if fatal or child.files >= self._max_files:
+            self._retire(child)
+
+    def _died(self, child: _Child) -> None:
+        child.process.join(1.0)
+        code = child.process.exitcode
+        lines = [line.strip() for line in self._stderr_tail(child).splitlines() if line.strip()]
+        memory = next((line for line in lines if any(m in line for m in _MEMORY_MESSAGES)), None)
+        reason = memory or next((line for line in lines if any(m in line for m in _CRASH_MESSAGES)), None)
+        reason = reason or (lines[-1] if lines else "")
+        detail = f": {reason}" if reason else ""
+        self._fail(child, "memory_limit" if memory else "crash",
+                   f"the parser process {_exit_cause(code)}{detail}"[:500])
+
+    def _kill(self, child: _Child, kind: str, message: str) -> None:
+        child.process.kill()
+        child.process.join(1.0)
+        self._fail(child, kind, message)
+
+    def _fail(self, child: _Child, kind: str, message: str) -> None:
+        job, child.job = child.job, None
+        if job is not None:
+            self._done.append((job.token, file_error(job.path, kind, message)))
+        self.replaced[kind] += 1
+        _log.info("replacing parser process %s (%s): %s", child.process.pid, kind, message)
+        self._retire(child)
+
+    def _stderr_tail(self, child: _Child) -> str:
+        try:
+            with open(child.stderr_path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(handle.tell() - _STDERR_TAIL, 0))
+                return handle.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+@contextlib.contextmanager
+def _main_not_reimported():
+    """Starts children without re-running the parent's main script in them.
+
+    multiprocessing re-imports `__main__` in a spawned or fork-server child
+    unless it was run as a module named __main__; a script without a
+    `__name__ == "__main__"` guard would run again (or fail) in every parser
+    process. The readers need nothing from the main script, so the main
+    module is announced under that name while the child is prepared.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
+
+
+def _context():
+    """A fork-server context with the readers preloaded (spawn where fork servers do not exist)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["transforms.extract.preload"])
+    return context
+
+
+def _exit_cause(code: Optional[int]) -> str:
+    if code is None:
+        return "stopped responding"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"died of {name}"
+    return f"exited with status {code}"
+
+
+def _resident_size(pid: Optional[int]) -> int:
+    """Resident memory of a process in bytes (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss
+    except Exception:  # psutil absent or the process gone
+        return 0
+
+
+def _virtual_size(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[0]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
