@@ -21,7 +21,14 @@ from transforms.detect.relationships import (
 )
 from transforms.detect.scoring import ConfidenceModel
 from transforms.extract.matching import input_root, missing_inputs, missing_message
-from transforms.index.ptransforms import CachedScores, CheckIndex, UpdateIndex, index_spec, score_cache_spec
+from transforms.index.ptransforms import (
+    CachedScoreFn,
+    CheckIndex,
+    PruneScores,
+    UpdateIndex,
+    index_spec,
+    score_cache_spec,
+)
 from transforms.output import exports, review, writer
 from transforms.output.appending import AppendJsonl
 from transforms.stream import StreamingGraph, WatchInputs
@@ -35,7 +42,6 @@ from transforms.ptransforms import (
     DropNearDuplicates,
     EmbedRecords,
     ExtractFiles,
-    JoinPairRecords,
     MatchInputs,
     MergeDeclared,
     ReviewBorderline,
@@ -133,9 +139,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     (fresh_records, extract_errors, embed_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract, t)
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
-    scorer = CachedScores(config, score_cache, corpus_stats, t) if score_cache else None
-    scored, score_errors = (pairs | "JoinRecords" >> JoinPairRecords(records, t)
-                            | "ScorePairs" >> ScorePairs(config, corpus_stats, t, scorer))
+    scorer = CachedScoreFn(config, score_cache, t) if score_cache else None  # reuses unchanged pairs' scores
+    scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer)
+    (scored, score_errors) | "PruneScores" >> PruneScores(score_cache)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
     budget, llm = summary_budget(config), config.reasoning.llm

@@ -38,17 +38,23 @@ SAMPLE_SECONDS = 0.2
 
 
 def corpus(size: int, workers: int, cache: str = CACHE) -> Dict[str, Any]:
-    """Generates (or reuses) a drive of about `size` files: {root, truth, seconds}."""
+    """Generates (or reuses) a drive of about `size` files: {root, truth, seconds}.
+
+    The truth is kept beside the drive, never in it: a run must not read its own answers.
+    """
     from beam_pipeline.sample_corpus import generate_corpus
 
     root = os.path.join(cache, f"scale-{size}")
-    truth_path = os.path.join(root, "truth.json")
-    if os.path.exists(truth_path):
+    truth_path = os.path.join(cache, f"scale-{size}.truth.json")
+    if os.path.exists(os.path.join(root, "truth.json")):  # written by the generator into the drive
+        os.replace(os.path.join(root, "truth.json"), truth_path)
+    if os.path.exists(truth_path) and os.path.isdir(root):
         with open(truth_path, encoding="utf-8") as handle:
             return {"root": root, "truth": json.load(handle), "seconds": None}
     started = time.perf_counter()
     projects = max(1, round(size / FILES_PER_PROJECT))
     truth = generate_corpus(root, projects=projects, seed=size, rows_scale=ROWS_SCALE, workers=workers)
+    os.replace(os.path.join(root, "truth.json"), truth_path)
     return {"root": root, "truth": truth, "seconds": round(time.perf_counter() - started, 1)}
 
 

@@ -80,6 +80,29 @@ def test_one_code_list_in_two_folders_is_not_a_reference_and_a_key_picks_its_own
 # ---------------------------------------------------------------- real links the fixes keep
 
 
+def test_template_siblings_numbering_their_rows_alike_do_not_reference_each_other():
+    # Change logs of one template in two projects: each numbers its five changes 101..105 under
+    # the same key name. Chance-level values far apart in the drive; the name alone is no reference.
+    def log(project, name, extra):
+        return _table(f"/{project}/ops/{name}", ["change_id", "decision", extra],
+                      [[100 + i, f"{project} decision {i}", f"{project}-{i}"] for i in range(1, 6)])
+
+    def folder(project):  # a project's own files, so neither folder is small for the run
+        return [_table(f"/{project}/ops/sheet{i}.csv", ["item", "qty"], [[f"{project}{i}-{j}", j]
+                                                                          for j in range(12)]) for i in range(6)]
+
+    records = [log("alpha", "change_log.csv", "owner"), log("beta", "changes_backup.csv", "approver"),
+               *folder("alpha"), *folder("beta"), *_fillers(30)]
+    edges = _edges(records)
+    assert "REFERENCES" not in {t for p, t in edges.items()
+                                if set(p) == {"/alpha/ops/change_log.csv", "/beta/ops/changes_backup.csv"}}
+    # The same small key in one folder is a reference: a change's approvals point at the change.
+    approvals = _table("/alpha/ops/change_approvals.csv", ["approval_id", "change_id", "approver"],
+                       [[i, 100 + 1 + i % 5, f"A{i}"] for i in range(1, 11)])
+    edges = _edges(records + [approvals])
+    assert edges.get(("/alpha/ops/change_approvals.csv", "/alpha/ops/change_log.csv")) == "REFERENCES"
+
+
 def test_a_constant_foreign_key_column_references_its_parent_by_name():
     stores = _table("/co/stores.csv", ["store_id", "store_name"], [[i, f"Store {i}"] for i in range(1, 24)])
     shipments = _table("/co/shipments.csv", ["shipment_id", "store_id", "status"],

@@ -20,7 +20,7 @@ from tests.records import data_record, text_record
 from transforms.config import Config
 from transforms.detect import strategies
 from transforms.output import writer
-from transforms.ptransforms import CandidatePairs, EmbedRecords, JoinPairRecords, ScorePairs
+from transforms.ptransforms import CandidatePairs, EmbedRecords, ScorePairs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUT_FILES = ("nodes", "edges", "training", "training/data", "errors")
@@ -162,7 +162,7 @@ def test_a_pair_whose_scoring_fails_is_an_error_record_and_the_other_pairs_are_s
     with TestPipeline(runner="FnApiRunner") as p:
         records = p | beam.Create([customers, orders, returns])
         pairs, _, stats, _ = records | CandidatePairs(Config())
-        edges, errors = pairs | JoinPairRecords(records) | ScorePairs(Config(), stats)
+        edges, errors = pairs | ScorePairs(records, Config(), stats)
         assert_that(edges | beam.Map(lambda e: (e.source, e.target)), equal_to([(orders.file_id, customers.file_id)]),
                     label="edges")
         assert_that(errors | beam.Map(lambda e: (e.stage, e.error_type, e.message,

@@ -13,7 +13,6 @@ from transforms.ptransforms import (
     CandidatePairs,
     ExtractFiles,
     DropNearDuplicates,
-    JoinPairRecords,
     MatchInputs,
     ScorePairs,
     TrainingRecords,
@@ -92,7 +91,7 @@ def _scored_edges(p, records):
     """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
     recs = p | "Records" >> beam.Create(records)
     pairs, _, stats, _ = recs | CandidatePairs(CONFIG)
-    edges, _ = pairs | JoinPairRecords(recs) | ScorePairs(CONFIG, stats)
+    edges, _ = pairs | ScorePairs(recs, CONFIG, stats)
     return recs, edges
 
 
@@ -121,7 +120,7 @@ def test_training_records_equal_the_in_memory_build():
     with TestPipeline(runner=RUNNER) as p:
         recs = p | "Records" >> beam.Create(records)
         candidates, _, stats, _ = recs | CandidatePairs(config)
-        edges, _ = candidates | JoinPairRecords(recs) | ScorePairs(config, stats)
+        edges, _ = candidates | ScorePairs(recs, config, stats)
         keyed = recs | beam.Map(lambda r: (r.file_id, file_summary(r, ("/d",), 400)))
         training, _ = edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
         training, _ = training | DropNearDuplicates(config.training.dedup_threshold)

@@ -158,7 +158,7 @@ class ExtractBatchFn(beam.DoFn):
     """A batch of matched files -> (OK, FileRecord) or (FAILED, ErrorRecord) per file.
 
     With `extraction.isolation` the batch goes to a pool of parser processes
-    owned by this DoFn (started in setup, stopped in teardown), up to
+    owned by this DoFn (started in setup, idle ones stopped after each bundle, all in teardown), up to
     `extraction.workers` files at a time, and every outcome is emitted before
     `process` returns: nothing waits for finish_bundle, whose outputs some
     runners drop. Without isolation each file is extracted in this process
@@ -196,6 +196,11 @@ class ExtractBatchFn(beam.DoFn):
         while self._pool.pending:
             for _, result in self._pool.collect(wait=True):
                 yield self._outcome(result)
+
+    def finish_bundle(self):
+        # The runner keeps this DoFn until the pipeline ends; its parsers' memory need not wait.
+        if self._pool is not None:
+            self._pool.release()
 
     def teardown(self):
         if self._pool is not None:
@@ -373,37 +378,17 @@ def _keyed_by_blocking_key(cfg):
     return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)]
 
 
-@beam.ptransform_fn
-def JoinPairRecords(pairs, records, telemetry: Optional[Telemetry] = None):
-    """((a, b), shared keys) -> (view_a, view_b, shared keys) by two keyed joins.
-
-    Each record is slimmed once to the PairView that scoring reads
-    (transforms/detect/pair_view.py) before it is copied into its pairs.
-    """
-    by_id = records | "SlimForScoring" >> beam.ParDo(
-        Timed("join", lambda r: [(r.file_id, pair_view(r))], telemetry))
-
-    first = (
-        {"pairs": pairs | "KeyByFirst" >> beam.MapTuple(lambda pair, kinds: (pair[0], (pair, kinds))),
-         "record": by_id}
-        | "JoinFirst" >> beam.CoGroupByKey()
-        | "AttachFirst" >> beam.FlatMap(
-            lambda kv: [(pk[0][1], (kv[1]["record"][0], pk[1])) for pk in kv[1]["pairs"]] if kv[1]["record"] else []
-        )
-    )
-    return (
-        {"pairs": first, "record": by_id}
-        | "JoinSecond" >> beam.CoGroupByKey()
-        | "AttachSecond" >> beam.FlatMap(
-            lambda kv: [(ra, kv[1]["record"][0], kinds) for ra, kinds in kv[1]["pairs"]] if kv[1]["record"] else []
-        )
-    )
-
-
 # ---------------------------------------------------------------- score
 
 
-class ScorePairFn(beam.DoFn):
+class ScoreFileGroupFn(beam.DoFn):
+    """Scores one file's candidate pairs: (a, [(b, shared keys)]) with every file's PairView at hand.
+
+    Views come from a side input keyed by file id, so each view is shipped once
+    per worker rather than copied into each of its pairs (memory follows the
+    files, not the pairs).
+    """
+
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
         self._config = config
         self._telemetry = telemetry or _NO_TELEMETRY
@@ -416,9 +401,17 @@ class ScorePairFn(beam.DoFn):
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)
 
-    def process(self, element, stats: CorpusStats):
-        """(OK, Edge) for a related pair, nothing for an unrelated one, (FAILED, ErrorRecord) for a failure."""
-        a, b, shared = element
+    def process(self, element, views, stats: CorpusStats):
+        """(OK, Edge) per related pair, nothing for an unrelated one, (FAILED, ErrorRecord) per failure."""
+        first_id, partners = element
+        a = _view(views, first_id)
+        for second_id, shared in sorted(partners, key=lambda partner: partner[0]):
+            b = _view(views, second_id)
+            if a is None or b is None:  # a file without a record (it failed) has no pairs to score
+                continue
+            yield from self.score(a, b, shared, stats)
+
+    def score(self, a, b, shared, stats: CorpusStats):
         self._telemetry.add("pairs_scored", 1)
         try:
             context = PairContext(shared=shared, stats=stats)
@@ -430,6 +423,11 @@ class ScorePairFn(beam.DoFn):
             return
         if edge is not None:
             yield OK, edge
+
+
+def _view(views, file_id: str):
+    """The PairView of `file_id` from the multimap side input (empty there when the file has no record)."""
+    return next(iter(views[file_id]), None)
 
 
 class _ResolveFamiliesFn(beam.DoFn):
@@ -460,24 +458,40 @@ def ResolveParents(edges):
 
 
 class ScorePairs(beam.PTransform):
-    """Joined pairs -> (typed edges, scoring errors); key columns given one parent; version families
-    resolved; min_confidence applied."""
+    """Candidate pairs ((a, b), shared keys) -> (typed edges, scoring errors); key columns given one
+    parent; version families resolved; min_confidence applied.
 
-    def __init__(self, config: Config, stats, telemetry: Optional[Telemetry] = None,
-                 scorer: Optional[beam.PTransform] = None, label: Optional[str] = None):
+    Pairs are grouped by their first file and scored against the PairViews of
+    `records` (transforms/detect/pair_view.py), read as a side input keyed by
+    file id: a view travels once per worker, never once per pair. `scorer`
+    replaces the plain ScoreFileGroupFn (a subclass, e.g. one reusing cached scores).
+    """
+
+    def __init__(self, records, config: Config, stats, telemetry: Optional[Telemetry] = None,
+                 scorer: Optional["ScoreFileGroupFn"] = None, label: Optional[str] = None):
         super().__init__(label)
+        self._records = records
         self._config = config
         self._stats = stats
         self._telemetry = telemetry
-        # Replaces the plain ScorePairFn step (joined pairs -> outcomes), e.g. by cached scores.
         self._scorer = scorer
 
-    def expand(self, joined):
+    def expand(self, pairs):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
-        scorer = self._scorer or beam.ParDo(Timed("score", ScorePairFn(self._config, telemetry), telemetry),
-                                            stats=beam.pvalue.AsSingleton(self._stats))
-        scored, errors = split_outcomes(joined | "Score" >> scorer, "SplitScored")
+        views = self._records | "SlimForScoring" >> beam.ParDo(
+            Timed("join", lambda r: [(r.file_id, pair_view(r))], telemetry))
+        by_first = (
+            pairs
+            | "KeyByFirst" >> beam.MapTuple(lambda pair, shared: (pair[0], (pair[1], shared)))
+            | "GroupByFirst" >> beam.GroupByKey()
+        )
+        scorer = self._scorer or ScoreFileGroupFn(self._config, telemetry)
+        scored, errors = split_outcomes(
+            by_first | "Score" >> beam.ParDo(Timed("score", scorer, telemetry),
+                                             views=beam.pvalue.AsMultiMap(views),
+                                             stats=beam.pvalue.AsSingleton(self._stats)),
+            "SplitScored")
         typed = scored | "ResolveParents" >> ResolveParents()
         version_families = (
             typed

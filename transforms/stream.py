@@ -29,7 +29,7 @@ from transforms.extract.matching import MatchedFile, matched_file, name_matches,
 from transforms.ptransforms import (
     EmbedRecords,
     ExtractBatchFn,
-    ScorePairFn,
+    ScoreFileGroupFn,
     guarded,
     split_outcomes,
 )
@@ -118,6 +118,20 @@ class _FirstTimeFn(beam.DoFn):
         yield a, b, {}
 
 
+class _ScorePairFn(beam.DoFn):
+    """(view_a, view_b, shared keys) -> outcomes, each pair scored as a batch run scores it."""
+
+    def __init__(self, config: Config):
+        self._scorer = ScoreFileGroupFn(config)
+
+    def setup(self):
+        self._scorer.setup()
+
+    def process(self, element):
+        a, b, shared = element
+        return self._scorer.score(a, b, shared, EMPTY_STATS)
+
+
 def _keyed_views(record, cfg: BlockingConfig):
     view = pair_view(record)
     return [(key, view) for key in blocking.blocking_keys(record, cfg)]
@@ -165,7 +179,7 @@ class StreamingGraph(beam.PTransform):
         records, embed_errors = records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config))
         pairs, block_errors = records | "PairAsTheyArrive" >> StreamingPairs(config.relationships.blocking)
         scored, score_errors = split_outcomes(
-            pairs | "ScorePairs" >> beam.ParDo(ScorePairFn(config), stats=EMPTY_STATS), "SplitScored")
+            pairs | "ScorePairs" >> beam.ParDo(_ScorePairFn(config)), "SplitScored")
         edges = scored | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
         errors = (extract_errors, embed_errors, block_errors, score_errors) | "AllErrors" >> beam.Flatten()
         return records, errors, edges

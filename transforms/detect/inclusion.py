@@ -315,7 +315,14 @@ def candidate(child: ChildView, d_table: TableProfile, d_col: ColumnProfile, d_h
     # column names the other table or its key.
     row_number = (s_col.unique and s_col.dtype == "integer" and range_density(s_col) >= 0.9
                   and bool(s_col.numeric) and s_col.numeric["min"] <= 1)
+    # Values any two tables could share by accident: whole numbers no likelier here than at random,
+    # or a few labels (or labels other files hold as keys too). Far apart in the drive, a name
+    # alone does not make them a reference: template siblings number their rows alike.
+    chance_level = not specific and (significance < 0 if s_col.dtype == "integer"
+                                     else child.distinct < MIN_UNNAMED_DISTINCT or holders >= 1)
     if row_number and grade < NAME_TABLE:
+        strength = 0.0
+    elif chance_level and not near:
         strength = 0.0
     elif one_domain and grade < NAME_SAME_KEY:
         strength = 0.0  # a list of its own (a country table's names) inside another: one domain

@@ -244,6 +244,12 @@ class ParserPool:
         self._children = []
         shutil.rmtree(self._directory, ignore_errors=True)
 
+    def release(self) -> None:
+        """Stops the idle parser processes: a bundle's parsing memory is given back; new ones
+        start on demand from the fork server, whose readers stay loaded."""
+        for child in [c for c in self._children if c.job is None]:
+            self._retire(child)
+
     def __enter__(self) -> "ParserPool":
         return self
 

@@ -3,12 +3,12 @@
     to_extract, reused_records, reused_errors, deleted = matched | CheckIndex(index)
     ... extract to_extract ...
     (records, *errors) | UpdateIndex(index, config, to_extract)
-    ... pairs joined with their views ...
-    outcomes = joined | CachedScores(config, score_cache, corpus_stats)
+    scored, errors = pairs | ScorePairs(records, config, stats, scorer=CachedScoreFn(config, score_cache))
+    (scored, errors) | PruneScores(score_cache)
 
 CheckIndex reads the index once at the start (which files need extracting);
 UpdateIndex writes each record as soon as it is extracted, in small
-transactions, so a killed run keeps what it finished. CachedScores reuses a
+transactions, so a killed run keeps what it finished. CachedScoreFn reuses a
 pair's score while everything scoring reads is unchanged (cache.py).
 """
 
@@ -29,7 +29,7 @@ from transforms.extract.matching import MatchedFile
 from transforms.index import cache, plan
 from transforms.index.store import IndexEntry, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
-from transforms.ptransforms import FAILED, OK, ScorePairFn, Timed, split_outcomes
+from transforms.ptransforms import FAILED, OK, ScoreFileGroupFn, Timed, split_outcomes
 from transforms.signatures import hash64
 from transforms.telemetry import NAMESPACE, Telemetry
 
@@ -324,34 +324,38 @@ def score_cache_spec(index: Optional[IndexSpec], config: Config, run_id: str) ->
     return ScoreCacheSpec(index.location, index.scope, plan.scoring_fingerprint(config), run_id)
 
 
-class _CachedScoreFn(_IndexFn):
-    """A joined pair -> its outcome, read from the cache when its digest is there, else scored.
+class CachedScoreFn(ScoreFileGroupFn):
+    """ScoreFileGroupFn whose pairs reuse a cached score when their digest is in the index.
 
+    The hook is per pair (`score`), so it fits however pairs reach scoring.
     Scores are stored (and cached ones marked as used by this run) in small
     transactions; a failure is never cached, so the next run scores it again.
     """
 
-    def __init__(self, config: Config, spec: ScoreCacheSpec, telemetry: Optional[Telemetry]):
-        super().__init__(spec.location)
+    def __init__(self, config: Config, spec: ScoreCacheSpec, telemetry: Optional[Telemetry] = None):
+        super().__init__(config, telemetry)
         self._spec = spec
-        self._score = ScorePairFn(config, telemetry)
-        self._telemetry = telemetry or Telemetry()
         self._hits = Metrics.counter(NAMESPACE, "pair_scores_reused")
+        self._index = None
         self._digests = None
         self._pending: list = []
         self._last = 0.0
 
     def setup(self):
         super().setup()
-        self._score.setup()
+        self._index = open_index(self._spec.location)
         self._digests = cache.Digests()
+
+    def teardown(self):
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def start_bundle(self):
         self._pending = []
         self._last = time.monotonic()
 
-    def process(self, element, stats: CorpusStats):
-        a, b, shared = element
+    def score(self, a, b, shared, stats: CorpusStats):
         spec, digests = self._spec, self._digests
         digest = cache.pair_digest(spec.fingerprint, digests.corpus(stats), digests.record(a), digests.record(b),
                                    shared)
@@ -363,7 +367,7 @@ class _CachedScoreFn(_IndexFn):
             edge = cache.edge_from_json(edge_json)
             outcomes = [(OK, edge)] if edge is not None else []
         else:
-            outcomes = list(self._score.process(element, stats))
+            outcomes = list(super().score(a, b, shared, stats))
             if all(kind == OK for kind, _ in outcomes):
                 self._pending.append((digest, cache.edge_to_json(outcomes[0][1] if outcomes else None)))
         if len(self._pending) >= COMMIT_ROWS * 8 or time.monotonic() - self._last >= COMMIT_SECONDS:
@@ -388,24 +392,20 @@ class _PruneScoresFn(_IndexFn):
         yield self._index.prune_scores(self._spec.scope, self._spec.run_id)
 
 
-class CachedScores(beam.PTransform):
-    """Joined pairs -> scoring outcomes (as ScorePairFn gives them), reusing cached scores; cached
-    scores this run did not use are pruned after the last pair."""
+class PruneScores(beam.PTransform):
+    """(scored edges, scoring errors) -> how many cached scores this run did not use, now dropped.
 
-    def __init__(self, config: Config, spec: ScoreCacheSpec, stats, telemetry: Optional[Telemetry] = None,
-                 label: Optional[str] = None):
+    Counting waits for every scored pair: only then are the unused scores known.
+    """
+
+    def __init__(self, spec: Optional[ScoreCacheSpec], label: Optional[str] = None):
         super().__init__(label)
-        self._config = config
         self._spec = spec
-        self._stats = stats
-        self._telemetry = telemetry
 
-    def expand(self, joined):
-        outcomes = joined | "ScoreUncached" >> beam.ParDo(
-            Timed("score", _CachedScoreFn(self._config, self._spec, self._telemetry), self._telemetry),
-            stats=beam.pvalue.AsSingleton(self._stats))
-        # Counting waits for every pair: only then are the unused scores known.
-        (outcomes
-         | "AllScored" >> beam.combiners.Count.Globally()
-         | "PruneUnused" >> beam.ParDo(_PruneScoresFn(self._spec)))
-        return outcomes
+    def expand(self, scored):
+        if self._spec is None:
+            return scored[0].pipeline | "NothingPruned" >> beam.Create([]).with_output_types(int)
+        return (scored
+                | "AllScored" >> beam.Flatten()
+                | "CountScored" >> beam.combiners.Count.Globally()
+                | "PruneUnused" >> beam.ParDo(_PruneScoresFn(self._spec)))
