@@ -21,6 +21,7 @@ from transforms.detect.relationships import (
 )
 from transforms.detect.scoring import ConfidenceModel
 from transforms.extract.matching import input_root, missing_inputs, missing_message
+from transforms.index import runs
 from transforms.index.ptransforms import (
     CachedScoreFn,
     CheckIndex,
@@ -63,6 +64,7 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
     channel that feeds the progress display (`progress`: None shows it on local
     runners, False never) and, where the runner reports no Beam metrics, the
     stage times. run_summary.json gets a `stages` section after the run.
+    A rerun with nothing changed keeps the last run's outputs (transforms/index/runs.py).
     """
     missing = missing_inputs(inputs)
     if missing:
@@ -76,10 +78,22 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
             make_client(config.reasoning.llm)
         except LlmSetupError as exc:
             raise UsageError(str(exc)) from None
+    started = time.time()
+    summary_path = writer.join_path(output, writer.SUMMARY)
+    index = index_spec(config, output, needs_embeddings(config))
+    fingerprint = runs.run_fingerprint(inputs, output, config, index.fingerprint) if runs.reusable(
+        index, output, config) else None
+    kept = runs.kept_summary(index.location, output, fingerprint) if fingerprint else None
+    if kept is not None:  # nothing changed since the last complete run: its outputs stand
+        summary = {**runs.unchanged_summary(kept, time.time() - started),
+                   "stages": {**stage_report({}, "none"), "wall_seconds": round(time.time() - started, 3)}}
+        writer.write_json(summary_path, summary)
+        return summary
+    if index:
+        runs.forget(index.location, output)  # until this run completes
     writer.clear_outputs(output)
     options = pipeline_options(beam_args, config)
     channel = tempfile.mkdtemp(prefix="filegraph-telemetry-") if runs_locally(options) else None
-    started = time.time()
     try:
         p = beam.Pipeline(options=options)
         build_pipeline(p, inputs, output, config, Telemetry(channel))
@@ -99,11 +113,12 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
         if channel:
             shutil.rmtree(channel, ignore_errors=True)
     exports.write_exports(output, config)
-    summary_path = writer.join_path(output, writer.SUMMARY)
     summary = writer.read_json(summary_path)
     summary["stages"] = {**stage_report(figures or {}, source if figures else "none"),
                          "wall_seconds": round(time.time() - started, 3)}
     writer.write_json(summary_path, summary)
+    if fingerprint:
+        runs.remember(index.location, output, fingerprint)
     return summary
 
 
@@ -213,6 +228,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         "output": output,
         "config": config.to_dict(),
         "index": index.location if index else None,
+        "unchanged_rerun": False,
         "strategies_run": list(active_strategies(config)),
         "strategies_unavailable": list(unavailable_strategies(config)),
         "input_roots": roots,

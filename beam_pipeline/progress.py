@@ -20,7 +20,7 @@ from transforms.telemetry import COUNTERS, STAGES, read_channel
 PLAIN_EVERY_SECONDS = 60.0
 _LABELS = {"files_matched": "matched", "files_reused": "reused", "files_extracted": "extracted",
            "files_in_error": "failed",
-           "pairs": "pairs", "pairs_scored": "scored", "edges": "edges"}
+           "pairs": "pairs", "pairs_scored": "scored", "pair_scores_reused": "from cache", "edges": "edges"}
 
 
 def status_line(figures: Dict[str, float], elapsed: float) -> str:

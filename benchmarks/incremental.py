@@ -59,15 +59,19 @@ def run_step(drive: str, output: str, beam_args: Sequence[str], config: str = ""
     with open(os.path.join(output, "run_summary.json")) as handle:
         summary = json.load(handle)
     counts = summary["counts"]
-    return {**figures, "pipeline_seconds": summary["runtime_seconds"],
-            **{k: counts[k] for k in ("matched", "extracted", "reused", "deleted", "candidate_pairs", "edges")}}
+    step = {**figures, "pipeline_seconds": summary["runtime_seconds"],
+            **{k: counts[k] for k in ("matched", "extracted", "reused", "deleted", "candidate_pairs", "edges")},
+            "stages": summary.get("stages", {})}
+    print(f"{os.path.basename(output)}: " + "  ".join(f"{k}={v}" for k, v in step.items() if k != "stages"),
+          flush=True)
+    return step
 
 
 def shards(output: str) -> Dict[str, bytes]:
     found = {}
     for sub in OUTPUTS:
-        for name in sorted(os.listdir(os.path.join(output, sub))):
-            found[f"{sub}/{name}"] = Path(output, sub, name).read_bytes()
+        for path in sorted(p for p in Path(output, sub).rglob("*") if p.is_file()):
+            found[path.relative_to(output).as_posix()] = path.read_bytes()
     return found
 
 
@@ -131,7 +135,7 @@ def main(argv: Sequence[str] = None) -> int:
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
     Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
     for name, step in steps.items():
-        print(f"{name:<24} " + "  ".join(f"{k}={v}" for k, v in step.items()))
+        print(f"{name:<24} " + "  ".join(f"{k}={v}" for k, v in step.items() if k != "stages"))
     print(f"unchanged rerun / first run: {report['unchanged_rerun_over_first_run']}")
     print(f"rerun after changes equals a full run: {identical}")
     print(f"report: {args.report}")

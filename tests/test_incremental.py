@@ -132,15 +132,35 @@ def test_rerun_extracts_only_added_and_changed_files_and_equals_a_full_run(corpo
     assert _shards(out) == expected_shards
 
 
-def test_unchanged_rerun_extracts_nothing_and_rewrites_the_same_graph(corpora, tmp_path):
+def _stamps(out):
+    return {path: os.stat(os.path.join(out, path)).st_mtime_ns for path in _shards(out)}
+
+
+def test_unchanged_rerun_keeps_the_outputs_and_a_pipeline_rerun_rewrites_the_same_graph(corpora, tmp_path):
     drive = build_drive(corpora, changed=False)
     out = str(tmp_path / "out")
-    run_pipeline([drive], out, _config())
-    first = _shards(out)
-    counts = run_pipeline([drive], out, _config())["counts"]
+    first = run_pipeline([drive], out, _config())
+    shards, stamps = _shards(out), _stamps(out)
+    assert first["unchanged_rerun"] is False
+
+    kept = run_pipeline([drive], out, _config())  # nothing changed: no pipeline runs
+    counts = kept["counts"]
+    assert kept["unchanged_rerun"] is True
     assert (counts["extracted"], counts["reused"], counts["deleted"]) == (0, counts["matched"], 0)
-    assert os.path.exists(os.path.join(out, "index.sqlite"))
-    assert _shards(out) == first
+    assert {k: v for k, v in counts.items() if k not in ("extracted", "reused")} == {
+        k: v for k, v in first["counts"].items() if k not in ("extracted", "reused")}
+    assert _stamps(out) == stamps
+
+    removed = sorted(p for p in shards if p.startswith("edges"))[0]
+    os.remove(os.path.join(out, removed))  # outputs no longer intact: the pipeline runs, from the index
+    rerun = run_pipeline([drive], out, _config())
+    counts = rerun["counts"]
+    assert rerun["unchanged_rerun"] is False
+    assert (counts["extracted"], counts["reused"], counts["deleted"]) == (0, counts["matched"], 0)
+    scored = rerun["stages"]["counters"]
+    assert scored["pairs_scored"] == scored["pair_scores_reused"] == counts["candidate_pairs"] > 0
+    assert _shards(out) == shards
+    assert run_pipeline([drive], out, _config())["unchanged_rerun"] is True
 
 
 def _committed(index_path):

@@ -213,3 +213,133 @@ def test_a_records_digest_survives_the_index_and_changes_with_any_field(real_rec
     assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp", "c", a, b, {"stem:report": 3})
     assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp2", "c", a, b, shared)
     assert pair_digest("fp", "c", a, b, shared) != pair_digest("fp", "c2", a, b, shared)
+
+
+# ---------------------------------------------------------------- pair score cache
+
+
+def _scored_with_cache(spec, config, pairs, views, stats):
+    """Outcomes of CachedScoreFn.score for every pair (as the pipeline calls it), bundle flushed."""
+    from transforms.index.ptransforms import CachedScoreFn
+
+    scorer = CachedScoreFn(config, spec)
+    scorer.setup()
+    scorer.start_bundle()
+    outcomes = {pair: list(scorer.score(views[pair[0]], views[pair[1]], shared, stats))
+                for pair, shared in sorted(pairs.items())}
+    scorer.finish_bundle()
+    scorer.teardown()
+    return outcomes
+
+
+def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(real_records, tmp_path):
+    from transforms.detect.corpus import CorpusStats
+    from transforms.detect.pair_view import pair_view
+    from transforms.detect.relationships import candidate_pairs
+    from transforms.index.ptransforms import ScoreCacheSpec
+    from transforms.ptransforms import ScoreFileGroupFn
+
+    config = Config()
+    pairs, _, stats = candidate_pairs(real_records, config)
+    views = {r.file_id: pair_view(r) for r in real_records}
+    fresh = ScoreFileGroupFn(config)
+    fresh.setup()
+
+    def fresh_outcomes(corpus):
+        return {pair: list(fresh.score(views[pair[0]], views[pair[1]], shared, corpus))
+                for pair, shared in sorted(pairs.items())}
+
+    location = str(tmp_path / "index.sqlite")
+    store = open_index(location)
+    store.ensure_schema()
+
+    def cached_digests():
+        return {row[0] for row in store._conn.execute("SELECT digest FROM filegraph_pair_scores")}
+
+    spec = ScoreCacheSpec(location, "out", plan.scoring_fingerprint(config), "run1")
+    first = _scored_with_cache(spec, config, pairs, views, stats)
+    assert first == fresh_outcomes(stats) and sum(1 for o in first.values() if o) > 5
+    stored = cached_digests()
+    assert len(stored) == len(pairs)
+    # Read back from the cache: the same outcomes, and no new digest.
+    again = ScoreCacheSpec(location, "out", spec.fingerprint, "run2")
+    assert _scored_with_cache(again, config, pairs, views, stats) == first
+    assert cached_digests() == stored
+    # One more file in the corpus, or another count of a frequent key: every pair is scored anew.
+    for other in (CorpusStats(stats.n_files + 1, stats.frequent),
+                  CorpusStats(stats.n_files, {**stats.frequent, next(iter(stats.frequent)): 999})):
+        rescored = _scored_with_cache(ScoreCacheSpec(location, "out", spec.fingerprint, "run3"),
+                                      config, pairs, views, other)
+        assert rescored == fresh_outcomes(other)
+    assert fresh_outcomes(CorpusStats(stats.n_files * 20, stats.frequent)) != fresh_outcomes(stats), \
+        "scores depend on the corpus size: the cache must tell corpora apart"
+    assert len(cached_digests()) == 3 * len(pairs)
+    store.close()
+
+
+# ---------------------------------------------------------------- the last complete run
+
+
+def test_a_run_fingerprint_changes_with_any_input_file_the_config_the_extraction_or_the_feedback(tmp_path):
+    from transforms.index import runs
+
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    (drive / "a.csv").write_text("id,name\n1,x\n")
+    (drive / "b.md").write_text("# notes\n")
+    out = str(drive / "out")  # inside the input: never part of it
+    seen = set()
+
+    def fingerprint(config=Config(), extraction="fp"):
+        value = runs.run_fingerprint([str(drive)], out, config, extraction)
+        assert value == runs.run_fingerprint([str(drive)], out, config, extraction)
+        return value
+
+    seen.add(fingerprint())
+    os.makedirs(out)
+    (drive / "out" / "run_summary.json").write_text("{}")
+    assert fingerprint() in seen
+    os.utime(drive / "a.csv", (1_700_000_000, 1_700_000_000))  # a new mtime, same bytes
+    seen.add(fingerprint())
+    (drive / "c.csv").write_text("id\n2\n")
+    seen.add(fingerprint())
+    (drive / "d.unknown").write_text("a file no pattern reads")
+    seen.add(fingerprint())
+    (drive / "b.md").unlink()
+    seen.add(fingerprint())
+    seen.add(fingerprint(config_from_dict({"relationships": {"thresholds": {"min_confidence": 0.9}}})))
+    seen.add(fingerprint(extraction="another extraction"))
+    feedback = tmp_path / "feedback.csv"
+    feedback.write_text("source,target,decision\n")
+    with_feedback = config_from_dict({"review": {"feedback_file": str(feedback)}})
+    seen.add(fingerprint(with_feedback))
+    feedback.write_text("source,target,decision\na,b,reject\n")
+    seen.add(fingerprint(with_feedback))
+    assert len(seen) == 9
+
+
+def test_the_last_runs_outputs_are_kept_only_while_intact_and_remembered(tmp_path):
+    from transforms.index import runs
+
+    out = tmp_path / "out"
+    (out / "edges").mkdir(parents=True)
+    (out / "edges" / "edges-00000-of-00001.jsonl").write_text('{"source": "a"}\n')
+    (out / "run_summary.json").write_text('{"counts": {"matched": 3, "extracted": 3, "reused": 0, "deleted": 0}}')
+    location = str(out / "index.sqlite")
+    assert runs.kept_summary(location, str(out), "fp") is None
+    runs.remember(location, str(out), "fp")
+    assert set(runs.output_stamps(str(out), location)) == {"edges/edges-00000-of-00001.jsonl"}
+    kept = runs.kept_summary(location, str(out), "fp")
+    assert kept["counts"]["extracted"] == 3
+    assert runs.unchanged_summary(kept, 0.5)["counts"] == {"matched": 3, "extracted": 0, "reused": 3, "deleted": 0}
+    assert runs.kept_summary(location, str(out), "another fingerprint") is None
+    (out / "run_summary.json").write_text('{"counts": {"matched": 3}, "runtime_seconds": 1}')  # rewritten by each run
+    assert runs.kept_summary(location, str(out), "fp") is not None
+    (out / "edges" / "edges-00000-of-00001.jsonl").write_text('{"source": "b2"}\n')  # edited since
+    assert runs.kept_summary(location, str(out), "fp") is None
+    runs.remember(location, str(out), "fp")
+    (out / "stray.txt").write_text("added since")
+    assert runs.kept_summary(location, str(out), "fp") is None
+    runs.remember(location, str(out), "fp")
+    runs.forget(location, str(out))
+    assert runs.kept_summary(location, str(out), "fp") is None

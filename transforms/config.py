@@ -197,6 +197,9 @@ class IndexConfig:
     url: str = ""
     retry_errors: bool = False  # re-extract unchanged files that failed last time
     cache_scores: bool = True  # reuse a pair's score while everything scoring reads is unchanged
+    # A rerun with nothing changed (inputs, config, code, outputs intact) keeps the last run's
+    # outputs and runs no pipeline (transforms/index/runs.py).
+    reuse_outputs: bool = True
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ import dataclasses
 import hashlib
 import hmac
 import importlib.metadata
+import importlib.util
 import json
 import os
 from functools import lru_cache
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from transforms.config import Config
 from transforms.extract.matching import MatchedFile
@@ -41,7 +42,6 @@ _HASH_CHUNK = 1024 * 1024
 # Extraction settings that decide how files are read, not what a record holds (their
 # failures are transient, above): changing them re-extracts nothing.
 RUN_ONLY_EXTRACTION = frozenset({"timeout_seconds", "isolation", "workers", "memory_budget_mb", "worker_max_files"})
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def plan_file(matched: Optional[MatchedFile], entry: Optional[IndexEntry], fingerprint: str,
@@ -70,18 +70,23 @@ def file_content_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def source_digest() -> str:
-    """sha256 over filegraph's transforms package: any code change is a new fingerprint."""
+@lru_cache(maxsize=None)
+def code_digest(packages: Tuple[str, ...] = ("transforms",)) -> str:
+    """sha256 over every file of these packages (code, the confidence model, the packaged
+    embeddings, templates): any change to them is a new fingerprint."""
     digest = hashlib.sha256()
-    for folder, dirs, files in sorted(os.walk(_PACKAGE_ROOT)):
-        dirs.sort()
-        for name in sorted(files):
-            if name.endswith((".py", ".json")):
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        root = list(spec.submodule_search_locations)[0]
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".pyc"):
+                    continue
                 path = os.path.join(folder, name)
-                digest.update(os.path.relpath(path, _PACKAGE_ROOT).encode("utf-8") + b"\0")
+                digest.update(f"{package}/{os.path.relpath(path, root)}".encode("utf-8") + b"\0")
                 with open(path, "rb") as handle:
-                    digest.update(handle.read())
+                    digest.update(hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()
 
 
@@ -112,7 +117,7 @@ def _pii_key_digest() -> str:
 def extraction_fingerprint(config: Config, embeddings: bool) -> str:
     """Everything besides a file's bytes and stamp that its record depends on."""
     return _digest({
-        "code": source_digest(),
+        "code": code_digest(),
         "pii_key": _pii_key_digest(),
         "libraries": _versions(),
         "extraction": {k: v for k, v in dataclasses.asdict(config.extraction).items()
@@ -129,7 +134,7 @@ def scoring_fingerprint(config: Config) -> str:
     the confidence model's weights) are in it: a changed setting never reuses
     a stale score.
     """
-    return _digest({"code": source_digest(), "config": config.to_dict()})
+    return _digest({"code": code_digest(), "config": config.to_dict()})
 
 
 def same_extraction(a: IndexEntry, b: IndexEntry) -> bool:

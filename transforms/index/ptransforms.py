@@ -335,7 +335,6 @@ class CachedScoreFn(ScoreFileGroupFn):
     def __init__(self, config: Config, spec: ScoreCacheSpec, telemetry: Optional[Telemetry] = None):
         super().__init__(config, telemetry)
         self._spec = spec
-        self._hits = Metrics.counter(NAMESPACE, "pair_scores_reused")
         self._index = None
         self._digests = None
         self._pending: list = []
@@ -361,8 +360,8 @@ class CachedScoreFn(ScoreFileGroupFn):
                                    shared)
         hit, edge_json = self._index.cached_score(spec.scope, digest)
         if hit:
-            self._hits.inc()
             self._telemetry.add("pairs_scored", 1)
+            self._telemetry.add("pair_scores_reused", 1)
             self._pending.append((digest, edge_json))
             edge = cache.edge_from_json(edge_json)
             outcomes = [(OK, edge)] if edge is not None else []

@@ -4,7 +4,8 @@ One table row per file of a run's scope (the output location), holding its URI,
 size, mtime, content hash, the fingerprint of the extraction that produced it,
 the extracted record or error record (zlib-compressed JSON of `to_dict()`) and
 its blocking keys. A second table caches pair scores by the digest of
-everything scoring read (transforms/index/cache.py).
+everything scoring read (transforms/index/cache.py); a third remembers each
+scope's last complete run (transforms/index/runs.py).
 
 The same SQL runs on SQLite (a file, the default) and PostgreSQL (psycopg 3);
 `open_index(url)` picks the dialect. Every write is one transaction, so a run
@@ -39,6 +40,10 @@ _TABLES = (
          payload {blob} NOT NULL,
          blocking_keys TEXT NOT NULL,
          PRIMARY KEY (scope, uri))""",
+    """CREATE TABLE IF NOT EXISTS filegraph_runs (
+         scope TEXT PRIMARY KEY,
+         fingerprint TEXT NOT NULL,
+         outputs TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS filegraph_pair_scores (
          scope TEXT NOT NULL,
          digest TEXT NOT NULL,
@@ -174,6 +179,26 @@ class MetadataIndex:
             row = cur.fetchone()
         return None if row is None else json.loads(row[0])
 
+    # -- the last complete run
+
+    def last_run(self, scope: str) -> Optional[Tuple[str, Dict[str, Any]]]:
+        """(fingerprint, outputs) of the scope's last complete run, if one is remembered."""
+        with self._transaction() as cur:
+            cur.execute(self._sql("SELECT fingerprint, outputs FROM filegraph_runs WHERE scope = ?"), (scope,))
+            row = cur.fetchone()
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def put_run(self, scope: str, fingerprint: str, outputs: Dict[str, Any]) -> None:
+        with self._transaction() as cur:
+            cur.execute(self._sql(
+                "INSERT INTO filegraph_runs (scope, fingerprint, outputs) VALUES (?, ?, ?) "
+                "ON CONFLICT (scope) DO UPDATE SET fingerprint = excluded.fingerprint, outputs = excluded.outputs"),
+                (scope, fingerprint, json.dumps(outputs, sort_keys=True)))
+
+    def forget_run(self, scope: str) -> None:
+        with self._transaction() as cur:
+            cur.execute(self._sql("DELETE FROM filegraph_runs WHERE scope = ?"), (scope,))
+
     # -- pair scores
 
     def cached_score(self, scope: str, digest: str) -> Tuple[bool, Optional[str]]:
@@ -292,10 +317,14 @@ def index_location(url: str, output: str) -> Optional[str]:
     return os.path.join(output, "index.sqlite")
 
 
+def sqlite_path(location: str) -> Optional[str]:
+    """The file of an index at a path or sqlite:///path; None for a PostgreSQL URL."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return None
+    return location[len("sqlite://"):] if location.startswith("sqlite://") else location
+
+
 def open_index(location: str) -> MetadataIndex:
     """The index at a path, sqlite:///path or postgresql://... URL."""
-    if location.startswith(("postgresql://", "postgres://")):
-        return PostgresIndex(location)
-    if location.startswith("sqlite://"):
-        location = location[len("sqlite://"):]
-    return SqliteIndex(location)
+    path = sqlite_path(location)
+    return PostgresIndex(location) if path is None else SqliteIndex(path)
