@@ -136,6 +136,8 @@ def test_fingerprint_follows_extraction_settings_but_not_scoring_settings():
     scored = config_from_dict({"relationships": {"thresholds": {"min_confidence": 0.9}}})
     assert plan.extraction_fingerprint(scored, True) == base
     assert plan.scoring_fingerprint(scored) != plan.scoring_fingerprint(Config())
+    elsewhere = config_from_dict({"training": {"dedup_threshold": 0.5}, "index": {"reuse_outputs": False}})
+    assert plan.scoring_fingerprint(elsewhere) == plan.scoring_fingerprint(Config())
 
 
 def test_fingerprint_follows_the_pii_key_without_holding_it(monkeypatch):

@@ -128,13 +128,15 @@ def extraction_fingerprint(config: Config, embeddings: bool) -> str:
 
 
 def scoring_fingerprint(config: Config) -> str:
-    """Everything besides a pair's records and context that its score depends on.
-
-    The whole configuration and the whole package (strategies, scoring code,
-    the confidence model's weights) are in it: a changed setting never reuses
-    a stale score.
+    """Everything besides a pair's views and context that its score depends on: the whole
+    package (strategies, scoring code, the confidence model's weights), the relationship
+    settings and the strategies that can run here. Other settings (training, exports,
+    the index itself) never touch a score.
     """
-    return _digest({"code": code_digest(), "config": config.to_dict()})
+    from transforms.detect.relationships import active_strategies
+
+    return _digest({"code": code_digest(), "relationships": dataclasses.asdict(config.relationships),
+                    "strategies": list(active_strategies(config))})
 
 
 def same_extraction(a: IndexEntry, b: IndexEntry) -> bool:
