@@ -48,24 +48,23 @@ def _row(uri, size=10, mtime="2026-01-01T00:00:00Z", outcome=RECORD, payload=Non
 def test_rows_round_trip_and_stay_apart_by_scope(index):
     index.put("out/a", [_row("/d/x.csv"), _row("/d/y.md", outcome=ERROR, payload={"file_path": "/d/y.md"})])
     index.put("out/b", [_row("/d/x.csv", size=99)])
-    entries = list(index.entries("out/a"))
+    entries = [e for e, _ in index.entries("out/a")]
     assert [(e.uri, e.size, e.outcome) for e in entries] == [("/d/x.csv", 10, RECORD), ("/d/y.md", 10, ERROR)]
     assert entries[1].content_hash is None
-    loaded = index.payloads("out/a", ["/d/x.csv", "/d/absent"])
-    assert list(loaded) == ["/d/x.csv"]
-    assert loaded["/d/x.csv"] == (entries[0], {"file_path": "/d/x.csv", "n": [1, 2.5, None]})
+    payloads = [decode_payload(p) for _, p in index.entries("out/a")]
+    assert payloads == [{"file_path": "/d/x.csv", "n": [1, 2.5, None]}, {"file_path": "/d/y.md"}]
     assert index.blocking_keys("out/a", "/d/x.csv") == ["stem:a"]
-    assert [e.size for e in index.entries("out/b")] == [99]
+    assert [e.size for e, _ in index.entries("out/b")] == [99]
 
 
 def test_put_replaces_a_row_and_delete_and_touch_change_only_their_scope(index):
     index.put("s", [_row("/d/x.csv")])
     index.put("s", [_row("/d/x.csv", size=11)])
     index.put("t", [_row("/d/x.csv")])
-    assert [e.size for e in index.entries("s")] == [11]
+    assert [e.size for e, _ in index.entries("s")] == [11]
     index.touch("s", [("/d/x.csv", "2026-02-02T00:00:00Z")])
-    assert [e.modified_at for e in index.entries("s")] == ["2026-02-02T00:00:00Z"]
-    assert [e.modified_at for e in index.entries("t")] == ["2026-01-01T00:00:00Z"]
+    assert [e.modified_at for e, _ in index.entries("s")] == ["2026-02-02T00:00:00Z"]
+    assert [e.modified_at for e, _ in index.entries("t")] == ["2026-01-01T00:00:00Z"]
     index.delete("s", ["/d/x.csv"])
     assert list(index.entries("s")) == [] and len(list(index.entries("t"))) == 1
 
@@ -179,7 +178,7 @@ def test_every_extracted_record_reads_back_from_the_index_unchanged(real_records
     rows = [plan.stored_record(r, MatchedFile(r.file_path, r.file_size, modified_iso(r.file_path)), "fp", ())
             for r in real_records]
     store.put("s", rows)
-    loaded = store.payloads("s", [r.file_path for r in real_records])
+    loaded = {entry.uri: (entry, decode_payload(payload)) for entry, payload in store.entries("s")}
     assert len(loaded) == len(real_records) > 20
     for record in real_records:
         entry, payload = loaded[record.file_path]

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import sqlite3
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -34,7 +33,7 @@ import pytest
 from beam_pipeline.pipeline import run_pipeline
 from transforms.config import Config, PrivacyConfig
 from transforms.pii import Redactor, iban_valid, luhn_valid
-from tests.outputs import output_text
+from tests.outputs import INDEX_FILE, output_text
 
 try:  # a hand-written text PDF (tests/pdf_fixture.py)
     from tests.pdf_fixture import write_text_pdf
@@ -397,10 +396,8 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
         for name in names:
             path = Path(dirpath, name)
             rel = path.relative_to(out_dir).as_posix()
-            if rel.startswith(INDEX_FILE):
-                continue  # read below through SQLite, its write-ahead log included
-            files[rel] = output_text(path)
-    files[INDEX_FILE] = _index_text(out_dir / INDEX_FILE)
+            if not rel.startswith(INDEX_FILE + "-"):  # the index's log: read through the index
+                files[rel] = output_text(path)
     nodes = {}
     for rel, text in files.items():
         if rel.startswith("nodes/"):
@@ -409,22 +406,6 @@ def _execute(policy: str, corpus: Path, tmp_path_factory) -> Run:
                     node = json.loads(line)
                     nodes[node["file_name"]] = (line, node)
     return Run(policy, out_dir, summary, files, nodes)
-
-
-INDEX_FILE = "index.sqlite"  # the metadata index kept beside the outputs
-
-
-def _index_text(path: Path) -> str:
-    """Every stored record, error, blocking key and cached edge of the index, one line each."""
-    conn = sqlite3.connect(path)
-    try:
-        lines = [zlib.decompress(payload).decode("utf-8") + "\t" + keys
-                 for payload, keys in conn.execute("SELECT payload, blocking_keys FROM filegraph_files")]
-        lines += [edge for (edge,) in conn.execute("SELECT edge FROM filegraph_pair_scores") if edge]
-    finally:
-        conn.close()
-    assert lines, "the index holds the run's records"
-    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")

@@ -139,11 +139,6 @@ def scoring_fingerprint(config: Config) -> str:
                     "strategies": list(active_strategies(config))})
 
 
-def same_extraction(a: IndexEntry, b: IndexEntry) -> bool:
-    """Both entries describe one extraction of the same bytes (mtimes may differ)."""
-    return (a.size, a.content_hash, a.fingerprint, a.outcome) == (b.size, b.content_hash, b.fingerprint, b.outcome)
-
-
 def stored_record(record: FileRecord, matched: Optional[MatchedFile], fingerprint: str,
                   keys) -> Optional[StoredFile]:
     """The row for an extracted record (None when its match is unknown: it is extracted again next run)."""
@@ -162,7 +157,7 @@ def stored_error(error: ErrorRecord, matched: Optional[MatchedFile], fingerprint
 
 
 def reused(entry: IndexEntry, payload: Dict[str, Any], matched: MatchedFile):
-    """The stored record or error as this run's, stamped with the file's current mtime."""
+    """The stored record or error (a decoded payload) as this run's, stamped with the file's current mtime."""
     if entry.outcome == ERROR:
         return ErrorRecord(**payload)
     record = FileRecord.from_dict(payload)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Optional, Tuple
+from typing import Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -27,10 +27,9 @@ from transforms.detect.corpus import CorpusStats
 from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile
 from transforms.index import cache, plan
-from transforms.index.store import IndexEntry, index_location, open_index
+from transforms.index.store import IndexEntry, decode_payload, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
-from transforms.ptransforms import FAILED, OK, ScoreFileGroupFn, Timed, split_outcomes
-from transforms.signatures import hash64
+from transforms.ptransforms import FAILED, OK, Counted, ScoreFileGroupFn, Timed, split_outcomes
 from transforms.telemetry import NAMESPACE, Telemetry
 
 # A writer commits when this many rows wait or this many seconds passed,
@@ -83,7 +82,7 @@ class _IndexFn(beam.DoFn):
 
 
 class _ReadEntriesFn(_IndexFn):
-    """One element in -> (uri, IndexEntry) for every file the index holds in scope."""
+    """One element in -> (uri, (IndexEntry, payload as stored)) for every file the index holds in scope."""
 
     def __init__(self, spec: IndexSpec):
         super().__init__(spec.location)
@@ -91,21 +90,22 @@ class _ReadEntriesFn(_IndexFn):
 
     def process(self, _):
         self._index.ensure_schema()
-        for entry in self._index.entries(self._spec.scope):
-            yield entry.uri, entry
+        for entry, payload in self._index.entries(self._spec.scope):
+            yield entry.uri, (entry, payload)
 
 
 def _decide(element, spec: IndexSpec):
+    """(uri, {matched, stored}) -> (DELETE, uri) | (EXTRACT, matched) | (REUSE or CONFIRM, (matched, entry, payload))."""
     uri, grouped = element
     matched = grouped["matched"][0] if grouped["matched"] else None
-    entry = grouped["entry"][0] if grouped["entry"] else None
-    decision = plan.plan_file(matched, entry, spec.fingerprint, spec.retry_errors)
+    stored = grouped["stored"][0] if grouped["stored"] else None
+    decision = plan.plan_file(matched, stored[0] if stored else None, spec.fingerprint, spec.retry_errors)
     if decision == plan.DELETE:
         yield decision, uri
     elif decision == plan.EXTRACT:
         yield decision, matched
     else:
-        yield decision, (matched, entry)
+        yield decision, (matched, *stored)
 
 
 class _ConfirmFn(_IndexFn):
@@ -116,8 +116,8 @@ class _ConfirmFn(_IndexFn):
         self._spec = spec
         self._touched = Metrics.counter(NAMESPACE, "index_hash_confirmed")
 
-    def process(self, element: Tuple[MatchedFile, IndexEntry]):
-        matched, entry = element
+    def process(self, element: Tuple[MatchedFile, IndexEntry, bytes]):
+        matched, entry, _ = element
         try:
             same = plan.file_content_hash(matched.path) == entry.content_hash
         except Exception:  # unreadable now: extraction records the failure
@@ -130,25 +130,11 @@ class _ConfirmFn(_IndexFn):
         yield plan.REUSE, element
 
 
-class _LoadFn(_IndexFn):
-    """A batch of (matched, entry) -> (OK, FileRecord) / (FAILED, ErrorRecord), or (EXTRACT, matched)."""
-
-    def __init__(self, spec: IndexSpec, telemetry: Optional[Telemetry]):
-        super().__init__(spec.location)
-        self._spec = spec
-        self._telemetry = telemetry or Telemetry()  # flushed by the Timed wrapper
-
-    def process(self, batch: Iterable[Tuple[MatchedFile, IndexEntry]]):
-        batch = list(batch)
-        stored = self._index.payloads(self._spec.scope, [entry.uri for _, entry in batch])
-        for matched, entry in batch:
-            found = stored.get(entry.uri)
-            if found is None or not plan.same_extraction(found[0], entry):  # changed under us: extract it
-                yield plan.EXTRACT, matched
-                continue
-            value = plan.reused(found[0], found[1], matched)
-            self._telemetry.add("files_reused", 1)
-            yield (FAILED if isinstance(value, ErrorRecord) else OK), value
+def _load_stored(element: Tuple[MatchedFile, IndexEntry, bytes]):
+    """(matched, entry, payload) -> [(OK, FileRecord)] or [(FAILED, ErrorRecord)], as stored."""
+    matched, entry, payload = element
+    value = plan.reused(entry, decode_payload(payload), matched)
+    return [((FAILED if isinstance(value, ErrorRecord) else OK), value)]
 
 
 class _DeleteFn(_IndexFn):
@@ -166,24 +152,13 @@ def _index_key(matched: MatchedFile) -> str:
     return display_path(matched.path)
 
 
-LOAD_BATCH = 128  # reused rows read per query
-
-
-def _in_batches(elements, label: str):
-    """Elements grouped about LOAD_BATCH at a time by a stable hash (a GroupByKey: every batch leaves
-    process(), never finish_bundle, whose outputs some runners drop)."""
-    total = elements | f"{label}Count" >> beam.combiners.Count.Globally()
-    return (
-        elements
-        | f"{label}Key" >> beam.Map(lambda e, n: (hash64(e[1].uri) % max(1, -(-n // LOAD_BATCH)), e),
-                                    n=beam.pvalue.AsSingleton(total))
-        | f"{label}Group" >> beam.GroupByKey()
-        | f"{label}Values" >> beam.Values()
-    )
-
-
 class CheckIndex(beam.PTransform):
-    """Matched files -> (to extract, reused records, reused errors, deleted URIs)."""
+    """Matched files -> (to extract, reused records, reused errors, deleted URIs).
+
+    The index is read in one scan, payloads included, and joined with the
+    matched files by path: a reused file's record travels with its entry, so
+    what is reused is exactly what was planned on.
+    """
 
     def __init__(self, spec: Optional[IndexSpec], telemetry: Optional[Telemetry] = None,
                  label: Optional[str] = None):
@@ -192,18 +167,18 @@ class CheckIndex(beam.PTransform):
         self._telemetry = telemetry
 
     def expand(self, matched):
-        spec = self._spec
+        spec, telemetry = self._spec, self._telemetry
         if spec is None:  # no index: everything is extracted, nothing reused or deleted
             none = lambda name, hint: (matched.pipeline | name >> beam.Create([]).with_output_types(hint))
             return (matched, none("NoReusedRecords", FileRecord), none("NoReusedErrors", ErrorRecord),
                     none("NoDeleted", str))
-        entries = (
+        stored = (
             matched.pipeline
             | "Start" >> beam.Create([None])
             | "ReadEntries" >> beam.ParDo(_ReadEntriesFn(spec))
         )
         decisions = (
-            {"matched": matched | "KeyByPath" >> beam.Map(lambda m: (_index_key(m), m)), "entry": entries}
+            {"matched": matched | "KeyByPath" >> beam.Map(lambda m: (_index_key(m), m)), "stored": stored}
             | "JoinIndex" >> beam.CoGroupByKey()
             | "Decide" >> beam.FlatMap(_decide, spec)
         )
@@ -211,16 +186,15 @@ class CheckIndex(beam.PTransform):
             _of_kind(decisions, plan.CONFIRM, "ToConfirm")
             | "ConfirmByHash" >> beam.ParDo(_ConfirmFn(spec))
         )
-        reusable = (
+        loaded = (
             (_of_kind(decisions, plan.REUSE, "Unchanged"), _of_kind(confirmed, plan.REUSE, "SameContent"))
             | "AllReusable" >> beam.Flatten()
+            | "LoadStored" >> beam.ParDo(Timed("index", _load_stored, telemetry))
+            | "CountReused" >> beam.ParDo(Counted("files_reused", telemetry))
         )
-        loaded = _in_batches(reusable, "Batch") | "LoadStored" >> beam.ParDo(
-            Timed("index", _LoadFn(spec, self._telemetry), self._telemetry))
         records, errors = split_outcomes(loaded, "SplitReused")
         to_extract = (
-            (_of_kind(decisions, plan.EXTRACT, "NewOrChanged"), _of_kind(confirmed, plan.EXTRACT, "ContentChanged"),
-             _of_kind(loaded, plan.EXTRACT, "GoneFromIndex"))
+            (_of_kind(decisions, plan.EXTRACT, "NewOrChanged"), _of_kind(confirmed, plan.EXTRACT, "ContentChanged"))
             | "AllToExtract" >> beam.Flatten()
         )
         deleted = _of_kind(decisions, plan.DELETE, "NoLongerMatched") | "DeleteStored" >> beam.ParDo(_DeleteFn(spec))

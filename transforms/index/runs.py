@@ -61,12 +61,16 @@ def run_fingerprint(inputs: Sequence[str], output: str, config: Config, extracti
 
 
 def _file_digest(path: str) -> Optional[str]:
+    """sha256 of a file's bytes; "unreadable" when it cannot be read (the run reports why)."""
     if not path:
         return None
     from apache_beam.io.filesystems import FileSystems
 
-    with FileSystems.open(path) as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    try:
+        with FileSystems.open(path) as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except Exception:
+        return "unreadable"
 
 
 def output_stamps(output: str, location: str) -> Dict[str, Any]:

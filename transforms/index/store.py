@@ -114,30 +114,16 @@ class MetadataIndex:
 
     # -- files
 
-    def entries(self, scope: str) -> Iterator[IndexEntry]:
-        """Every file of `scope`, payloads left out."""
+    def entries(self, scope: str) -> Iterator[Tuple[IndexEntry, bytes]]:
+        """Every file of `scope` with its payload as stored (encode_payload), in one scan."""
         cur = self._reading_cursor()
         cur.execute(self._sql(
-            "SELECT uri, size, modified_at, content_hash, fingerprint, outcome FROM filegraph_files "
+            "SELECT uri, size, modified_at, content_hash, fingerprint, outcome, payload FROM filegraph_files "
             "WHERE scope = ? ORDER BY uri"), (scope,))
         for row in cur:
-            yield IndexEntry(row[0], int(row[1]), row[2], row[3], row[4], row[5])
+            yield IndexEntry(row[0], int(row[1]), row[2], row[3], row[4], row[5]), bytes(row[6])
         cur.close()
         self._conn.commit()
-
-    def payloads(self, scope: str, uris: Sequence[str]) -> Dict[str, Tuple[IndexEntry, Dict[str, Any]]]:
-        """uri -> (entry, payload) for those of `uris` that are indexed."""
-        found: Dict[str, Tuple[IndexEntry, Dict[str, Any]]] = {}
-        with self._transaction() as cur:
-            for chunk in _chunks(list(uris), _BATCH):
-                cur.execute(self._sql(
-                    "SELECT uri, size, modified_at, content_hash, fingerprint, outcome, payload "
-                    f"FROM filegraph_files WHERE scope = ? AND uri IN ({self._marks(len(chunk))})"),
-                    (scope, *chunk))
-                for row in cur.fetchall():
-                    found[row[0]] = (IndexEntry(row[0], int(row[1]), row[2], row[3], row[4], row[5]),
-                                     decode_payload(row[6]))
-        return found
 
     def put(self, scope: str, files: Iterable[StoredFile]) -> int:
         """Writes (inserts or replaces) rows in one transaction; returns how many."""
