@@ -38,8 +38,10 @@ def _parser():
 
 def unrecognised(args: Sequence[str]) -> List[str]:
     """Arguments no Beam options class (nor filegraph's) takes: unknown flags and stray values."""
-    runner = _runner(args)
-    if runner and "." in runner:  # a runner named by module path registers its own options
+    from beam_pipeline.options import runner_path
+
+    runner = runner_path(_runner(args) or "")
+    if "." in runner:  # a runner named by module path registers its own options (DaskOptions...)
         try:
             importlib.import_module(runner.rsplit(".", 1)[0])
         except ImportError:

@@ -32,7 +32,7 @@ from transforms.index.ptransforms import (
 )
 from transforms.output import exports, review, writer
 from transforms.output.appending import AppendJsonl
-from transforms.stream import StreamingGraph, WatchInputs
+from transforms.ptransforms.stream import StreamingGraph, WatchInputs
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import file_summary, summary_budget, sure_thresholds
 from transforms.output.training.review import empty_usage as llm_usage_template

@@ -238,7 +238,7 @@ def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(
     from transforms.detect.pair_view import pair_view
     from transforms.detect.relationships import candidate_pairs
     from transforms.index.ptransforms import ScoreCacheSpec
-    from transforms.ptransforms import ScoreFileGroupFn
+    from transforms.ptransforms.detect import ScoreFileGroupFn
 
     config = Config()
     pairs, _, stats = candidate_pairs(real_records, config)

@@ -26,7 +26,7 @@ from transforms.detect.relationships import active_strategies, ensure_embeddings
 from transforms.detect.scoring import ConfidenceModel, typed_edge
 from transforms.extract.local import extract_paths, modified_iso
 from transforms.extract.matching import MatchedFile
-from transforms.stream import StreamingGraph, StreamingPairs
+from transforms.ptransforms.stream import StreamingGraph, StreamingPairs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAVE_TWO_AT = 10  # event time (s) of the second wave; the first arrives at 1

@@ -235,8 +235,10 @@ def test_runners_doc_names_flags_beam_knows():
     for flag in ("--direct_running_mode", "--direct_num_workers", "--job_endpoint", "--environment_type"):
         assert flag in text and flag in known
     assert "--runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=LOOPBACK" in text
-    assert "python -m apache_beam.runners.portability.local_job_service_main --port 8099" in text
-    assert "--runner=DaskRunner --dask_client_address=" in text
+    assert "python -m beam_pipeline.job_service --port 8099" in text  # Beam's job service, with the data-plane fix
+    assert "apache_beam.runners.portability.local_job_service_main" in text
+    assert "--runner=DaskRunner --dask_client_address=tcp://127.0.0.1:8786" in text
+    assert "dask worker tcp://127.0.0.1:8786" in text
     dask = pipeline_options(["--runner=DaskRunner"]).view_as(StandardOptions).runner
     assert dask == "beam_pipeline.dask_runner.DaskRunner"  # Beam's, fixed for several sinks
 
@@ -339,3 +341,22 @@ def test_sdk_worker_image_matches_the_pinned_beam_and_installs_the_local_extras(
     assert all((ROOT / src).exists() for src in sources)
     flex = (FLEX / "Dockerfile").read_text()
     assert '"${WORKDIR}[gcp]"' in text and '"${WORKDIR}[gcp]"' in flex  # gs:// works in both images
+
+
+def _package_data_files():
+    """Every data file setup.py's package_data declares (read at run time: on workers too)."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    (declared,) = [ast.literal_eval(k.value) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                   for k in n.keywords if k.arg == "package_data"]
+    return {path.relative_to(ROOT).as_posix() for package, patterns in declared.items() for pattern in patterns
+            for path in (ROOT / package.replace(".", "/")).glob(pattern) if path.is_file()}
+
+
+@pytest.mark.parametrize("dockerfile", ["flex_template/Dockerfile", "sdk_worker/Dockerfile"])
+def test_images_copy_every_data_file_the_package_reads(dockerfile):
+    text = (ROOT / "templates" / dockerfile).read_text()
+    sources = [w for ln in text.splitlines() if ln.startswith("COPY ") for w in ln.split()[1:-1]]
+    data = _package_data_files()
+    assert "templates/reasoning.yaml" in data and len(data) > 10
+    missing = [f for f in sorted(data) if not any(f == src or f.startswith(src + "/") for src in sources)]
+    assert missing == []

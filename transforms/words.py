@@ -6,6 +6,7 @@ naming (file-name dates) and detection (column names, periods in titles).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Dict, List
 
@@ -37,6 +38,7 @@ def split_identifier(name: str) -> List[str]:
     return words
 
 
+@functools.lru_cache(maxsize=1 << 16)  # scoring asks again for the same column names, pair after pair
 def column_words(name: str) -> str:
     """'CustomerId', 'customer_id' and 'Customer ID' all become 'customer id'."""
     return " ".join(split_identifier(name))

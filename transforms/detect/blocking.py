@@ -220,7 +220,7 @@ def candidate_pairs(
 ) -> Tuple[Dict[Tuple[str, str], Dict[str, int]], Dict[str, int], Dict[str, int]]:
     """In-memory blocking for tests and calibration: {(a, b): {key: size}}, stats, frequent keys.
 
-    The Beam pipeline does the same with GroupByKey (transforms/ptransforms.py).
+    The Beam pipeline does the same with GroupByKey (transforms/ptransforms/detect.py).
     """
     buckets: Dict[str, set] = {}
     for key, file_id in keyed:

@@ -13,7 +13,7 @@ table's file to the parent table's file. Tables are found without blocking:
 
 Resolution is a keyed join: declarations emit (key, Lookup), every data file
 emits (key, Candidate) for its path and names, and `resolve` meets them per key.
-The Beam pipeline distributes exactly these functions (transforms/ptransforms.py
+The Beam pipeline distributes exactly these functions (transforms/ptransforms/detect.py
 DeclaredEdges, MergeDeclared); `declared_edges` and `merge_declared` run them in memory.
 
 Declared edges are merged with scored ones by `merge_pair`: a declared edge wins

@@ -18,6 +18,17 @@ FACTS: List[Fact] = []  # every registered fact, warmed by pair_view.pair_view()
 
 
 def per_file(fn: Fact) -> Fact:
+    """A fact warmed into every PairView: small values that travel with it."""
+    fact = per_file_lazily(fn)
+    FACTS.append(fact)
+    return fact
+
+
+def per_file_lazily(fn: Fact) -> Fact:
+    """A fact computed on a view's first pair and kept on it, not warmed or shipped: a large one
+    (a file's key columns with their value sets) is rebuilt on each worker from what the view carries.
+    Scoring keeps one decoded view per file per worker (the side-input cache), so it is built about
+    once per file there."""
     key = f"{fn.__module__}.{fn.__qualname__}"
 
     @functools.wraps(fn)
@@ -29,5 +40,4 @@ def per_file(fn: Fact) -> Fact:
             memo[key] = fn(record)
         return memo[key]
 
-    FACTS.append(fact)
     return fact

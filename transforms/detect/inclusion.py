@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms.detect.corpus import NO_CONTEXT, PairContext
+from transforms.detect.facts import per_file_lazily
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
 from transforms.pii import ROLE_WORDS, column_pii_kind
@@ -383,19 +384,29 @@ def _children(tables: Sequence[TableProfile]) -> List[ChildView]:
     return views[:MAX_CHILD_COLUMNS]
 
 
+@per_file_lazily
+def _file_parents(record: FileRecord) -> List[Tuple[TableProfile, ColumnProfile, set]]:
+    return _parents(record.tables)
+
+
+@per_file_lazily
+def _file_children(record: FileRecord) -> List[ChildView]:
+    return _children(record.tables)
+
+
 def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Similarity] = None,
                          context: PairContext = NO_CONTEXT) -> List[Dict[str, Any]]:
     """For each column of `src` (and list items), its strongest key in `dst`; strongest first."""
     # A file's name stands for its table only when it holds one table.
     stem = analyse_name(dst.file_path).stem if len(dst.tables) == 1 else ""
     source_stem = analyse_name(src.file_path).stem if len(src.tables) == 1 else ""
-    parents = _parents(dst.tables)
+    parents = _file_parents(dst)
     if not parents:
         return []
-    own_parents = _parents(src.tables)
+    own_parents = _file_parents(src)
     near = context.shares_small_folder() if context.known else near_in_tree(src.file_path, dst.file_path)
     found = []
-    for child in _children(src.tables):
+    for child in _file_children(src):
         best = _best_parent(child, parents, stem, source_stem, similar, context, near)
         if best is None:
             continue

@@ -1,4 +1,4 @@
-"""The slim record that the pair join ships to scoring.
+"""The slim record that scoring reads: one per file, shipped once per worker (ScorePairs' side input).
 
 `PairView` is a FileRecord holding only what scoring reads (strategies.py,
 inclusion.py, scoring.py, families.py), plus the per-file facts

@@ -29,7 +29,8 @@ from transforms.extract.matching import MatchedFile
 from transforms.index import cache, plan
 from transforms.index.store import IndexEntry, decode_payload, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
-from transforms.ptransforms import FAILED, OK, Counted, ScoreFileGroupFn, Timed, split_outcomes
+from transforms.ptransforms.common import FAILED, OK, Counted, Timed, split_outcomes
+from transforms.ptransforms.detect import ScoreFileGroupFn
 from transforms.telemetry import NAMESPACE, Telemetry
 
 # A writer commits when this many rows wait or this many seconds passed,

@@ -4,7 +4,7 @@ A decision is keyed by the two files' paths relative to the input root and the
 relationship type, never by run-specific ids, so it survives reruns, moved drives and
 other shard layouts. The pair is compared without direction: a detector that flips an
 edge's direction between runs still meets the decision. Applied inside the pipeline
-(ApplyReview in transforms/ptransforms.py): a rejected edge is dropped; an accepted edge
+(ApplyReview in transforms/ptransforms/output.py): a rejected edge is dropped; an accepted edge
 is kept with confidence 1.0 and evidence `human_review`, and added back from the
 decision when the detector no longer finds it.
 """

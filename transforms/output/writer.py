@@ -23,6 +23,7 @@ import os
 import posixpath
 import re
 import uuid
+import zlib
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
@@ -55,6 +56,15 @@ def dumps(record: Mapping[str, Any]) -> str:
     except ValueError:
         line = json.dumps(_finite(record), sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
     return line.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(line) else line
+
+
+def packed_line(record: Mapping[str, Any]) -> bytes:
+    """A record's line compressed while its shard is gathered (a shard's lines wait in memory)."""
+    return zlib.compress(dumps(record).encode("utf-8"), 1)
+
+
+def unpacked_line(packed: bytes) -> str:
+    return zlib.decompress(packed).decode("utf-8")
 
 
 def _finite(value: Any) -> Any:
@@ -177,10 +187,10 @@ class _WriteShard(beam.DoFn):
         self._directory = directory
         self._prefix = prefix
 
-    def process(self, element: Tuple[Tuple[int, int], Iterable[Tuple[str, str]]]):
+    def process(self, element: Tuple[Tuple[int, int], Iterable[Tuple[str, bytes]]]):
         (index, shards), keyed_lines = element
         path = shard_path(self._directory, self._prefix, index, shards)
-        write_lines(path, (line for _, line in sorted(keyed_lines)))
+        write_lines(path, (unpacked_line(packed) for _, packed in sorted(keyed_lines)))
         yield path
 
 
@@ -224,7 +234,7 @@ class WriteJsonlShards(beam.PTransform):
         written = (
             records
             | "KeyByShard" >> beam.Map(
-                lambda r, n: ((shard_of(sort_key(r), n), n), (sort_key(r), dumps(r))),
+                lambda r, n: ((shard_of(sort_key(r), n), n), (sort_key(r), packed_line(r))),
                 n=beam.pvalue.AsSingleton(shards),
             )
             | "GroupShards" >> beam.GroupByKey()

@@ -4,7 +4,7 @@ Modules: evidence (relative paths, file views, evidence statements), reasoner
 (the offline reasoner and labelled links), tools and variants (the records of
 each task), dataset (components, splits, deduplication, dataset card), llm
 (borderline review through an LLM, cached). The Beam graph wraps the same
-functions (transforms/ptransforms.py); `build_records` runs them in memory.
+functions (transforms/ptransforms/output.py); `build_records` runs them in memory.
 """
 
 from __future__ import annotations

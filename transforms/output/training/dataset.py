@@ -125,8 +125,8 @@ def dedup_signature(record: Mapping[str, Any]) -> List[int]:
     return minhash_of(shingles(dedup_text(record), 5), DEDUP_PERM, hashfunc=zlib.crc32)
 
 
-def dedup_keys(record: Mapping[str, Any], signature: Sequence[int]) -> List[str]:
-    return [f"{record['task']}:{band}" for band in lsh_bands(signature, DEDUP_BANDS, DEDUP_ROWS)]
+def dedup_keys(task: str, signature: Sequence[int]) -> List[str]:
+    return [f"{task}:{band}" for band in lsh_bands(signature, DEDUP_BANDS, DEDUP_ROWS)]
 
 
 def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], Sequence[int]]], threshold: float) -> List[str]:
@@ -146,7 +146,7 @@ def deduplicate(records: Sequence[Dict[str, Any]], threshold: float) -> Tuple[Li
     buckets: Dict[str, list] = defaultdict(list)
     for record in records:
         signature = dedup_signature(record)
-        for key in dedup_keys(record, signature):
+        for key in dedup_keys(record["task"], signature):
             buckets[key].append(((record["task"], record["id"]), signature))
     dropped = {i for entries in buckets.values() for i in duplicates_in_bucket(entries, threshold)}
     return [r for r in records if r["id"] not in dropped], len(dropped)

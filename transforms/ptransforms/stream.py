@@ -26,13 +26,9 @@ from transforms.detect.corpus import EMPTY_STATS
 from transforms.detect.pair_view import pair_view
 from transforms.detect.relationships import needs_embeddings
 from transforms.extract.matching import MatchedFile, matched_file, name_matches, watch_pattern
-from transforms.ptransforms import (
-    EmbedRecords,
-    ExtractBatchFn,
-    ScoreFileGroupFn,
-    guarded,
-    split_outcomes,
-)
+from transforms.ptransforms.common import guarded, split_outcomes
+from transforms.ptransforms.detect import ScoreFileGroupFn
+from transforms.ptransforms.extract import EmbedRecords, ExtractBatchFn
 from transforms.telemetry import NAMESPACE
 
 

@@ -1,0 +1,21 @@
+"""Beam wrappers: thin, labelled, typed PTransforms around the pure logic, one module per stage.
+
+  common    timing (Timed), counting (Counted), outcomes that may fail per element
+  extract   MatchInputs, ExtractFiles, EmbedRecords
+  detect    CandidatePairs, ScorePairs, DeclaredEdges, MergeDeclared
+  output    ReviewBorderline, TrainingRecords, DropNearDuplicates, ApplyReview
+  stream    WatchInputs, StreamingGraph (`filegraph run --streaming`)
+
+The work itself lives in extract/, detect/ and output/; a wrapper only wires it into Beam.
+"""
+
+from transforms.ptransforms.common import Counted, Timed, guarded, split_outcomes, stage_error
+from transforms.ptransforms.detect import CandidatePairs, DeclaredEdges, MergeDeclared, ScorePairs
+from transforms.ptransforms.extract import EmbedRecords, ExtractFiles, MatchInputs
+from transforms.ptransforms.output import ApplyReview, DropNearDuplicates, ReviewBorderline, TrainingRecords
+
+__all__ = [
+    "ApplyReview", "CandidatePairs", "Counted", "DeclaredEdges", "DropNearDuplicates", "EmbedRecords",
+    "ExtractFiles", "MatchInputs", "MergeDeclared", "ReviewBorderline", "ScorePairs", "Timed",
+    "TrainingRecords", "guarded", "split_outcomes", "stage_error",
+]

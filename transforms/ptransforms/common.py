@@ -1,0 +1,133 @@
+"""What every stage's Beam wrappers share: timing, counting, and outcomes that may fail per element."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import json
+import typing
+import zlib
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.model import ErrorRecord
+from transforms.signatures import file_id_for
+from transforms.telemetry import NAMESPACE, Telemetry
+
+NO_TELEMETRY = Telemetry()
+
+
+
+class Timed(beam.DoFn):
+    """A DoFn, or a FlatMap-style function, whose time counts to one stage (transforms/telemetry.py)."""
+
+    def __init__(self, stage: str, inner, telemetry: Optional[Telemetry]):
+        self._stage = stage
+        self._inner = inner
+        self._telemetry = telemetry or NO_TELEMETRY
+
+    def _is_dofn(self) -> bool:
+        return isinstance(self._inner, beam.DoFn)
+
+    def setup(self):
+        if self._is_dofn():
+            self._inner.setup()
+
+    def start_bundle(self):
+        if self._is_dofn():
+            self._inner.start_bundle()
+
+    def process(self, element, *args, **kwargs):
+        fn = self._inner.process if self._is_dofn() else self._inner
+        return self._telemetry.timed(self._stage, lambda: fn(element, *args, **kwargs) or ())
+
+    def finish_bundle(self):
+        if self._is_dofn():
+            self._inner.finish_bundle()
+        self._telemetry.flush()
+
+    def teardown(self):
+        if self._is_dofn():
+            self._inner.teardown()
+
+
+class Counted(beam.DoFn):
+    """Passes elements on and counts them (a progress counter)."""
+
+    def __init__(self, name: str, telemetry: Optional[Telemetry]):
+        self._name = name
+        self._telemetry = telemetry or NO_TELEMETRY
+
+    def process(self, element):
+        self._telemetry.add(self._name, 1)
+        yield element
+
+    def finish_bundle(self):
+        self._telemetry.flush()
+
+
+
+# Outcomes of a step that can fail per element travel as one PCollection of
+# (kind, value) tuples split by two Filters, never as a multi-output ParDo:
+# Beam's DaskRunner routes every tagged output to the main one.
+OK = "ok"
+FAILED = "failed"
+
+
+def split_outcomes(outcomes, label: str, ok_type=None):
+    """(kind, value) outcomes -> (values that succeeded, values that failed); `ok_type` types the first."""
+    ok = outcomes | f"{label}Ok" >> beam.FlatMap(lambda o: [o[1]] if o[0] == OK else []).with_output_types(
+        ok_type or typing.Any)
+    failed = outcomes | f"{label}Failed" >> beam.FlatMap(lambda o: [o[1]] if o[0] == FAILED else [])
+    return ok, failed
+
+
+def stage_error(stage: str, exc: BaseException, path: str, paired_with: Optional[str] = None) -> ErrorRecord:
+    """The error record of one element that failed at a stage after extraction."""
+    from transforms.extract import describe
+
+    return ErrorRecord(path, stage, "internal_error", describe(exc), file_id_for(path), paired_with)
+
+
+def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable = lambda element: None):
+    """`fn` (element -> iterable of outputs) as (OK, output) outcomes; an exception on one
+    element becomes one (FAILED, ErrorRecord) naming its file (and pair) instead of failing the run."""
+
+    def outcomes(element):
+        try:
+            return [(OK, output) for output in fn(element)]
+        except Exception as exc:  # this element's failure, recorded; the others go on
+            STAGE_ERRORS.inc()
+            return [(FAILED, stage_error(stage, exc, path_of(element), paired_with(element)))]
+
+    return outcomes
+
+
+STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
+
+
+class TrainingRecord(dict):
+    """A training record (a JSON object) between stages: its type selects CompressedJsonCoder."""
+
+
+class CompressedJsonCoder(beam.coders.Coder):
+    """JSON compressed with zlib: a training record repeats its files' text in several fields
+    (context, prompt, messages), and the in-process runner holds every stage's output in memory,
+    so its records are kept at a fraction of their size between stages."""
+
+    def encode(self, value) -> bytes:
+        return zlib.compress(json.dumps(value, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass"), 1)
+
+    def decode(self, encoded: bytes):
+        return TrainingRecord(json.loads(zlib.decompress(encoded).decode("utf-8", "surrogatepass")))
+
+    def is_deterministic(self) -> bool:
+        return True
+
+    def to_type_hint(self):
+        return TrainingRecord
+
+
+beam.coders.registry.register_coder(TrainingRecord, CompressedJsonCoder)
+

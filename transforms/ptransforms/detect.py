@@ -1,0 +1,341 @@
+"""Beam wrappers of detection: blocking into candidate pairs, scoring, declared schemas."""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Optional, Tuple
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.config import Config
+from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
+from transforms.detect.corpus import CorpusStats, PairContext
+from transforms.detect.pair_view import pair_view
+from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.model import FileRecord
+from transforms.telemetry import NAMESPACE, Telemetry
+
+from transforms.ptransforms.common import (
+    Counted,
+    FAILED,
+    NO_TELEMETRY,
+    OK,
+    STAGE_ERRORS,
+    Timed,
+    guarded,
+    split_outcomes,
+    stage_error,
+)
+
+# ---------------------------------------------------------------- block and pair
+
+
+class _PairsFromBucket(beam.DoFn):
+    """(key, members) -> (OK, (pair, (key, bucket size))) per pair, or (FAILED, key) for a hot key."""
+
+    def __init__(self, config):
+        self._config = config
+        self._hot = Metrics.counter(NAMESPACE, "hot_keys")
+
+    def process(self, element: Tuple[str, Iterable[str]]):
+        key, members = element
+        pairs, hot, _ = blocking.pairs_of_bucket(key, members, self._config)
+        if hot:
+            self._hot.inc()
+            yield FAILED, key
+            return
+        for pair_entry in pairs:
+            yield OK, pair_entry
+
+
+def _frequent_entries(bucket) -> list:
+    """[[(key, size)]] for a bucket that belongs in the frequent-key table, else []."""
+    key, members = bucket
+    entry = corpus.frequent_entry(key, len(set(members)))
+    return [[entry]] if entry else []
+
+
+def _bounded_frequent(entries) -> dict:
+    """Combines frequent-key entries (lists of (key, size)) into the bounded table (associative)."""
+    merged = [kv for part in entries for kv in (part.items() if isinstance(part, dict) else part)]
+    return corpus.bounded_frequent(merged)
+
+
+@beam.typehints.with_input_types(FileRecord)
+class CandidatePairs(beam.PTransform):
+    """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys,
+    the run's corpus statistics (its size and its frequent keys, one element), and blocking errors."""
+
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+        super().__init__(label)
+        self._blocking = config.relationships.blocking
+        self._telemetry = telemetry
+
+    def expand(self, records):
+        cfg, telemetry = self._blocking, self._telemetry
+        keyed, errors = split_outcomes(
+            records | "BlockingKeys" >> beam.ParDo(Timed(
+                "block", guarded("block", _keyed_by_blocking_key(cfg), lambda r: r.file_path), telemetry)),
+            "SplitKeys",
+        )
+        buckets = (
+            keyed
+            | "GroupByKey" >> beam.GroupByKey()
+        )
+        bucket_pairs, hot_keys = split_outcomes(
+            buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry)), "Split")
+        mention_pairs = (
+            records
+            | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
+            | "GroupByName" >> beam.GroupByKey()
+            | "ResolveMentions" >> beam.FlatMap(lambda kv: mentions.resolve_entries(kv[1]))
+            | "MentionPairs" >> beam.MapTuple(
+                lambda source, target: ((min(source, target), max(source, target)),
+                                        (corpus.RESOLVED_MENTION + source, 1)))
+        )
+        pairs = (
+            (bucket_pairs, mention_pairs)
+            | "AllPairEntries" >> beam.Flatten()
+            | "GroupByPair" >> beam.GroupByKey()
+            | "SharedKeys" >> beam.MapTuple(lambda pair, entries: (pair, corpus.merge_shared(entries)))
+            | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
+        )
+        frequent = (
+            buckets
+            | "FrequentKeys" >> beam.FlatMap(_frequent_entries)
+            | "FrequentTable" >> beam.CombineGlobally(_bounded_frequent)
+        )
+        n_files = records | "CountFiles" >> beam.combiners.Count.Globally()
+        stats = n_files | "CorpusStats" >> beam.Map(
+            lambda n, table: corpus.CorpusStats(n_files=n, frequent=table), beam.pvalue.AsSingleton(frequent))
+        return pairs, hot_keys, stats, errors
+
+
+def _keyed_by_blocking_key(cfg):
+    return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)]
+
+
+# ---------------------------------------------------------------- score
+
+
+class ScoreFileGroupFn(beam.DoFn):
+    """Scores one file's candidate pairs: (a, [(b, shared keys)]) with every file's PairView at hand.
+
+    Views come from a side input keyed by file id, so each view is shipped once
+    per worker rather than copied into each of its pairs (memory follows the
+    files, not the pairs).
+    """
+
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
+        self._config = config
+        self._telemetry = telemetry or NO_TELEMETRY
+        self._model: Optional[ConfidenceModel] = None
+        self._strategies: Tuple[str, ...] = ()
+
+    def setup(self):
+        from transforms.detect.relationships import active_strategies
+
+        self._model = ConfidenceModel.load()
+        self._strategies = active_strategies(self._config)
+
+    def process(self, element, views, stats: CorpusStats):
+        """(OK, Edge) per related pair, nothing for an unrelated one, (FAILED, ErrorRecord) per failure."""
+        first_id, partners = element
+        a = _view(views, first_id)
+        for second_id, shared in sorted(partners, key=lambda partner: partner[0]):
+            b = _view(views, second_id)
+            if a is None or b is None:  # a file without a record (it failed) has no pairs to score
+                continue
+            yield from self.score(a, b, shared, stats)
+
+    def score(self, a, b, shared, stats: CorpusStats):
+        self._telemetry.add("pairs_scored", 1)
+        try:
+            context = PairContext(shared=shared, stats=stats)
+            results = strategies.run_strategies(a, b, self._strategies, context)
+            edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
+        except Exception as exc:  # this pair's failure, recorded; the other pairs go on
+            STAGE_ERRORS.inc()
+            yield FAILED, stage_error("score", exc, a.file_path, b.file_path)
+            return
+        if edge is not None:
+            yield OK, edge
+
+
+def _view(views, file_id: str):
+    """The PairView of `file_id` from the multimap side input (empty there when the file has no record)."""
+    return next(iter(views[file_id]), None)
+
+
+class _ResolveFamiliesFn(beam.DoFn):
+    def process(self, element, version_families: Dict[str, str]):
+        _, edges = element
+        yield from families.resolve_narrative_links(list(edges), version_families)
+
+
+@beam.ptransform_fn
+def ResolveParents(edges):
+    """One parent per key column: candidates grouped by child file choose, edges keep what won."""
+    winners = (
+        edges
+        | "CandidatesByChild" >> beam.FlatMap(parents.candidate_entries)
+        | "GroupByChild" >> beam.GroupByKey()
+        | "ChooseParents" >> beam.FlatMap(lambda kv: parents.choose_parents(kv[1]))
+    )
+    inclusion = edges | "InclusionEdges" >> beam.Filter(parents.is_inclusion_edge)
+    others = edges | "OtherEdges" >> beam.Filter(lambda e: not parents.is_inclusion_edge(e))
+    kept = (
+        {"edge": inclusion | "KeyByPair" >> beam.Map(lambda e: (parents.pair_of(e), e)), "winner": winners}
+        | "JoinWinners" >> beam.CoGroupByKey()
+        | "KeepChosen" >> beam.FlatMap(
+            lambda kv: [e for e in (parents.apply_winners(edge, list(kv[1]["winner"])) for edge in kv[1]["edge"])
+                        if e is not None])
+    )
+    return (kept, others) | "AllResolved" >> beam.Flatten()
+
+
+class ScorePairs(beam.PTransform):
+    """Candidate pairs ((a, b), shared keys) -> (typed edges, scoring errors); key columns given one
+    parent; version families resolved; min_confidence applied.
+
+    Pairs are grouped by their first file and scored against the PairViews of
+    `records` (transforms/detect/pair_view.py), read as a side input keyed by
+    file id: a view travels once per worker, never once per pair. `scorer`
+    replaces the plain ScoreFileGroupFn (a subclass, e.g. one reusing cached scores).
+    """
+
+    def __init__(self, records, config: Config, stats, telemetry: Optional[Telemetry] = None,
+                 scorer: Optional["ScoreFileGroupFn"] = None, label: Optional[str] = None):
+        super().__init__(label)
+        self._records = records
+        self._config = config
+        self._stats = stats
+        self._telemetry = telemetry
+        self._scorer = scorer
+
+    def expand(self, pairs):
+        threshold = self._config.relationships.thresholds.min_confidence
+        telemetry = self._telemetry
+        views = self._records | "SlimForScoring" >> beam.ParDo(
+            Timed("join", lambda r: [(r.file_id, pair_view(r))], telemetry))
+        by_first = (
+            pairs
+            | "KeyByFirst" >> beam.MapTuple(lambda pair, shared: (pair[0], (pair[1], shared)))
+            | "GroupByFirst" >> beam.GroupByKey()
+        )
+        scorer = self._scorer or ScoreFileGroupFn(self._config, telemetry)
+        scored, errors = split_outcomes(
+            by_first | "Score" >> beam.ParDo(Timed("score", scorer, telemetry),
+                                             views=beam.pvalue.AsMultiMap(views),
+                                             stats=beam.pvalue.AsSingleton(self._stats)),
+            "SplitScored")
+        typed = scored | "ResolveParents" >> ResolveParents()
+        version_families = (
+            typed
+            | "VersionPairs" >> beam.Filter(lambda e: e.relationship_type == "VERSION_OF")
+            | "AsPairLists" >> beam.Map(lambda e: [(e.source, e.target)])
+            | "AllVersionPairs" >> beam.CombineGlobally(_concat_pair_lists)
+            | "Families" >> beam.Map(families.family_of)
+        )
+        scoped = (
+            typed
+            | "FamilyScoped" >> beam.Filter(lambda e: families.narrative_key(e) != "")
+            | "KeyByNarrative" >> beam.Map(lambda e: (families.narrative_key(e), e))
+            | "GroupByNarrative" >> beam.GroupByKey()
+            | "KeepBestPerFamily" >> beam.ParDo(
+                Timed("score", _ResolveFamiliesFn(), telemetry),
+                version_families=beam.pvalue.AsSingleton(version_families))
+        )
+        unscoped = typed | "NotScoped" >> beam.Filter(lambda e: families.narrative_key(e) == "")
+        edges = (
+            (scoped, unscoped)
+            | "AllEdges" >> beam.Flatten()
+            | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
+        )
+        return edges, errors
+
+
+def _concat_pair_lists(pair_lists) -> list:
+    """Combines lists of version pairs (associative: partial results are lists too)."""
+    return [pair for pairs in pair_lists for pair in pairs]
+
+
+# ---------------------------------------------------------------- declared schemas
+
+
+@beam.typehints.with_input_types(FileRecord)
+@beam.typehints.with_output_types(Edge)
+class DeclaredEdges(beam.PTransform):
+    """Records -> the DOCUMENTS / REFERENCES edges their declared schemas give (no blocking).
+
+    Declarations' table lookups meet data files' paths and names in one
+    CoGroupByKey; the found tables meet their declaration in a second.
+    """
+
+    def expand(self, records):
+        declarations = records | "Declarations" >> beam.Filter(lambda r: bool(r.declared))
+        lookups = declarations | "TableLookups" >> beam.FlatMap(declared.table_lookups)
+        candidates = records | "Candidates" >> beam.FlatMap(declared.candidate_entries)
+        resolutions = (
+            {"lookups": lookups, "candidates": candidates}
+            | "MeetByKey" >> beam.CoGroupByKey()
+            | "Resolve" >> beam.FlatMap(lambda kv: declared.resolve(kv[0], kv[1]["lookups"], kv[1]["candidates"]))
+        )
+        return (
+            {"declaration": declarations | "KeyDeclarations" >> beam.Map(lambda r: (r.file_id, r)),
+             "found": resolutions}
+            | "PerDeclaration" >> beam.CoGroupByKey()
+            | "Edges" >> beam.FlatMap(
+                lambda kv: declared.edges_for_declaration(kv[1]["declaration"][0], kv[1]["found"])
+                if kv[1]["declaration"] else [])
+        )
+
+
+class _MergePairFn(beam.DoFn):
+    def __init__(self, min_confidence: float):
+        self._min_confidence = min_confidence
+        self._declared = Metrics.counter(NAMESPACE, "declared_edges")
+        # Scored edges folded into a declared edge of their pair, or overruled by a declaration.
+        self._dropped = Metrics.counter(NAMESPACE, "scored_edges_dropped")
+
+    def process(self, element, scope: declared.DeclaredScope):
+        _, grouped = element
+        scored, found = list(grouped["scored"]), list(grouped["declared"])
+        merged = declared.merge_pair(scored, found, scope, self._min_confidence)
+        self._declared.inc(sum(1 for e in merged if declared.EVIDENCE in e.evidence))
+        self._dropped.inc(len(scored) - sum(1 for e in merged if declared.EVIDENCE not in e.evidence))
+        yield from merged
+
+
+@beam.typehints.with_input_types(Edge)
+@beam.typehints.with_output_types(Edge)
+class MergeDeclared(beam.PTransform):
+    """Scored edges + declared edges -> one set: a declared edge wins its pair (see declared.merge_pair).
+
+    After ScorePairs: declared edges are facts, so version-family pruning does
+    not apply to them; min_confidence does, here.
+    """
+
+    def __init__(self, declared_edges, records, config: Config, telemetry: Optional[Telemetry] = None,
+                 label: Optional[str] = None):
+        super().__init__(label)
+        self._telemetry = telemetry
+        self._declared = declared_edges
+        self._records = records
+        self._min_confidence = config.relationships.thresholds.min_confidence
+
+    def expand(self, scored):
+        ids = self._records | "DeclarationIds" >> beam.FlatMap(lambda r: [r.file_id] if r.declared else [])
+        scope = (
+            scored.pipeline
+            | "ScopeSeed" >> beam.Create([None])
+            | "Scope" >> beam.Map(lambda _, ids, edges: declared.declared_scope(ids, edges),
+                                  ids=beam.pvalue.AsList(ids), edges=beam.pvalue.AsList(self._declared))
+        )
+        return (
+            {"scored": scored | "KeyScored" >> beam.Map(lambda e: (declared.pair_key(e), e)),
+             "declared": self._declared | "KeyDeclared" >> beam.Map(lambda e: (declared.pair_key(e), e))}
+            | "GroupByPair" >> beam.CoGroupByKey()
+            | "MergePair" >> beam.ParDo(_MergePairFn(self._min_confidence), scope=beam.pvalue.AsSingleton(scope))
+            | "CountEdges" >> beam.ParDo(Counted("edges", self._telemetry))
+        )

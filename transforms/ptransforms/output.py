@@ -1,0 +1,253 @@
+"""Beam wrappers of the output stages: LLM review of borderline edges, training records, human review."""
+
+from __future__ import annotations
+
+from typing import Dict, Sequence
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.config import Config
+from transforms.extract.matching import relative_path
+from transforms.output import review
+from transforms.output.training import dataset as training_dataset
+from transforms.output.training import ends, link_from_candidate, link_from_edge, place, record_path, record_settings
+from transforms.output.training.reasoner import RELATED
+from transforms.output.training.variants import component_records
+from transforms.telemetry import NAMESPACE
+
+from transforms.ptransforms.common import (
+    TrainingRecord,
+    guarded,
+    split_outcomes,
+)
+
+# ---------------------------------------------------------------- borderline review
+
+
+class _ReviewFn(beam.DoFn):
+    """Batches of (edge, summary of source, summary of target) -> (edge or None, usage), requests in parallel."""
+
+    def __init__(self, llm, cache_dir: str):
+        self._llm = llm
+        self._cache_dir = cache_dir
+        self._reviewed = Metrics.counter(NAMESPACE, "llm_pairs_reviewed")
+
+    def setup(self):
+        from transforms.output.training.llm_clients import make_client
+        from transforms.output.training.review import ResponseCache
+
+        self._client = make_client(self._llm)
+        self._cache = ResponseCache(self._cache_dir)
+
+    def process(self, batch):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from transforms.output.training.review import review_edge
+
+        with ThreadPoolExecutor(max_workers=self._llm.max_concurrency) as pool:
+            results = list(pool.map(lambda t: review_edge(*t, self._client, self._cache, self._llm), batch))
+        self._reviewed.inc(len(results))
+        yield from results
+
+
+@beam.ptransform_fn
+def ReviewBorderline(edges, summaries, llm, cache_dir: str):
+    """Edges -> (edges after an LLM reviewed those in the borderline band, usage per reviewed pair)."""
+    from transforms.output.training.review import in_band
+
+    borderline = edges | "Borderline" >> beam.Filter(lambda e: in_band(e.confidence, llm))
+    others = edges | "OutsideBand" >> beam.Filter(lambda e: not in_band(e.confidence, llm))
+    with_source = (
+        {"edges": borderline | "BySource" >> beam.Map(lambda e: (e.source, e)), "summary": summaries}
+        | "JoinSource" >> beam.CoGroupByKey()
+        | "AttachSource" >> beam.FlatMap(
+            lambda kv: [(e.target, (e, kv[1]["summary"][0])) for e in kv[1]["edges"]] if kv[1]["summary"] else [])
+    )
+    outcomes = (
+        {"edges": with_source, "summary": summaries}
+        | "JoinTarget" >> beam.CoGroupByKey()
+        | "AttachTarget" >> beam.FlatMap(
+            lambda kv: [(e, a, kv[1]["summary"][0]) for e, a in kv[1]["edges"]] if kv[1]["summary"] else [])
+        | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=4 * llm.max_concurrency)
+        | "Review" >> beam.ParDo(_ReviewFn(llm, cache_dir))
+    )
+    reviewed = outcomes | "Kept" >> beam.FlatMap(lambda o: [o[0]] if o[0] is not None else [])
+    usage = outcomes | "Usage" >> beam.Map(lambda o: o[1])
+    return (others, reviewed) | "ReviewedEdges" >> beam.Flatten(), usage
+
+
+# ---------------------------------------------------------------- training
+
+
+class _GroupsFn(beam.CombineFn):
+    """("file", id, path), ("related" | "linked", id_a, id_b) -> dataset.groups() for every file."""
+
+    def __init__(self, fractions):
+        self._fractions = fractions
+
+    def create_accumulator(self):
+        return {}, [], []
+
+    def add_input(self, accumulator, element):
+        kind, a, b = element
+        if kind == "file":
+            accumulator[0][a] = b
+        else:
+            accumulator[1 if kind == "related" else 2].append((a, b))
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        paths, related, linked = {}, [], []
+        for more_paths, more_related, more_linked in accumulators:
+            paths.update(more_paths)
+            related.extend(more_related)
+            linked.extend(more_linked)
+        return paths, related, linked
+
+    def extract_output(self, accumulator):
+        paths, related, linked = accumulator
+        return training_dataset.groups(paths, related, linked, self._fractions)
+
+
+@beam.ptransform_fn
+def NotRelatedPairs(pairs, links, grouping, per_file: int):
+    """Candidate pairs without an edge, across components of one split, at most `per_file` picked per file."""
+    linked = links | "LinkedPairs" >> beam.Map(lambda l: (tuple(sorted(ends(l))), True))
+    unlinked = (
+        {"candidates": pairs, "linked": linked}
+        | "JoinLinked" >> beam.CoGroupByKey()
+        | "Unlinked" >> beam.FlatMap(
+            lambda kv, g: [(kv[0], sorted(kv[1]["candidates"][0]))]
+            if kv[1]["candidates"] and not kv[1]["linked"] and training_dataset.negative_allowed(*kv[0], g) else [],
+            g=grouping)
+    )
+    return (
+        unlinked
+        | "ByEnd" >> beam.FlatMap(lambda pk: [(end, (training_dataset.sampled(pk[0], end), pk[0], pk[1]))
+                                              for end in pk[0]])
+        | "PickPerFile" >> beam.combiners.Top.SmallestPerKey(per_file)
+        | "Picked" >> beam.FlatMap(lambda kv: [(pair, kinds) for _, pair, kinds in kv[1]])
+        | "DistinctPairs" >> beam.CombinePerKey(lambda kinds: min(kinds))
+        | "NotRelatedLinks" >> beam.Map(
+            lambda pk, g: link_from_candidate(pk[0][0], pk[0][1], pk[1], {i: g[i][2] for i in pk[0]}), g=grouping)
+    )
+
+
+def _component_path(element) -> str:
+    """The file a failing component's error record names: its first file."""
+    component, grouped = element
+    paths = sorted(s["file_path"] for s in grouped["files"])
+    return paths[0] if paths else str(component)
+
+
+def _component_records(element, grouping, settings):
+    component, grouped = element
+    if not grouped["links"]:
+        return
+    files = {s["file_id"]: s for s in grouped["files"]}
+    own = [i for i in files if grouping[i][0] == component]
+    split = grouping[own[0]][1]
+    for record in place(component_records(files, own, list(grouped["links"]), settings), component, split):
+        yield TrainingRecord(record)
+
+
+@beam.ptransform_fn
+def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float]):
+    """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
+    errors of components whose records failed)."""
+    level = config.training.precision_level
+    links = edges | "Links" >> beam.Map(lambda e: link_from_edge(
+        e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
+        thresholds[e.relationship_type], level))
+    grouping = beam.pvalue.AsSingleton(
+        (
+            summaries | "FileEntries" >> beam.Map(lambda kv: ("file", kv[0], kv[1]["file_path"])),
+            links | "LinkEntries" >> beam.FlatMap(
+                lambda l: [("linked",) + ends(l)] + ([("related",) + ends(l)] if l["label"] == RELATED else [])),
+        )
+        | "Entries" >> beam.Flatten()
+        | "Components" >> beam.CombineGlobally(_GroupsFn(config.training.splits))
+    )
+    if config.training.negatives_per_file:
+        negatives = pairs | "NotRelatedPairs" >> NotRelatedPairs(links, grouping, config.training.negatives_per_file)
+    else:
+        negatives = links | "NoNegatives" >> beam.Filter(lambda _: False)
+    # A link between two components (uncertain, not related) belongs to both: each needs the other end's summary.
+    taught = (
+        (links, negatives)
+        | "AllLinks" >> beam.Flatten()
+        | "SameSplit" >> beam.Filter(lambda l, g: training_dataset.same_split(*ends(l), g), g=grouping)
+    )
+    wanted = taught | "WantedEnds" >> beam.FlatMap(
+        lambda l, g: [(i, g[j][0]) for i, j in (ends(l), ends(l)[::-1]) if g[i][0] != g[j][0]], g=grouping)
+    external = (
+        {"summary": summaries, "wanted": wanted}
+        | "JoinWanted" >> beam.CoGroupByKey()
+        | "ExternalFiles" >> beam.FlatMap(
+            lambda kv: [(c, kv[1]["summary"][0]) for c in set(kv[1]["wanted"])] if kv[1]["summary"] else [])
+    )
+    own = summaries | "OwnFiles" >> beam.Map(lambda kv, g: (g[kv[0]][0], kv[1]), g=grouping)
+    keyed_links = taught | "LinksByComponent" >> beam.FlatMap(
+        lambda l, g: [(c, l) for c in {g[i][0] for i in ends(l)}], g=grouping)
+    settings = record_settings(config)
+    outcomes = (
+        {"files": (own, external) | "Files" >> beam.Flatten(), "links": keyed_links}
+        | "GroupComponents" >> beam.CoGroupByKey()
+        | "ComponentRecords" >> beam.FlatMap(
+            lambda element, g: guarded("train", lambda e: _component_records(e, g, settings), _component_path)(element),
+            grouping)
+    )
+    return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
+
+
+@beam.ptransform_fn
+def DropNearDuplicates(records, threshold: float):
+    """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
+
+    Only IDs and signatures are shuffled; the records pass through a filter on the (few) IDs dropped.
+    """
+    dropped = (
+        records
+        | "Sign" >> beam.Map(lambda r: ((r["task"], r["id"]), training_dataset.dedup_signature(r)))
+        | "Bands" >> beam.FlatMap(lambda signed: [(key, signed) for key in training_dataset.dedup_keys(
+            signed[0][0], signed[1])])
+        | "GroupBands" >> beam.GroupByKey()
+        | "Duplicates" >> beam.FlatMap(lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold))
+        | "DistinctDropped" >> beam.Distinct()
+    )
+    kept = records | "Kept" >> beam.Filter(
+        lambda r, gone: r["id"] not in gone, gone=beam.pvalue.AsDict(dropped | "MarkDropped" >> beam.Map(
+            lambda i: (i, True)))).with_output_types(TrainingRecord)
+    return kept, dropped
+
+
+# ---------------------------------------------------------------- review
+
+
+@beam.ptransform_fn
+def ApplyReview(edges, records, feedback: review.Feedback, roots: Sequence[str]):
+    """Edges -> (reviewed edges, rejected edges): human decisions applied, accepted edges the
+    detector missed added back from the decision."""
+    decisions = feedback.by_key()
+    accepted_keys = {d.key for d in feedback.accepted()}
+    wanted_paths = feedback.accepted_paths()
+    roots = tuple(roots)
+    outcomes = edges | "Decide" >> beam.Map(lambda e: (e, review.review_edge(e, decisions, roots)))
+    rejected = outcomes | "Rejected" >> beam.FlatMap(lambda o: [o[0]] if o[1] is None else [])
+    kept = outcomes | "Kept" >> beam.FlatMap(lambda o: [o[1]] if o[1] is not None else [])
+    found = (
+        kept
+        | "AcceptedKeys" >> beam.Map(lambda e: review.edge_key(e, roots))
+        | "FoundAccepted" >> beam.Filter(lambda k: k in accepted_keys)
+    )
+    files = records | "ReviewedFiles" >> beam.FlatMap(
+        lambda r: [(p, (r.file_id, r.file_path))] if (p := relative_path(r.file_path, roots)) in wanted_paths else [])
+    restored = (
+        edges.pipeline
+        | "Once" >> beam.Create([None])
+        | "RestoreAccepted" >> beam.FlatMap(
+            lambda _, found, files: review.restored_edges(feedback, found, files),
+            found=beam.pvalue.AsList(found), files=beam.pvalue.AsDict(files))
+    )
+    return (kept, restored) | "ReviewedEdges" >> beam.Flatten(), rejected
