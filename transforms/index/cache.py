@@ -25,6 +25,7 @@ import json
 from typing import Any, Dict, Mapping, Optional
 
 from transforms.detect.corpus import CorpusStats
+from transforms.detect.facts import LAZY_FACTS
 from transforms.detect.scoring import Edge
 
 
@@ -42,7 +43,12 @@ def canonical_digest(value: Any) -> str:
 
 
 def record_digest(record) -> str:
-    """A digest of every field of a record or pair view, the same for one read back from the index."""
+    """A digest of every field of a record or pair view, the same for one read back from the index.
+    Facts a view builds lazily on the worker are left out: they follow from its other fields, and
+    whether they exist yet depends on which pairs the worker scored first."""
+    facts = getattr(record, "facts", None)
+    if facts and not LAZY_FACTS.isdisjoint(facts):
+        record = {**vars(record), "facts": {k: v for k, v in facts.items() if k not in LAZY_FACTS}}
     return canonical_digest(record)
 
 
