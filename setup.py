@@ -33,11 +33,14 @@ setup(
         # readers are tested on; hypothesis drives the property tests; psutil measures process trees.
         "test": ["pytest>=8", "pytest-timeout>=2.3", "scikit-learn>=1.5", "apache-beam[gcp,dask]==2.77.0",
                  "gcp-storage-emulator>=2024.8", "selenium==4.40.0", "duckdb==2.0.1", "psutil>=5.9",
-                 "odfpy==1.4.1", "hypothesis>=6.100", "openai>=1.40", "anthropic>=0.40"],
+                 "odfpy==1.4.1", "hypothesis>=6.100", "openai>=1.40", "anthropic>=0.40",
+                 "psycopg[binary]>=3.2"],
         # LLM review of borderline edges (reasoning.llm): the official SDKs, imported only when configured.
         # An OpenAI-compatible server (vLLM, Ollama, llama.cpp) needs neither.
         "llm": ["openai>=1.40", "anthropic>=0.40"],
         "gcp": ["apache-beam[gcp]==2.77.0"],
+        # A PostgreSQL metadata index (index.url: postgresql://...), shared by distributed workers.
+        "postgres": ["psycopg[binary]>=3.2"],
         # The DaskRunner (dask and distributed), selected with --runner=DaskRunner.
         "dask": ["apache-beam[dask]==2.77.0"],
         # Re-distilling the packaged static embeddings (tools/distill_embeddings.py) only:

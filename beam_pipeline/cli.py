@@ -19,7 +19,7 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from beam_pipeline.options import effective_config, input_list
-from beam_pipeline.pipeline import UsageError, run_pipeline
+from beam_pipeline.pipeline import UsageError, run_pipeline, run_streaming
 from beam_pipeline.summary_table import evaluation_lines, summary_table
 from transforms.config import Config, ConfigError, with_overrides
 from transforms.detect.evaluation import evaluate
@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--min_confidence", "--min-confidence", type=float, dest="min_confidence")
     run.add_argument("--num_shards", "--num-shards", type=int, dest="num_shards")
     run.add_argument("--feedback", help="Review decisions to apply (the review queue CSV, filled in).")
+    run.add_argument("--index", dest="index_url", help="Metadata index: a path, sqlite:///path or "
+                     "postgresql://user@host/db (password from PGPASSWORD). Default: OUTPUT/index.sqlite.")
+    run.add_argument("--streaming", action="store_true",
+                     help="Keep watching the inputs and append nodes and edges as files arrive (until Ctrl-C).")
+    run.add_argument("--poll_seconds", "--poll-seconds", type=float, default=10.0,
+                     help="With --streaming: how often the inputs are listed.")
 
     corpus = sub.add_parser("sample-corpus", help="Write the labelled sample corpus.")
     corpus.add_argument("directory")
@@ -100,7 +106,7 @@ def _abs(path: str) -> str:
 
 
 def _run_config(args) -> Config:
-    config = effective_config(args.config, args.min_confidence, args.num_shards)
+    config = effective_config(args.config, args.min_confidence, args.num_shards, args.index_url)
     if args.feedback:
         config = with_overrides(config, **{"review.feedback_file": _abs(args.feedback)})
     return config
@@ -108,7 +114,18 @@ def _run_config(args) -> Config:
 
 def cmd_run(args, beam_args: List[str]) -> int:
     output = _abs(args.output)
-    summary = run_pipeline(input_list(args.inputs), output, _run_config(args), beam_args)
+    config = _run_config(args)
+    if args.streaming:
+        if args.poll_seconds <= 0:
+            raise UsageError("--poll_seconds must be positive")
+        print(f"watching {', '.join(args.inputs)} every {args.poll_seconds:g} s; outputs appended under "
+              f"{output}; Ctrl-C stops", flush=True)
+        try:
+            run_streaming(input_list(args.inputs), output, config, args.poll_seconds, beam_args)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+        return 0
+    summary = run_pipeline(input_list(args.inputs), output, config, beam_args)
     print(summary_table(summary, output))
     return 0
 

@@ -103,11 +103,12 @@ def input_list(values: Optional[List[str]]) -> List[str]:
 
 
 def effective_config(path: Optional[str], min_confidence: Optional[float] = None,
-                     num_shards: Optional[int] = None) -> Config:
+                     num_shards: Optional[int] = None, index_url: Optional[str] = None) -> Config:
     """The YAML config (or the defaults) with the command line's overrides applied."""
     return with_overrides(
         load_config(path),
-        **{"relationships.thresholds.min_confidence": min_confidence, "batch.num_shards": num_shards},
+        **{"relationships.thresholds.min_confidence": min_confidence, "batch.num_shards": num_shards,
+           "index.url": index_url},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import uuid
 from collections import Counter
 from typing import Any, Dict, Optional, Sequence
 
@@ -20,7 +21,18 @@ from transforms.detect.relationships import (
 )
 from transforms.detect.scoring import ConfidenceModel
 from transforms.extract.matching import input_root, missing_inputs, missing_message
+from transforms.index import runs
+from transforms.index.ptransforms import (
+    CachedScoreFn,
+    CheckIndex,
+    PruneScores,
+    UpdateIndex,
+    index_spec,
+    score_cache_spec,
+)
 from transforms.output import exports, review, writer
+from transforms.output.appending import AppendJsonl
+from transforms.ptransforms.stream import StreamingGraph, WatchInputs
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import file_summary, summary_budget, sure_thresholds
 from transforms.output.training.review import empty_usage as llm_usage_template
@@ -52,6 +64,7 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
     channel that feeds the progress display (`progress`: None shows it on local
     runners, False never) and, where the runner reports no Beam metrics, the
     stage times. run_summary.json gets a `stages` section after the run.
+    A rerun with nothing changed keeps the last run's outputs (transforms/index/runs.py).
     """
     missing = missing_inputs(inputs)
     if missing:
@@ -65,10 +78,22 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
             make_client(config.reasoning.llm)
         except LlmSetupError as exc:
             raise UsageError(str(exc)) from None
+    started = time.time()
+    summary_path = writer.join_path(output, writer.SUMMARY)
+    index = index_spec(config, output, needs_embeddings(config))
+    fingerprint = runs.run_fingerprint(inputs, output, config, index.fingerprint) if runs.reusable(
+        index, output, config) else None
+    kept = runs.kept_summary(index.location, output, fingerprint) if fingerprint else None
+    if kept is not None:  # nothing changed since the last complete run: its outputs stand
+        summary = {**runs.unchanged_summary(kept, time.time() - started),
+                   "stages": {**stage_report({}, "none"), "wall_seconds": round(time.time() - started, 3)}}
+        writer.write_json(summary_path, summary)
+        return summary
+    if index:
+        runs.forget(index.location, output)  # until this run completes
     writer.clear_outputs(output)
     options = pipeline_options(beam_args, config)
     channel = tempfile.mkdtemp(prefix="filegraph-telemetry-") if runs_locally(options) else None
-    started = time.time()
     try:
         p = beam.Pipeline(options=options)
         build_pipeline(p, inputs, output, config, Telemetry(channel))
@@ -88,12 +113,24 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
         if channel:
             shutil.rmtree(channel, ignore_errors=True)
     exports.write_exports(output, config)
-    summary_path = writer.join_path(output, writer.SUMMARY)
     summary = writer.read_json(summary_path)
     summary["stages"] = {**stage_report(figures or {}, source if figures else "none"),
                          "wall_seconds": round(time.time() - started, 3)}
     writer.write_json(summary_path, summary)
+    if fingerprint:
+        runs.remember(index.location, output, fingerprint)
     return summary
+
+
+def run_streaming(inputs: Sequence[str], output: str, config: Config, poll_seconds: float,
+                  beam_args: Sequence[str] = ()) -> None:
+    """Watches the inputs and appends nodes, edges and errors until stopped (Ctrl-C)."""
+    missing = missing_inputs(inputs)
+    if missing:
+        raise UsageError(f"input not found: {missing[0]}")
+    writer.clear_outputs(output)
+    with beam.Pipeline(options=pipeline_options(list(beam_args) + ["--streaming"])) as p:
+        build_streaming_pipeline(p, inputs, output, config, poll_seconds)
 
 
 def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,
@@ -102,16 +139,24 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     started = time.time()
     shards = config.batch.num_shards
     t = telemetry or Telemetry()
+    index = index_spec(config, output, needs_embeddings(config))
+    score_cache = score_cache_spec(index, config, run_id=uuid.uuid4().hex)
 
     roots = [input_root(spec) for spec in inputs]
     feedback = review.read_feedback(config.review.feedback_file)
 
     matched, skipped = (p | "Inputs" >> beam.Create(sorted(inputs))
                         | "MatchFiles" >> MatchInputs(config.batch.patterns, exclude=[output], telemetry=t))
-    records, extract_errors = matched | "ExtractFiles" >> ExtractFiles(config, t)
-    records, embed_errors = records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
+    # Only new or changed files are extracted; unchanged ones come back from the metadata index.
+    to_extract, reused_records, reused_errors, deleted = matched | "CheckIndex" >> CheckIndex(index, t)
+    fresh_records, extract_errors = to_extract | "ExtractFiles" >> ExtractFiles(config, t)
+    fresh_records, embed_errors = fresh_records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
+    (fresh_records, extract_errors, embed_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract, t)
+    records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
-    scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t)
+    scorer = CachedScoreFn(config, score_cache, t) if score_cache else None  # reuses unchanged pairs' scores
+    scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer)
+    (scored, score_errors) | "PruneScores" >> PruneScores(score_cache)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
     budget, llm = summary_budget(config), config.reasoning.llm
@@ -127,7 +172,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds))
     training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold)
     # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
-    file_errors = (extract_errors, embed_errors) | "FileErrors" >> beam.Flatten()
+    file_errors = (extract_errors, embed_errors, reused_errors) | "FileErrors" >> beam.Flatten()
     stage_errors = (block_errors, score_errors, train_errors) | "StageErrors" >> beam.Flatten()
 
     nodes = records | "NodeDicts" >> beam.Map(lambda r: r.to_node())
@@ -154,6 +199,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     counts = [
         matched | "CountMatched" >> _count("matched"),
         skipped | "CountSkipped" >> _count("skipped_by_patterns"),
+        to_extract | "CountExtracted" >> _count("extracted"),
+        (reused_records, reused_errors) | "Reused" >> beam.Flatten() | "CountReused" >> _count("reused"),
+        deleted | "CountDeleted" >> _count("deleted"),
         records | "CountProcessed" >> _count("processed"),
         file_errors | "CountFailed" >> _count("failed"),
         stage_errors | "CountStageErrors" >> _count("stage_errors"),
@@ -179,6 +227,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         "inputs": list(inputs),
         "output": output,
         "config": config.to_dict(),
+        "index": index.location if index else None,
+        "unchanged_rerun": False,
         "strategies_run": list(active_strategies(config)),
         "strategies_unavailable": list(unavailable_strategies(config)),
         "input_roots": roots,
@@ -194,6 +244,19 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
     counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
                                          *[beam.pvalue.AsList(paths) for paths in written + [card]])
+
+
+def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,
+                             poll_seconds: float) -> None:
+    """The streaming graph: watch -> extract -> bounded buckets -> score -> append."""
+    files = p | "WatchInputs" >> WatchInputs(inputs, config.batch.patterns, poll_seconds)
+    records, errors, edges = files | "GraphAsFilesArrive" >> StreamingGraph(config)
+    records | "NodeDicts" >> beam.Map(lambda r: r.to_node()) | "AppendNodes" >> AppendJsonl(
+        writer.join_path(output, "nodes"), "nodes", lambda n: n["file_id"])
+    edges | "EdgeDicts" >> beam.Map(lambda e: e.to_dict()) | "AppendEdges" >> AppendJsonl(
+        writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}")
+    errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict()) | "AppendErrors" >> AppendJsonl(
+        writer.join_path(output, "errors"), "errors", lambda e: e["file_path"])
 
 
 def _count(name: str) -> beam.PTransform:

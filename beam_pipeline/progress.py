@@ -1,4 +1,4 @@
-"""Live progress of a local run: files matched, extracted, failed, pairs, edges, elapsed, rate.
+"""Live progress of a local run: files matched, reused, extracted, failed, pairs, edges, elapsed, rate.
 
 It reads the side channel that the pipeline's steps write to
 (transforms/telemetry.py) twice a second. On a terminal it is a live line
@@ -18,13 +18,14 @@ from typing import Dict, List, Optional, TextIO
 from transforms.telemetry import COUNTERS, STAGES, read_channel
 
 PLAIN_EVERY_SECONDS = 60.0
-_LABELS = {"files_matched": "matched", "files_extracted": "extracted", "files_in_error": "failed",
-           "pairs": "pairs", "pairs_scored": "scored", "edges": "edges"}
+_LABELS = {"files_matched": "matched", "files_reused": "reused", "files_extracted": "extracted",
+           "files_in_error": "failed",
+           "pairs": "pairs", "pairs_scored": "scored", "pair_scores_reused": "from cache", "edges": "edges"}
 
 
 def status_line(figures: Dict[str, float], elapsed: float) -> str:
     counts = "  ".join(f"{_LABELS[c]} {int(figures.get(c, 0))}" for c in COUNTERS)
-    done = figures.get("files_extracted", 0) + figures.get("files_in_error", 0)
+    done = sum(figures.get(c, 0) for c in ("files_reused", "files_extracted", "files_in_error"))
     rate = done / elapsed if elapsed > 0 else 0.0
     return f"[{elapsed:7.1f}s] {counts}  ({rate:.1f} files/s)"
 

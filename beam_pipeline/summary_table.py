@@ -37,7 +37,7 @@ def count_lines(summary: Mapping[str, Any]) -> List[str]:
     counts = summary.get("counts", {})
     names = [n for n in _ORDER if n in counts] + sorted(
         n for n in counts if n not in _ORDER and _is_number(counts[n]))
-    lines = []
+    lines = ["nothing changed since the last run: its outputs are kept"] if summary.get("unchanged_rerun") else []
     for name in names:
         lines.append(_line(_LABELS.get(name, name.replace("_", " ")), counts[name]))
         nested = counts.get(_NESTED.get(name, ""), {})

@@ -57,6 +57,22 @@ def test_exports_benchmark_reports_consistent_figures(tmp_path):
     assert row["peak_rss_mb"] > 0 and row["write_exports_seconds"] >= 0 and row["report_mb"] > 0
 
 
+def test_incremental_benchmark_adds_and_deletes_the_files_it_reports(tmp_path):
+    from benchmarks.incremental import change_drive
+
+    drive, donor = tmp_path / "drive", tmp_path / "donor"
+    for i in range(5):
+        (drive / "data").mkdir(parents=True, exist_ok=True)
+        (drive / "data" / f"t{i}.xlsx").write_bytes(b"x")
+        donor.mkdir(exist_ok=True)
+        (donor / f"new{i}.csv").write_text("a\n1\n")
+    changes = change_drive(str(drive), str(donor), add=3, delete=2)
+    assert changes == {"added": ["incoming/new0.csv", "incoming/new1.csv", "incoming/new2.csv"],
+                       "deleted": ["data/t1.xlsx", "data/t2.xlsx"]}
+    assert sorted(p.name for p in drive.rglob("*") if p.is_file()) == [
+        "new0.csv", "new1.csv", "new2.csv", "t0.xlsx", "t3.xlsx", "t4.xlsx"]
+
+
 def test_robustness_benchmark_measures_extraction_alone(tmp_path):
     from benchmarks.robustness import format_table, measure_extraction
 

@@ -48,7 +48,7 @@ def test_plain_progress_prints_a_line_per_stage_and_the_totals(tmp_path):
         telemetry.flush()
     text = stream.getvalue()
     assert "extract started" in text
-    assert "matched 3  extracted 3  failed 0" in text
+    assert "matched 3  reused 0  extracted 3  failed 0" in text
     assert "extract      1.50 s in filegraph code" in text
 
 

@@ -45,7 +45,6 @@ class ConfigError(ValueError):
 class BatchConfig:
     patterns: Tuple[str, ...] = DEFAULT_PATTERNS
     max_workers: int = 4  # workers of a multi-process/thread local run without --direct_num_workers (per core at most)
-    resume: bool = True
     num_shards: int = 0  # 0: let the runner decide; >0 fixes output shard counts
 
 
@@ -189,6 +188,21 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    """The metadata index that lets a rerun extract only new or changed files."""
+
+    enabled: bool = True
+    # "": OUTPUT/index.sqlite beside the outputs (local outputs only); a path or
+    # sqlite:///path; or postgresql://user@host:port/db, its password from PGPASSWORD.
+    url: str = ""
+    retry_errors: bool = False  # re-extract unchanged files that failed last time
+    cache_scores: bool = True  # reuse a pair's score while everything scoring reads is unchanged
+    # A rerun with nothing changed (inputs, config, code, outputs intact) keeps the last run's
+    # outputs and runs no pipeline (transforms/index/runs.py).
+    reuse_outputs: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     batch: BatchConfig = field(default_factory=BatchConfig)
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
@@ -196,6 +210,7 @@ class Config:
     relationships: RelationshipsConfig = field(default_factory=RelationshipsConfig)
     exports: ExportsConfig = field(default_factory=ExportsConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     reasoning: ReasoningConfig = field(default_factory=ReasoningConfig)
 
@@ -275,6 +290,7 @@ def validate(config: Config) -> Config:
         raise ConfigError("batch.patterns must list at least one pattern")
     _validate_training(config.training)
     _validate_llm(config.reasoning.llm, config.relationships.strategies)
+    _validate_index_url(config.index.url)
     return config
 
 
@@ -318,6 +334,21 @@ def _validate_llm(llm: LlmConfig, strategies: Tuple[str, ...]) -> None:
         raise ConfigError("reasoning.llm.provider openai_compatible needs reasoning.llm.base_url")
     if llm.enabled and "synthetic_reasoning" not in strategies:
         raise ConfigError("reasoning.llm.enabled needs synthetic_reasoning in relationships.strategies")
+
+
+_INDEX_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def _validate_index_url(url: str) -> None:
+    if "://" not in url:
+        return  # "" or a local path
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in _INDEX_SCHEMES:
+        raise ConfigError(f"index.url must be a path, sqlite:///path or postgresql://..., got scheme '{parts.scheme}'")
+    if parts.password is not None:
+        raise ConfigError("index.url must not hold a password: set PGPASSWORD (or a .pgpass file) instead")
 
 
 def config_from_dict(data: Optional[Mapping[str, Any]]) -> Config:

@@ -176,6 +176,11 @@ class FileRecord:
         return cls(**data)
 
 
+def file_modified_at(properties: Dict[str, Any], filesystem_modified_at: Optional[str]) -> Optional[str]:
+    """A record's modified_at: the document's own date when it has one, else the file's mtime."""
+    return properties.get("modified_at") or filesystem_modified_at
+
+
 # Stages where a failure keeps a file from becoming a node (counted as `failed`), and the
 # stages after it, where a failure loses one file's blocking keys, one pair or one
 # training record but not the node (counted as `stage_errors`).

@@ -11,17 +11,23 @@ FileRecord the helper simply computes.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Set
 
 Fact = Callable[[Any], Any]
 FACTS: List[Fact] = []  # every registered fact, warmed by pair_view.pair_view()
+LAZY_FACTS: Set[str] = set()  # memo keys of facts built on the worker only (never warmed)
 
 
 def per_file(fn: Fact) -> Fact:
     """A fact warmed into every PairView: small values that travel with it."""
     fact = per_file_lazily(fn)
+    LAZY_FACTS.discard(_memo_key(fn))
     FACTS.append(fact)
     return fact
+
+
+def _memo_key(fn: Fact) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 def per_file_lazily(fn: Fact) -> Fact:
@@ -29,7 +35,8 @@ def per_file_lazily(fn: Fact) -> Fact:
     (a file's key columns with their value sets) is rebuilt on each worker from what the view carries.
     Scoring keeps one decoded view per file per worker (the side-input cache), so it is built about
     once per file there."""
-    key = f"{fn.__module__}.{fn.__qualname__}"
+    key = _memo_key(fn)
+    LAZY_FACTS.add(key)
 
     @functools.wraps(fn)
     def fact(record):

@@ -43,7 +43,7 @@ from transforms.extract.context import ExtractContext
 from transforms.extract.declared import with_declared_schema
 from transforms.extract.encoding import display_path, valid_text
 from transforms.extract.reading import FileContent, read_content
-from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord
+from transforms.model import NARRATIVE_TYPES, Extracted, ExtractionError, FileRecord, file_modified_at
 from transforms.pii import Redactor, mask_marks
 from transforms.signatures import file_id_for, minhash_of, shingles, text_value_hashes, text_word_hashes
 from transforms.text_signals import (
@@ -281,7 +281,7 @@ def _build_record(
         file_size=content.size,
         content_hash=content.content_hash,
         created_at=props.get("created_at"),
-        modified_at=props.get("modified_at") or modified_at,
+        modified_at=file_modified_at(props, modified_at),
         author=props.get("author"),
         title=props.get("title"),
         key_terms=key_terms(signal_text, _extra_terms(redacted)),

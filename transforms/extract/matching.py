@@ -45,7 +45,8 @@ def _normalise(spec: str) -> str:
     return spec if "://" in spec else os.path.abspath(os.path.expanduser(spec))
 
 
-def _matched(metadata) -> MatchedFile:
+def matched_file(metadata) -> MatchedFile:
+    """A Beam FileMetadata as the pipeline's MatchedFile."""
     return MatchedFile(metadata.path, int(metadata.size_in_bytes), _iso(getattr(metadata, "last_updated_in_seconds", None)))
 
 
@@ -70,11 +71,11 @@ def match_outcomes(spec: str, patterns: Sequence[str], exclude: Sequence[str] = 
         results = FileSystems.match([spec])[0].metadata_list
         for m in sorted(results, key=lambda m: m.path):
             if not m.path.endswith("/") and kept(m.path):
-                yield True, _matched(m)
+                yield True, matched_file(m)
         return
     exact = [m for m in FileSystems.match([spec])[0].metadata_list if m.path.rstrip("/") == spec.rstrip("/")]
     if exact and not (spec.endswith("/") or os.path.isdir(spec)):
-        yield True, _matched(exact[0])
+        yield True, matched_file(exact[0])
         return
     directory = spec.rstrip("/") + "/"
     listed = FileSystems.match([directory + "**"])[0].metadata_list
@@ -82,7 +83,7 @@ def match_outcomes(spec: str, patterns: Sequence[str], exclude: Sequence[str] = 
     for m in listed:
         if m.path.endswith("/") or not kept(m.path):
             continue
-        outcomes.append((True, _matched(m)) if name_matches(m.path, patterns) else (False, m.path))
+        outcomes.append((True, matched_file(m)) if name_matches(m.path, patterns) else (False, m.path))
     if "://" not in spec:
         found = {m.path for m in listed}
         outcomes += [(True, m) for m in _unlisted_local_files(directory, found, patterns) if kept(m.path)]
@@ -120,6 +121,16 @@ def relative_path(path: str, roots: Sequence[str]) -> str:
     Keys made of relative paths survive a rerun on a moved or remounted drive."""
     holding = [r for r in roots if path.startswith(r)]
     return path[len(max(holding, key=len)):] if holding else path
+
+
+def watch_pattern(spec: str) -> Tuple[str, bool]:
+    """(pattern to poll, filter names by patterns?) for one input of a streaming run."""
+    spec = _normalise(spec)
+    if is_glob(spec):
+        return spec, False
+    if spec.endswith("/") or ("://" not in spec and os.path.isdir(spec)):
+        return spec.rstrip("/") + "/**", True
+    return spec, False
 
 
 def missing_inputs(specs: Sequence[str]) -> List[str]:

@@ -173,7 +173,9 @@ def clear_outputs(output_dir: str) -> None:
         FileSystems.delete([summary])
     patterns = [join_path(output_dir, f".*{_TEMPORARY}*")]
     for sub, prefix in OUTPUTS.items():
-        patterns += [join_path(output_dir, sub, f"{prefix}-*-of-*.jsonl"), join_path(output_dir, sub, f".*{_TEMPORARY}*")]
+        # Batch shards, part files of a streaming run (transforms/output/appending.py), temporaries.
+        patterns += [join_path(output_dir, sub, name)
+                     for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl", f".*{_TEMPORARY}*")]
     patterns.append(join_path(output_dir, "training", "README.md"))
     stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
     if stale:

@@ -4,6 +4,7 @@
   extract   MatchInputs, ExtractFiles, EmbedRecords
   detect    CandidatePairs, ScorePairs, DeclaredEdges, MergeDeclared
   output    ReviewBorderline, TrainingRecords, DropNearDuplicates, ApplyReview
+  stream    WatchInputs, StreamingGraph (`filegraph run --streaming`)
 
 The work itself lives in extract/, detect/ and output/; a wrapper only wires it into Beam.
 """

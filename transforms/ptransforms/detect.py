@@ -200,16 +200,18 @@ class ScorePairs(beam.PTransform):
 
     Pairs are grouped by their first file and scored against the PairViews of
     `records` (transforms/detect/pair_view.py), read as a side input keyed by
-    file id: a view travels once per worker, never once per pair.
+    file id: a view travels once per worker, never once per pair. `scorer`
+    replaces the plain ScoreFileGroupFn (a subclass, e.g. one reusing cached scores).
     """
 
     def __init__(self, records, config: Config, stats, telemetry: Optional[Telemetry] = None,
-                 label: Optional[str] = None):
+                 scorer: Optional["ScoreFileGroupFn"] = None, label: Optional[str] = None):
         super().__init__(label)
         self._records = records
         self._config = config
         self._stats = stats
         self._telemetry = telemetry
+        self._scorer = scorer
 
     def expand(self, pairs):
         threshold = self._config.relationships.thresholds.min_confidence
@@ -221,8 +223,9 @@ class ScorePairs(beam.PTransform):
             | "KeyByFirst" >> beam.MapTuple(lambda pair, shared: (pair[0], (pair[1], shared)))
             | "GroupByFirst" >> beam.GroupByKey()
         )
+        scorer = self._scorer or ScoreFileGroupFn(self._config, telemetry)
         scored, errors = split_outcomes(
-            by_first | "Score" >> beam.ParDo(Timed("score", ScoreFileGroupFn(self._config, telemetry), telemetry),
+            by_first | "Score" >> beam.ParDo(Timed("score", scorer, telemetry),
                                              views=beam.pvalue.AsMultiMap(views),
                                              stats=beam.pvalue.AsSingleton(self._stats)),
             "SplitScored")

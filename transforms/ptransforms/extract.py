@@ -162,11 +162,9 @@ class ExtractFiles(beam.PTransform):
 class _EmbedFn(beam.DoFn):
     """A record -> (OK, record with its embedding) or (FAILED, ErrorRecord): a record the model
     cannot take (whatever the reason) fails alone, as an "embed" error."""
-    def setup(self):
-        from transforms.detect import semantic
 
-        semantic._load_model()  # once per worker, before the first bundle
-
+    # The model loads with the first record (once per worker), not in setup():
+    # a rerun that reuses every record from the index never pays for it.
     def process(self, record: FileRecord):
         from transforms.detect.semantic import embed_records
 
