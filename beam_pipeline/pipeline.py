@@ -45,6 +45,7 @@ from transforms.ptransforms import (
     ExtractFiles,
     MatchInputs,
     MergeDeclared,
+    OnlySplit,
     ReviewBorderline,
     ScorePairs,
     TrainingRecords,
@@ -190,7 +191,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     for split in training_dataset.SPLITS:
         written.append(
             training
-            | f"Only{split.title()}" >> beam.Filter(training_dataset.in_split, split)
+            | f"Only{split.title()}" >> OnlySplit(split)
             | f"Write{split.title()}" >> writer.WriteJsonlShards(
                 writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
                 records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)

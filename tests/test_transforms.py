@@ -125,3 +125,27 @@ def test_training_records_equal_the_in_memory_build():
         training, _ = edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds)
         training, _ = training | DropNearDuplicates(config.training.dedup_threshold)
         assert_that(training | beam.Map(lambda t: (t["id"], t)), equal_to([(r["id"], r) for r in expected]))
+
+
+def test_drop_near_duplicates_equals_the_in_memory_dedup():
+    """Buckets grouped on IDs, signatures joined back: the same records dropped as in memory."""
+    from transforms.output.training.dataset import deduplicate
+    from transforms.ptransforms.common import TrainingRecord
+
+    def record(i, task, text):
+        return {"id": f"id-{i:02d}", "task": task, "messages": [
+            {"role": "system", "content": "s"}, {"role": "user", "content": text}, {"role": "assistant", "content": "a"}]}
+
+    bases = [" ".join(f"{word}{i % 50} t{i % 7}" for i in range(300)) for word in ("alpha", "bravo", "delta")]
+    records = [record(n, task, f"{base} {year}")
+               for n, (task, base, year) in enumerate((t, b, y) for t in ("explain_link", "find_related")
+                                                      for b in bases for y in (2022, 2023, 2024))]
+    records.append(record(99, "explain_link", "something else entirely " * 20))
+    expected, dropped = deduplicate(records, 0.9)
+    assert dropped == 12  # two of each three-year family, in each task
+    with TestPipeline(runner=RUNNER) as p:
+        kept, gone = (p | beam.Create([TrainingRecord(r) for r in records])
+                      | DropNearDuplicates(0.9))
+        assert_that(kept | beam.Map(lambda r: r["id"]), equal_to([r["id"] for r in expected]), label="Kept")
+        assert_that(gone, equal_to(sorted({r["id"] for r in records} - {r["id"] for r in expected})),
+                    label="Gone")

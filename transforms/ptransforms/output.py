@@ -201,18 +201,39 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
 
 
+def OnlySplit(split: str) -> beam.PTransform:
+    """Training records -> those of one split, still compressed in transit (a plain Filter's
+    output would be pickled whole: at 1k files the largest buffer of the run)."""
+    return beam.Filter(training_dataset.in_split, split).with_output_types(TrainingRecord)
+
+
+def _members_of_crowded_bucket(bucket):
+    """(band key, IDs) -> (ID, band key) for each member of a bucket holding two or more records."""
+    key, ids = bucket
+    ids = list(ids)
+    return [(i, key) for i in ids] if len(ids) > 1 else []
+
+
 @beam.ptransform_fn
 def DropNearDuplicates(records, threshold: float):
     """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
 
-    Only IDs and signatures are shuffled; the records pass through a filter on the (few) IDs dropped.
+    Bands are grouped on IDs alone; a signature travels once, and again only to the (few) buckets
+    with two or more records. The records pass through a filter on the IDs dropped.
     """
-    dropped = (
-        records
-        | "Sign" >> beam.Map(lambda r: ((r["task"], r["id"]), training_dataset.dedup_signature(r)))
-        | "Bands" >> beam.FlatMap(lambda signed: [(key, signed) for key in training_dataset.dedup_keys(
-            signed[0][0], signed[1])])
+    signed = records | "Sign" >> beam.Map(
+        lambda r: (r["id"], ((r["task"], r["id"]), training_dataset.dedup_signature(r))))
+    shared_buckets = (
+        signed
+        | "Bands" >> beam.FlatMap(lambda s: [(key, s[0]) for key in training_dataset.dedup_keys(s[1][0][0], s[1][1])])
         | "GroupBands" >> beam.GroupByKey()
+        | "Crowded" >> beam.FlatMap(_members_of_crowded_bucket)
+    )
+    dropped = (
+        {"bucket": shared_buckets, "signed": signed}
+        | "JoinSignatures" >> beam.CoGroupByKey()
+        | "IntoBuckets" >> beam.FlatMap(lambda kv: [(bucket, s) for s in kv[1]["signed"] for bucket in kv[1]["bucket"]])
+        | "GroupCrowded" >> beam.GroupByKey()
         | "Duplicates" >> beam.FlatMap(lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold))
         | "DistinctDropped" >> beam.Distinct()
     )
