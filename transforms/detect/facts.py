@@ -43,8 +43,10 @@ def per_file_lazily(fn: Fact) -> Fact:
         memo = getattr(record, "facts", None)
         if memo is None:
             return fn(record)
-        if key not in memo:
-            memo[key] = fn(record)
-        return memo[key]
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = fn(record)
+            return value
 
     return fact

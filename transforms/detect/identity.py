@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from typing import Dict, List, Optional, Set, Tuple
 
-from transforms.detect.facts import per_file
+from transforms.detect.facts import per_file, per_file_lazily
 from transforms.model import FileRecord
 from transforms.words import MONTHS
 
@@ -100,6 +100,19 @@ def heading_words(record: FileRecord) -> Set[str]:
     return _identity_words(_heading(record))
 
 
+@per_file_lazily
+def code_sets(record: FileRecord) -> Dict[str, frozenset]:
+    """The file's project codes and identifiers as sets, intersected pair after pair."""
+    return {kind: frozenset(record.entities.get(kind, ())) for kind in ("project_code", "identifier")}
+
+
+@per_file_lazily
+def title_words(record: FileRecord) -> Optional[Set[str]]:
+    """The identity words of the file's title; None without a title."""
+    title = (record.title or "").strip()
+    return _identity_words(title) if title else None
+
+
 @per_file
 def fill_counts(record: FileRecord) -> Tuple[Dict[str, int], int]:
     """A text's fill-ins with their counts, and its number of tokens (a per-file fact)."""
@@ -126,17 +139,16 @@ def _filled_differently(a: FileRecord, b: FileRecord, jaccard: float) -> Optiona
 def identity_conflict(a: FileRecord, b: FileRecord, jaccard: float = 0.0) -> Optional[str]:
     """Why a and b are different logical files despite their likeness, or None. Texts at least
     SIMILAR_TEXT alike (shingle `jaccard`) are compared on their fill-ins as well."""
-    codes_a = set(a.entities.get("project_code", ()))
-    codes_b = set(b.entities.get("project_code", ()))
-    if codes_a and codes_b and not codes_a & codes_b:
-        return f"project codes differ: {sorted(codes_a)[0]} vs {sorted(codes_b)[0]}"
+    codes_a, codes_b = code_sets(a)["project_code"], code_sets(b)["project_code"]
+    if codes_a and codes_b and codes_a.isdisjoint(codes_b):
+        return f"project codes differ: {min(codes_a)} vs {min(codes_b)}"
     # A data file's first text line is a table preview, not a name.
     heading = None if a.is_data or b.is_data else _substitution(heading_words(a), heading_words(b))
     if heading:
         return f"titles differ: {heading[0]} vs {heading[1]}"
-    title_a, title_b = (a.title or "").strip(), (b.title or "").strip()
-    if title_a and title_b:
-        titles = _substitution(_identity_words(title_a), _identity_words(title_b))
+    title_a, title_b = title_words(a), title_words(b)
+    if title_a is not None and title_b is not None:
+        titles = _substitution(title_a, title_b)
         if titles:
             return f"titles differ: {titles[0]} vs {titles[1]}"
     if jaccard >= SIMILAR_TEXT and a.is_narrative and b.is_narrative:

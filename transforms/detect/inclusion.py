@@ -26,6 +26,7 @@ of one file (`table_links`, e.g. a SQLite mart).
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ NAME_ROLE = 0.7  # "support rep id", "approved by" -> the table of people
 NAME_SYNONYM = 0.6  # "supplier id" -> "vendor id", by the sentence model
 
 
+@functools.lru_cache(maxsize=1 << 16)  # names recur pair after pair
 def singular(words: str) -> str:
     """English plural to singular on the last word: countries -> country, boxes -> box."""
     head, _, last = words.rpartition(" ")
@@ -394,6 +396,13 @@ def _file_children(record: FileRecord) -> List[ChildView]:
     return _children(record.tables)
 
 
+@per_file_lazily
+def _file_key_values(record: FileRecord) -> set:
+    """Every value of the file's key columns: a child holding none of them has no parent here."""
+    parents = _file_parents(record)
+    return parents[0][2] if len(parents) == 1 else set().union(*(values for _, _, values in parents))
+
+
 def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Similarity] = None,
                          context: PairContext = NO_CONTEXT) -> List[Dict[str, Any]]:
     """For each column of `src` (and list items), its strongest key in `dst`; strongest first."""
@@ -405,8 +414,11 @@ def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Sim
         return []
     own_parents = _file_parents(src)
     near = context.shares_small_folder() if context.known else near_in_tree(src.file_path, dst.file_path)
+    key_values = _file_key_values(dst)
     found = []
     for child in _file_children(src):
+        if key_values.isdisjoint(child.hashes):
+            continue
         best = _best_parent(child, parents, stem, source_stem, similar, context, near)
         if best is None:
             continue
@@ -437,7 +449,12 @@ def near_in_tree(path_a: str, path_b: str) -> bool:
 def _best_parent(child: ChildView, parents, target_stem: str, source_stem: str, similar: Optional[Similarity],
                  context: PairContext, near: bool = True) -> Optional[Dict[str, Any]]:
     best = None
+    floor = 0.9 * child.distinct
     for d_table, d_col, d_hashes in parents:
+        # Cheap rejections first, each one that candidate() would make: a key with too few
+        # values, or none of the child's values.
+        if d_col.distinct < floor or d_hashes.isdisjoint(child.hashes):
+            continue
         match = candidate(child, d_table, d_col, d_hashes, target_stem, source_stem, similar, context, near)
         if match and (best is None or match["strength"] > best["strength"]):
             best = match

@@ -14,13 +14,15 @@ stay small and JSON-serialisable.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import threading
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from transforms.detect.facts import per_file_lazily
 from transforms.model import FileRecord
 from transforms.naming import analyse_name
 
@@ -46,6 +48,7 @@ class StaticModel:
             self.keep = data["keep"]
             self.background = data["background"].astype(np.float32)
             self.knots = data["cosine_knots"].astype(np.float64)
+        self._knot_x, self._knot_y = self.knots[:, 0].tolist(), self.knots[:, 1].tolist()
         self.tokenizer = Tokenizer.from_file(os.path.join(directory, "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -76,8 +79,18 @@ class StaticModel:
         return out / np.where(norms > 0, norms, 1.0)
 
     def on_sentence_scale(self, cosine: float) -> float:
-        """A cosine of two text embeddings, mapped onto the sentence model's scale."""
-        return float(np.interp(cosine, self.knots[:, 0], self.knots[:, 1]))
+        """A cosine of two text embeddings, mapped onto the sentence model's scale: piecewise
+        linear between the knots, as np.interp computes it (the same floats), without numpy's
+        per-call cost, since scoring maps one cosine per pair."""
+        xs, ys = self._knot_x, self._knot_y
+        if cosine > xs[-1]:
+            return ys[-1]
+        if cosine < xs[0]:
+            return ys[0]
+        j = bisect.bisect_right(xs, cosine) - 1
+        if j == len(xs) - 1 or xs[j] == cosine:
+            return ys[j]
+        return (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j]) * (cosine - xs[j]) + ys[j]
 
 
 def available() -> bool:
@@ -145,10 +158,36 @@ def phrase_similarity(a: str, b: str) -> float:
     return float(_phrase_vector(a) @ _phrase_vector(b))
 
 
+Vector = Tuple[np.ndarray, float]  # a stored embedding as floats, with its norm
+
+
+def _vector(embedding: Sequence[int]) -> Vector:
+    values = np.asarray(embedding, dtype=float)
+    return values, float(np.linalg.norm(values))
+
+
+@per_file_lazily
+def record_vector(record: FileRecord) -> Optional[Vector]:
+    """The record's embedding as floats with its norm, converted once per file, not once per pair."""
+    return _vector(record.embedding) if record.embedding else None
+
+
+def _cosine(a: Vector, b: Vector) -> Optional[float]:
+    (va, norm_a), (vb, norm_b) = a, b
+    if len(va) != len(vb):
+        return None
+    denom = norm_a * norm_b
+    return _load_model().on_sentence_scale(float(va @ vb / denom)) if denom else None
+
+
 def cosine(a: Sequence[int], b: Sequence[int]) -> Optional[float]:
     """Similarity of two stored embeddings: their cosine on the sentence model's scale."""
     if not a or not b or len(a) != len(b):
         return None
-    va, vb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    denom = float(np.linalg.norm(va) * np.linalg.norm(vb))
-    return _load_model().on_sentence_scale(float(va @ vb / denom)) if denom else None
+    return _cosine(_vector(a), _vector(b))
+
+
+def record_cosine(a: FileRecord, b: FileRecord) -> Optional[float]:
+    """`cosine` of two records' embeddings."""
+    va, vb = record_vector(a), record_vector(b)
+    return _cosine(va, vb) if va is not None and vb is not None else None

@@ -19,12 +19,12 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from transforms.detect import keys
 from transforms.detect.corpus import NO_CONTEXT, PairContext, key_kind
-from transforms.detect.facts import per_file
-from transforms.detect.identity import identity_conflict, is_trivial
+from transforms.detect.facts import per_file, per_file_lazily
+from transforms.detect.identity import code_sets, identity_conflict, is_trivial
 from transforms.detect.inclusion import GENERIC_COLUMNS, inclusion_candidates, near_in_tree, range_density
 from transforms.extract.profile import is_measure
 from transforms.model import FileRecord, TableProfile
-from transforms.naming import analyse_name, stem_similarity, version_order
+from transforms.naming import NameInfo, analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard
 from transforms.words import column_words
 
@@ -75,6 +75,22 @@ def _distinctive_columns(record: FileRecord) -> List[str]:
     return sorted(n for n in names if n and n not in GENERIC_COLUMNS and len(n) > 2)[:MAX_COLUMNS_NAMED]
 
 
+@per_file_lazily
+def _name(record: FileRecord) -> NameInfo:
+    return analyse_name(record.file_path)
+
+
+@per_file_lazily
+def _distinctive_column_set(record: FileRecord) -> frozenset:
+    return frozenset(_distinctive_columns(record))
+
+
+@per_file_lazily
+def _metadata(record: FileRecord) -> Tuple[str, str, Optional[datetime]]:
+    """(normalised author, folder, modification time): what metadata_matching compares."""
+    return (record.author or "").strip().lower(), _folder(record.file_path), _parse_time(record.modified_at)
+
+
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
     if not value:
         return None
@@ -101,7 +117,7 @@ def _weight(context: PairContext, key: str, both_carry: bool = True) -> float:
 
 
 def filename_pattern(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) -> StrategyResult:
-    na, nb = analyse_name(a.file_path), analyse_name(b.file_path)
+    na, nb = _name(a), _name(b)
     sim = stem_similarity(na, nb)
     same_stem = float(bool(na.stem) and na.stem == nb.stem)
     order = version_order(na, nb)
@@ -125,14 +141,12 @@ def _value_hits(data: FileRecord, narrative: FileRecord, context: PairContext) -
     or an amount, since any label list may hold it by chance."""
     if not (narrative.token_hashes or narrative.word_hashes) or not data.tables:
         return {"key_hits": 0.0, "label_hits": 0.0, "columns": []}
-    values, words = set(narrative.token_hashes), set(narrative.word_hashes)
+    values, words = _text_value_sets(narrative)
     key_hits = label_hits = 0.0
     columns = []
-    for table, col in _all_columns(data):
-        # A number in text falls inside a dense run of whole numbers by chance (a year in an id range).
-        if col.small_int_range or col.dtype in ("boolean", "empty", "date") or range_density(col) >= 0.5:
+    for table, col, sample, sample_set in _quotable_columns(data):
+        if values.isdisjoint(sample_set) and words.isdisjoint(sample_set):
             continue
-        sample = col.value_hashes[:MAX_VALUES_COMPARED]
         found = [(h, 1.0) for h in sample if h in values]
         found += [(h, WORD_HIT_WEIGHT) for h in sample if h in words]
         if not found:
@@ -147,6 +161,25 @@ def _value_hits(data: FileRecord, narrative: FileRecord, context: PairContext) -
     return {"key_hits": key_hits, "label_hits": label_hits, "columns": columns[:5]}
 
 
+@per_file_lazily
+def _text_value_sets(record: FileRecord) -> Tuple[frozenset, frozenset]:
+    """A narrative file's value tokens and plain words, as sets."""
+    return frozenset(record.token_hashes), frozenset(record.word_hashes)
+
+
+@per_file_lazily
+def _quotable_columns(record: FileRecord) -> List[Tuple[TableProfile, Any, List[int], frozenset]]:
+    """A data file's columns whose values a text can quote, each with its compared values (list and set).
+    A number in text falls inside a dense run of whole numbers by chance (a year in an id range)."""
+    out = []
+    for table, col in _all_columns(record):
+        if col.small_int_range or col.dtype in ("boolean", "empty", "date") or range_density(col) >= 0.5:
+            continue
+        sample = col.value_hashes[:MAX_VALUES_COMPARED]
+        out.append((table, col, sample, frozenset(sample)))
+    return out
+
+
 def mentions(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) -> bool:
     """Whether a's text names b: resolved by the run, or by exact name outside one."""
     if context.known:
@@ -154,8 +187,9 @@ def mentions(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) ->
     return any(posixpath.basename(m.replace("\\", "/")) == b.file_name for m in a.mentions)
 
 
-def _data_values(record: FileRecord) -> set:
-    return {h for _, c in _all_columns(record) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range}
+@per_file_lazily
+def _data_values(record: FileRecord) -> frozenset:
+    return frozenset({h for _, c in _all_columns(record) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range})
 
 
 def _phrase_similarity():
@@ -167,8 +201,9 @@ def _phrase_similarity():
 
 def _shared_codes(a: FileRecord, b: FileRecord, context: PairContext) -> Dict[str, List[str]]:
     shared = {}
+    codes_a, codes_b = code_sets(a), code_sets(b)
     for kind in ("project_code", "identifier"):
-        common = sorted(set(a.entities.get(kind, ())) & set(b.entities.get(kind, ())))
+        common = sorted(codes_a[kind] & codes_b[kind])
         if common:
             shared[kind] = common[:20]
     return shared
@@ -272,6 +307,14 @@ def _aggregates(record: FileRecord) -> List[Tuple[float, str, str]]:
     return out
 
 
+@per_file_lazily
+def _aggregate_index(record: FileRecord) -> Tuple[List[Tuple[float, str, str]], List[float], List[float]]:
+    """The aggregates, their values in order and their sizes in order, for bisecting."""
+    aggregates = _aggregates(record)
+    values = [v for v, _, _ in aggregates]
+    return aggregates, values, sorted(abs(v) for v in values)
+
+
 def poisson_tail(k: int, lam: float) -> float:
     """P(X >= k) for X ~ Poisson(lam)."""
     if k <= 0:
@@ -299,11 +342,9 @@ def aggregate_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_C
     result = StrategyResult()
     if not (data.is_data and narrative.is_narrative and narrative.numbers):
         return result
-    aggregates = _aggregates(data)
+    aggregates, values, positive = _aggregate_index(data)
     if not aggregates:
         return result
-    values = [v for v, _, _ in aggregates]
-    positive = sorted(abs(v) for v in values)
     matched: Dict[float, Tuple[str, List[str]]] = {}
     significant = 0
     expected = 0.0
@@ -345,7 +386,7 @@ def aggregate_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_C
 def structure_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) -> StrategyResult:
     result = StrategyResult()
     if a.is_data and b.is_data:
-        cols_a, cols_b = set(_distinctive_columns(a)), set(_distinctive_columns(b))
+        cols_a, cols_b = _distinctive_column_set(a), _distinctive_column_set(b)
         if cols_a and cols_b:
             common = cols_a & cols_b
             result.features["schema_overlap"] = len(common) / len(cols_a | cols_b)
@@ -390,26 +431,26 @@ def _section_titles(record: FileRecord) -> set:
 
 def metadata_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) -> StrategyResult:
     result = StrategyResult()
-    same_author = bool(a.author) and (a.author or "").strip().lower() == (b.author or "").strip().lower()
+    (author_a, folder_a, ta), (author_b, folder_b, tb) = _metadata(a), _metadata(b)
+    same_author = bool(a.author) and author_a == author_b
     result.features["same_author"] = float(same_author)
-    result.features["same_folder"] = float(_folder(a.file_path) == _folder(b.file_path))
+    result.features["same_folder"] = float(folder_a == folder_b)
     near = context.shares_small_folder() if context.known else near_in_tree(a.file_path, b.file_path)
     result.features["near_in_tree"] = float(near)
-    ta, tb = _parse_time(a.modified_at), _parse_time(b.modified_at)
     if ta and tb:
         days = abs((ta - tb).total_seconds()) / 86400.0
         result.features["time_closeness"] = math.exp(-days / 30.0)
     if same_author:
         result.details["same_author"] = True
     if result.features["same_folder"]:
-        result.details["same_folder"] = _folder(a.file_path)
+        result.details["same_folder"] = folder_a
     return result
 
 
 def semantic_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) -> StrategyResult:
-    from transforms.detect.semantic import cosine
+    from transforms.detect.semantic import record_cosine
 
-    value = cosine(a.embedding, b.embedding)
+    value = record_cosine(a, b)
     result = StrategyResult()
     if value is not None:
         result.features["semantic_similarity"] = max(0.0, value)
