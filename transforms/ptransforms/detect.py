@@ -10,7 +10,7 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
 from transforms.detect.corpus import CorpusStats, PairContext
-from transforms.detect.pair_view import pair_view
+from transforms.detect.pair_view import ViewCache, pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.model import FileRecord
 from transforms.telemetry import NAMESPACE, Telemetry
@@ -123,7 +123,7 @@ class ScoreFileGroupFn(beam.DoFn):
 
     Views come from a side input keyed by file id, so each view is shipped once
     per worker rather than copied into each of its pairs (memory follows the
-    files, not the pairs).
+    files, not the pairs), and decoded once per worker (pair_view.ViewCache).
     """
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
@@ -131,19 +131,25 @@ class ScoreFileGroupFn(beam.DoFn):
         self._telemetry = telemetry or NO_TELEMETRY
         self._model: Optional[ConfidenceModel] = None
         self._strategies: Tuple[str, ...] = ()
+        self._views: Optional[ViewCache] = None
 
     def setup(self):
         from transforms.detect.relationships import active_strategies
 
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)
+        self._views = ViewCache()  # the side input is one for the whole run (global window)
 
     def process(self, element, views, stats: CorpusStats):
         """(OK, Edge) per related pair, nothing for an unrelated one, (FAILED, ErrorRecord) per failure."""
         first_id, partners = element
-        a = _view(views, first_id)
+
+        def load(file_id: str):
+            return _view(views, file_id)
+
+        a = self._views.get(first_id, load)
         for second_id, shared in sorted(partners, key=lambda partner: partner[0]):
-            b = _view(views, second_id)
+            b = self._views.get(second_id, load)
             if a is None or b is None:  # a file without a record (it failed) has no pairs to score
                 continue
             yield from self.score(a, b, shared, stats)

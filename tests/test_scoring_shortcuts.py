@@ -1,0 +1,133 @@
+"""Scoring's shortcuts give exactly what the plain computation gives.
+
+Scoring skips work it can prove useless (a key column holding none of a
+child's values), keeps what one file yields for all its pairs (per-file facts,
+decoded pair views) and replaces numpy calls on single values with plain
+Python. Each shortcut is checked here against the computation it replaces.
+(Edges from pair views, whose facts are kept, equal edges from plain records,
+whose facts are recomputed each time: tests/test_pair_view.py.)
+"""
+
+import glob
+import os
+import random
+from difflib import SequenceMatcher
+
+import numpy as np
+import pytest
+
+from beam_pipeline.sample_corpus import write_sample_corpus
+from transforms.config import Config
+from transforms.detect import inclusion, semantic
+from transforms.detect.corpus import PairContext
+from transforms.detect.pair_view import ViewCache, pair_view, view_weight
+from transforms.detect.relationships import candidate_pairs
+from transforms.extract.local import extract_paths
+from transforms.naming import analyse_name, stem_similarity
+from transforms.signatures import minhash_jaccard
+
+CHINOOK_CSV = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
+                           "chinook", "csv")
+
+
+@pytest.fixture(scope="module")
+def data_views(tmp_path_factory):
+    """Pair views of the data files of a sample corpus and, when present, of Chinook's CSV tables."""
+    _, drive = write_sample_corpus(str(tmp_path_factory.mktemp("corpus")), projects=3, seed=1)
+    paths = [p for p in glob.glob(os.path.join(drive, "**", "*"), recursive=True) if os.path.isfile(p)]
+    paths += glob.glob(os.path.join(CHINOOK_CSV, "*.csv"))
+    records, _ = extract_paths(sorted(paths), Config())
+    return [pair_view(r) for r in records if r.is_data and r.tables]
+
+
+def _best_of_every_key(child, parents, target_stem, source_stem, context):
+    """The plain computation: every key column of the other file judged, the strongest kept."""
+    best = None
+    for d_table, d_col, d_hashes in parents:
+        match = inclusion.candidate(child, d_table, d_col, d_hashes, target_stem, source_stem, None, context)
+        if match and (best is None or match["strength"] > best["strength"]):
+            best = match
+    return best
+
+
+def test_inclusion_judges_only_key_columns_that_can_contain_the_child(data_views):
+    pairs, _, stats = candidate_pairs(data_views, Config())
+    by_id = {v.file_id: v for v in data_views}
+    compared = found = 0
+    for (a_id, b_id), shared in sorted(pairs.items()):
+        context = PairContext(shared=shared, stats=stats)
+        for src, dst in ((by_id[a_id], by_id[b_id]), (by_id[b_id], by_id[a_id])):
+            parents = inclusion._file_parents(dst)
+            key_values = inclusion._file_key_values(dst)
+            stems = analyse_name(dst.file_path).stem, analyse_name(src.file_path).stem
+            for child in inclusion._file_children(src):
+                expected = _best_of_every_key(child, parents, *stems, context)
+                if key_values.isdisjoint(child.hashes):  # inclusion_candidates skips the child
+                    assert expected is None
+                    continue
+                compared += 1
+                assert inclusion._best_parent(child, parents, *stems, None, context) == expected
+                found += expected is not None
+    assert compared > 2000 and found > 1000
+
+
+def test_view_cache_decodes_a_view_once_and_keeps_its_facts(data_views):
+    loads = []
+    by_id = {v.file_id: v for v in data_views}
+
+    def load(file_id):
+        loads.append(file_id)
+        return pair_view(by_id[file_id]) if file_id in by_id else None
+
+    cache = ViewCache()
+    first, second = data_views[0].file_id, data_views[1].file_id
+    view = cache.get(first, load)
+    parents = inclusion._file_parents(view)
+    assert cache.get(first, load) is view and inclusion._file_parents(cache.get(first, load)) is parents
+    assert cache.get(second, load) is by_id[second]
+    assert cache.get("no-record", load) is None and cache.get("no-record", load) is None
+    assert loads == [first, second, "no-record"] and cache.decoded == 3
+
+
+def test_view_cache_drops_the_least_recently_used_view_past_its_budget():
+    loads = []
+    cache = ViewCache(budget_bytes=25, weigh=lambda view: 10)
+    for file_id in ("a", "b", "a", "c", "a", "b"):
+        cache.get(file_id, lambda f: loads.append(f) or f.upper())
+    # "b" went when "c" came ("a" had just been read); "c" went when "b" came back.
+    assert loads == ["a", "b", "c", "b"]
+
+
+def test_view_weight_follows_the_value_hashes(data_views):
+    small, large = sorted(data_views, key=view_weight)[0], sorted(data_views, key=view_weight)[-1]
+    hashes = sum(len(c.value_hashes) for t in large.tables for c in t.columns)
+    assert view_weight(large) > view_weight(small) and view_weight(large) >= 100 * hashes
+
+
+def test_minhash_jaccard_is_numpys_share_of_equal_slots():
+    rng = random.Random(7)
+    for size in (1, 2, 3, 64, 127, 128):
+        for _ in range(50):
+            a = [rng.getrandbits(64) for _ in range(size)]
+            b = [x if rng.random() < rng.random() else rng.getrandbits(64) for x in a]
+            assert minhash_jaccard(a, b) == float(np.mean(np.asarray(a, np.uint64) == np.asarray(b, np.uint64)))
+
+
+def test_cosine_scale_is_np_interp_to_the_last_bit():
+    model = semantic._load_model()
+    knots_x, knots_y = model.knots[:, 0], model.knots[:, 1]
+    rng = random.Random(11)
+    values = [rng.uniform(-1.2, 1.2) for _ in range(20000)] + list(knots_x) + [-1.0, 0.0, 1.0]
+    values += [float(np.nextafter(x, s)) for x in knots_x for s in (-2.0, 2.0)]
+    for value in values:
+        assert model.on_sentence_scale(value) == float(np.interp(value, knots_x, knots_y)), value
+
+
+def test_stem_similarity_cached_by_stem_is_difflibs_ratio():
+    names = ["q3 forecast v2.xlsx", "Q3_Forecast_final.xlsx", "forecast q3.xlsx", "sales report.docx",
+             "Sales Reports (2).docx", "hr.xlsx", "readme.md", "notes.txt"]
+    for x in names:
+        for y in names:
+            a, b = analyse_name(x), analyse_name(y)
+            expected = 1.0 if a.stem == b.stem else SequenceMatcher(None, *sorted((a.stem, b.stem))).ratio()
+            assert stem_similarity(a, b) == stem_similarity(b, a) == expected
