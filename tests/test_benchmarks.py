@@ -107,3 +107,25 @@ def test_training_benchmark_reports_consistent_figures(tmp_path):
     assert set(result["records_by_task"]) == {"find_related", "explain_link", "workflow", "trajectory"}
     assert result["records_per_s"] > 0 and result["stage_peak_python_mb"] >= 0 and result["process_peak_rss_mb"] > 0
     json.dumps(result)
+
+
+def test_scoring_benchmark_times_every_part_and_digests_the_edges():
+    """benchmarks/scoring.py on a foreign key and a memo: parts add up, the patches are undone."""
+    from benchmarks.scoring import measure
+    from tests.records import data_record, text_record
+    from transforms.detect import relationships, strategies
+
+    customers = data_record("/d/customers.csv", {"customers": (
+        ["customer_id", "name"], [[f"C-{i:04d}", f"Name {i}"] for i in range(40)])})
+    orders = data_record("/d/orders.csv", {"orders": (
+        ["order_id", "customer_id", "amount"], [[i, f"C-{i % 40:04d}", 10 * i] for i in range(120)])})
+    memo = text_record("/d/customers_notes.md", "customers.csv lists customer_id and name for every customer.")
+    before = dict(strategies.STRATEGY_FUNCTIONS), relationships.candidate_pairs, relationships.typed_edge
+
+    first, second = measure([customers, orders, memo]), measure([customers, orders, memo])
+    assert first["candidate_pairs"] >= 2 and first["edges"] >= 1 and first["files"] == 3
+    assert {"blocking", "pair views", "typing", "strategy content_similarity"} <= first["part_seconds"].keys()
+    assert sum(v for k, v in first["part_seconds"].items() if k.startswith("strategy")) <= first["seconds"] + 0.01
+    assert first["peak_rss_mb"] >= first["rss_before_mb"] > 0
+    assert first["edges_sha256"] == second["edges_sha256"]  # same records, same edges
+    assert (dict(strategies.STRATEGY_FUNCTIONS), relationships.candidate_pairs, relationships.typed_edge) == before

@@ -26,7 +26,7 @@ from transforms.extract.profile import is_measure
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import NameInfo, analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard
-from transforms.words import column_words
+from transforms.words import column_words, split_identifier
 
 # Work bounds per pair: columns compared and looked for in prose, values per column, candidates kept.
 MAX_COLUMNS_COMPARED = 512
@@ -59,8 +59,9 @@ class StrategyResult:
 
 @per_file
 def _text_words(record: FileRecord) -> str:
-    """The text in column_words form, padded so " name " finds whole words."""
-    return f" {column_words(record.text)} "
+    """The text in column_words form, padded so " name " finds whole words (split here, not through
+    column_words' cache, which keeps column names: a file's text is read once)."""
+    return f" {' '.join(split_identifier(record.text))} "
 
 
 def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:
