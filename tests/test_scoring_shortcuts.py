@@ -40,14 +40,52 @@ def data_views(tmp_path_factory):
     return [pair_view(r) for r in records if r.is_data and r.tables]
 
 
-def _best_of_every_key(child, parents, target_stem, source_stem, context):
+def _best_of_every_key(child, parents, target_stem, source_stem, context, near=True):
     """The plain computation: every key column of the other file judged, the strongest kept."""
     best = None
     for d_table, d_col, d_hashes in parents:
-        match = inclusion.candidate(child, d_table, d_col, d_hashes, target_stem, source_stem, None, context)
+        match = inclusion.candidate(child, d_table, d_col, d_hashes, target_stem, source_stem, None, context, near)
         if match and (best is None or match["strength"] > best["strength"]):
             best = match
     return best
+
+
+def _plain_inclusion_candidates(src, dst, context):
+    """inclusion_candidates without a shortcut: every child against every key, own keys judged each time."""
+    stem = analyse_name(dst.file_path).stem if len(dst.tables) == 1 else ""
+    source_stem = analyse_name(src.file_path).stem if len(src.tables) == 1 else ""
+    parents, own_parents = inclusion._parents(dst.tables), inclusion._parents(src.tables)
+    found = []
+    for child in inclusion._children(src.tables):
+        best = _best_of_every_key(child, parents, stem, source_stem, context, context.shares_small_folder())
+        if best is None:
+            continue
+        own = _best_of_every_key(child, [p for p in own_parents if p[1] is not child.column], source_stem,
+                                 source_stem, context)
+        if own is not None and own["strength"] >= inclusion.MIN_LINK_STRENGTH and own["name_match"] >= best["name_match"]:
+            continue
+        found.append(best)
+    found.sort(key=lambda c: (-c["strength"], c["source_table"], c["source_column"], c["list_items"]))
+    return found
+
+
+def test_inclusion_candidates_equal_the_plain_computation(data_views):
+    """Children sharing no value with the other file's keys are skipped, whole files too, and a
+    child's own keys are judged once per file: what comes out is what judging everything gives."""
+    pairs, _, stats = candidate_pairs(data_views, Config())
+    by_id = {v.file_id: v for v in data_views}
+    found = skipped = too_many = 0
+    for _ in range(2):  # the second time, every per-file memo is warm
+        for (a_id, b_id), shared in sorted(pairs.items()):
+            context = PairContext(shared=shared, stats=stats)
+            for src, dst in ((by_id[a_id], by_id[b_id]), (by_id[b_id], by_id[a_id])):
+                expected = _plain_inclusion_candidates(src, dst, context)
+                assert inclusion.inclusion_candidates(src, dst, None, context) == expected
+                found += len(expected)
+                values = inclusion._file_child_values(src)  # None: too many values to keep as a set
+                skipped += values is not None and values.isdisjoint(inclusion._file_key_values(dst))
+                too_many += values is None
+    assert found > 2000 and skipped > 800 and too_many > 50
 
 
 def test_inclusion_judges_only_key_columns_that_can_contain_the_child(data_views):

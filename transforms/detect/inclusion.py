@@ -232,11 +232,17 @@ def names_reference(s_col: ColumnProfile, d_table: TableProfile, d_col: ColumnPr
 def _is_own_key(table: TableProfile, col: ColumnProfile, stem: str) -> bool:
     if col.name in table.primary_key:
         return True
-    words = column_words(col.name)
+    return col.unique and _names_own_entity(col.name, table.name, stem)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a child is asked again for each file it meets
+def _names_own_entity(column: str, table: str, stem: str) -> bool:
+    """Whether an "X id" column names the entity of its own table or file ("employee id" in Employee)."""
+    words = column_words(column)
     entity = words[:-3] if words.endswith(" id") else ""
-    names = [singular(column_words(table.name)), singular(stem)]
+    names = [singular(column_words(table)), singular(stem)]
     own = {_compact(n) for n in names} | {n.rsplit(" ", 1)[-1] for n in names}
-    return col.unique and bool(entity) and _compact(singular(entity)) in own - {""}
+    return bool(entity) and _compact(singular(entity)) in own - {""}
 
 
 _CODE_VALUE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_\-/.:]{2,}|\d{5,}")
@@ -403,6 +409,22 @@ def _file_key_values(record: FileRecord) -> set:
     return parents[0][2] if len(parents) == 1 else set().union(*(values for _, _, values in parents))
 
 
+# A file's child values are kept as one set (a per-pair rejection) up to this many.
+MAX_CHILD_VALUES_SET = 4096
+
+
+@per_file_lazily
+def _file_child_values(record: FileRecord) -> Optional[frozenset]:
+    """Every value of the file's children, when they are few enough to keep as a set: a file none of
+    whose values is a key value of the other holds no reference to it."""
+    values = set()
+    for child in _file_children(record):
+        values.update(child.hashes)
+        if len(values) > MAX_CHILD_VALUES_SET:
+            return None
+    return frozenset(values)
+
+
 def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Similarity] = None,
                          context: PairContext = NO_CONTEXT) -> List[Dict[str, Any]]:
     """For each column of `src` (and list items), its strongest key in `dst`; strongest first."""
@@ -412,11 +434,14 @@ def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Sim
     parents = _file_parents(dst)
     if not parents:
         return []
+    key_values = _file_key_values(dst)
+    child_values = _file_child_values(src)
+    if child_values is not None and child_values.isdisjoint(key_values):
+        return []
     own_parents = _file_parents(src)
     near = context.shares_small_folder() if context.known else near_in_tree(src.file_path, dst.file_path)
-    key_values = _file_key_values(dst)
     found = []
-    for child in _file_children(src):
+    for index, child in enumerate(_file_children(src)):
         if key_values.isdisjoint(child.hashes):
             continue
         best = _best_parent(child, parents, stem, source_stem, similar, context, near)
@@ -424,13 +449,32 @@ def inclusion_candidates(src: FileRecord, dst: FileRecord, similar: Optional[Sim
             continue
         # A key of the child's own file that fits as well wins: a manager id points at
         # its own employees table, not at every table of people on the drive.
-        own = _best_parent(child, [p for p in own_parents if p[1] is not child.column], source_stem,
-                           source_stem, similar, context)
-        if own is not None and own["strength"] >= MIN_LINK_STRENGTH and own["name_match"] >= best["name_match"]:
+        own = _own_fit(src, index, child, own_parents, source_stem, similar, context)
+        if own is not None and own[0] >= MIN_LINK_STRENGTH and own[1] >= best["name_match"]:
             continue
         found.append(best)
     found.sort(key=lambda c: (-c["strength"], c["source_table"], c["source_column"], c["list_items"]))
     return found
+
+
+@per_file_lazily
+def _own_fits(record: FileRecord) -> Dict[tuple, Optional[Tuple[float, float]]]:
+    """Memo of _own_fit for the file's children."""
+    return {}
+
+
+def _own_fit(src: FileRecord, index: int, child: ChildView, own_parents, source_stem: str,
+             similar: Optional[Similarity], context: PairContext) -> Optional[Tuple[float, float]]:
+    """(strength, name grade) of the child's strongest key in its own file, or None. The same for
+    every pair of the file that brings the same sentence model, run size and run frequencies of
+    the child's values (all a candidate reads of its pair), so it is judged once per file."""
+    holders = tuple(context.df(k) for k in _value_keys(child)) if context.known else ()
+    memo, key = _own_fits(src), (index, similar, context.n_files, holders)
+    if key not in memo:
+        own = _best_parent(child, [p for p in own_parents if p[1] is not child.column], source_stem,
+                           source_stem, similar, context)
+        memo[key] = None if own is None else (own["strength"], own["name_match"])
+    return memo[key]
 
 
 def near_in_tree(path_a: str, path_b: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from transforms.detect import keys
+from transforms.detect import keys, semantic
 from transforms.detect.corpus import NO_CONTEXT, PairContext, key_kind
 from transforms.detect.facts import per_file, per_file_lazily
 from transforms.detect.identity import code_sets, identity_conflict, is_trivial
@@ -193,13 +193,6 @@ def _data_values(record: FileRecord) -> frozenset:
     return frozenset({h for _, c in _all_columns(record) for h in c.value_hashes[:MAX_VALUES_COMPARED] if not c.small_int_range})
 
 
-def _phrase_similarity():
-    """Synonym check for key names, when the sentence model runs (records carry embeddings)."""
-    from transforms.detect.semantic import phrase_similarity
-
-    return phrase_similarity
-
-
 def _shared_codes(a: FileRecord, b: FileRecord, context: PairContext) -> Dict[str, List[str]]:
     shared = {}
     codes_a, codes_b = code_sets(a), code_sets(b)
@@ -262,7 +255,8 @@ def content_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_C
 
 
 def _inclusion_features(a: FileRecord, b: FileRecord, context: PairContext, result: StrategyResult) -> None:
-    similar = _phrase_similarity() if (a.embedding and b.embedding) else None
+    # Synonym check for key names, when the sentence model runs (records carry embeddings).
+    similar = semantic.phrase_similarity if (a.embedding and b.embedding) else None
     candidates = [dict(c, source=a.file_id) for c in inclusion_candidates(a, b, similar, context)]
     candidates += [dict(c, source=b.file_id) for c in inclusion_candidates(b, a, similar, context)]
     candidates.sort(key=lambda c: (-c["strength"], c["source"], c["source_table"], c["source_column"]))
@@ -449,9 +443,7 @@ def metadata_matching(a: FileRecord, b: FileRecord, context: PairContext = NO_CO
 
 
 def semantic_similarity(a: FileRecord, b: FileRecord, context: PairContext = NO_CONTEXT) -> StrategyResult:
-    from transforms.detect.semantic import record_cosine
-
-    value = record_cosine(a, b)
+    value = semantic.record_cosine(a, b)
     result = StrategyResult()
     if value is not None:
         result.features["semantic_similarity"] = max(0.0, value)
