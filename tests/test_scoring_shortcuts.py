@@ -169,3 +169,35 @@ def test_stem_similarity_cached_by_stem_is_difflibs_ratio():
             a, b = analyse_name(x), analyse_name(y)
             expected = 1.0 if a.stem == b.stem else SequenceMatcher(None, *sorted((a.stem, b.stem))).ratio()
             assert stem_similarity(a, b) == stem_similarity(b, a) == expected
+
+
+class _CountingViews(dict):
+    """A multimap side input ({file id: [view]}) that counts its reads."""
+
+    def __init__(self, views):
+        super().__init__({v.file_id: [v] for v in views})
+        self.reads = []
+
+    def __getitem__(self, file_id):
+        self.reads.append(file_id)
+        return self.get(file_id, [])
+
+
+def test_scoring_reads_each_view_once_per_bundle(data_views):
+    from transforms.ptransforms.detect import ScoreFileGroupFn
+
+    pairs, _, stats = candidate_pairs(data_views, Config())
+    by_first = {}
+    for (a_id, b_id), shared in sorted(pairs.items()):
+        by_first.setdefault(a_id, []).append((b_id, shared))
+    views = _CountingViews(data_views)
+    scorer = ScoreFileGroupFn(Config())
+    scorer.setup()
+    first = [o for element in sorted(by_first.items()) for o in scorer.process(element, views, stats)]
+    files = {f for pair in pairs for f in pair}
+    assert sorted(views.reads) == sorted(files) and len(pairs) > 2 * len(files)
+    scorer.finish_bundle()  # the next bundle reads its views again, and scores alike
+    views.reads.clear()
+    again = [o for element in sorted(by_first.items()) for o in scorer.process(element, views, stats)]
+    assert sorted(views.reads) == sorted(files)
+    assert [(k, e.to_dict()) for k, e in again] == [(k, e.to_dict()) for k, e in first] and len(first) > 20

@@ -33,7 +33,7 @@ def _memo_key(fn: Fact) -> str:
 def per_file_lazily(fn: Fact) -> Fact:
     """A fact computed on a view's first pair and kept on it, not warmed or shipped: a large one
     (a file's key columns with their value sets) is rebuilt on each worker from what the view carries.
-    Scoring keeps one decoded view per file per worker (pair_view.ViewCache), so it is built about
+    Scoring keeps one decoded view per file per bundle (pair_view.ViewCache), so it is built about
     once per file there."""
     key = _memo_key(fn)
     LAZY_FACTS.add(key)

@@ -88,8 +88,9 @@ class ViewCache:
     cache keeps 100 MB of decoded values in-process (and weighs each one it loads
     by walking every object in it), so past about a thousand files a view would be
     decoded and weighed again pair after pair, and the facts built lazily on it
-    (facts.per_file_lazily) lost with it. Here a view is decoded once per worker
-    while the budget holds every view of the run.
+    (facts.per_file_lazily) lost with it. Here a view is decoded once per bundle
+    (ScoreFileGroupFn's: the whole stage on the local runners) while the budget
+    holds every view of the run.
     """
 
     def __init__(self, budget_bytes: int = VIEW_CACHE_BYTES, weigh: Callable[[Any], int] = view_weight):

@@ -123,7 +123,7 @@ class ScoreFileGroupFn(beam.DoFn):
 
     Views come from a side input keyed by file id, so each view is shipped once
     per worker rather than copied into each of its pairs (memory follows the
-    files, not the pairs), and decoded once per worker (pair_view.ViewCache).
+    files, not the pairs), and decoded once per bundle (pair_view.ViewCache).
     """
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
@@ -139,6 +139,10 @@ class ScoreFileGroupFn(beam.DoFn):
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)
         self._views = ViewCache()  # the side input is one for the whole run (global window)
+
+    def finish_bundle(self):
+        # Views are kept for a bundle (the whole stage on the local runners), not for the rest of the run.
+        self._views = ViewCache()
 
     def process(self, element, views, stats: CorpusStats):
         """(OK, Edge) per related pair, nothing for an unrelated one, (FAILED, ErrorRecord) per failure."""
