@@ -350,6 +350,7 @@ class CachedScoreFn(ScoreFileGroupFn):
 
     def finish_bundle(self):
         self._flush()
+        super().finish_bundle()  # releases the bundle's decoded views
 
     def _flush(self):
         self._index.put_scores(self._spec.scope, self._spec.run_id, self._pending)
