@@ -2,13 +2,16 @@
 
     python -m benchmarks.blocking [--sizes 1000,10000,100000] [--workers 2]
                                   [--report benchmarks/reports/blocking.json]
+                                  [--drop-kinds dir] [--top-partners N]
 
 For each size, a labelled sample corpus of about that many (small) files is
 generated (rows_scale 0.02) and extracted once, in parallel, and cached under
 benchmarks/.cache. Blocking itself (key generation, bucketing, pair
-generation with the hot-key cap) is then timed on the extracted records with
-the same functions the Beam pipeline runs (transforms/detect/blocking.py).
-Pairs completeness is the share of labelled pairs that blocking proposes.
+generation with the hot-key cap, resolved mentions, meta-blocking's pruning)
+is then timed on the extracted records with the same functions the Beam
+pipeline runs (transforms/detect/blocking.py, mentions.py). Pairs completeness
+is the share of labelled pairs that blocking proposes; `proposed` figures are
+before pruning. Peak RSS is the process's, records loaded included.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import pickle
 import platform
+import resource
 import sys
 import time
 from collections import Counter
@@ -26,8 +30,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Sequence, Tuple
 
 from beam_pipeline.sample_corpus import generate_corpus
-from transforms.config import Config
-from transforms.detect import blocking
+from transforms.config import Config, config_from_dict
+from transforms.detect import blocking, mentions
 from transforms.model import FileRecord
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,7 +83,7 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
     keyed = [(key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg)
              if blocking.key_kind(key) not in dropped]
     keys_done = time.perf_counter()
-    pairs, stats, _ = blocking.candidate_pairs(keyed, cfg)
+    pairs, stats, _ = blocking.candidate_pairs(keyed, cfg, mentions.resolve_all(records))
     finished = time.perf_counter()
 
     by_path = {os.path.relpath(r.file_path, root): r.file_id for r in records}
@@ -101,6 +105,8 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
         "hot_keys": stats["hot_keys"],
         "candidate_pairs": len(pairs),
         "candidate_pairs_per_file": round(len(pairs) / n, 3),
+        "proposed_pairs_per_file": round(stats["proposed_pairs"] / n, 3),
+        "top_partners": cfg.top_partners,
         "reduction_ratio": round(1 - len(pairs) / all_pairs, 6) if all_pairs else 0.0,
         "labelled_pairs": len(labelled),
         "pairs_completeness": round(len(found) / len(labelled), 4) if labelled else None,
@@ -109,6 +115,7 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
         "seconds_keys": round(keys_done - started, 3),
         "seconds_pairs": round(finished - keys_done, 3),
         "microseconds_per_file": round(1e6 * (finished - started) / n, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
@@ -118,18 +125,23 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--report", default=os.path.join(HERE, "reports", "blocking.json"))
     parser.add_argument("--drop-kinds", default="", help="Comma-separated key kinds to leave out, e.g. dir.")
+    parser.add_argument("--top-partners", type=int, default=None,
+                        help="relationships.blocking.top_partners (default: the config's; 0 keeps every pair).")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    config = Config()
+    overrides = {} if args.top_partners is None else {"top_partners": args.top_partners}
+    config = config_from_dict({"relationships": {"blocking": overrides}})
     results = []
     for size in sizes:
         records, truth, root = corpus_records(size, args.workers)
         drop = [k for k in args.drop_kinds.split(",") if k]
         result = {"target_size": size, "dropped_key_kinds": drop, **measure(records, truth, root, config, drop)}
         results.append(result)
-        print(f"{result['files']:>7} files  {result['candidate_pairs_per_file']:>7.2f} pairs/file  "
+        print(f"{result['files']:>7} files  {result['candidate_pairs_per_file']:>7.2f} pairs/file "
+              f"(proposed {result['proposed_pairs_per_file']:.2f})  "
               f"reduction {result['reduction_ratio']:.6f}  completeness {result['pairs_completeness']}  "
-              f"{result['microseconds_per_file']:>8.1f} us/file  hot keys {result['hot_keys']}", flush=True)
+              f"{result['microseconds_per_file']:>8.1f} us/file  hot keys {result['hot_keys']}  "
+              f"peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
     if len(results) > 1:
         ratio = results[-1]["microseconds_per_file"] / results[0]["microseconds_per_file"]
         print(f"time per file, largest / smallest: {ratio:.2f}x")

@@ -46,7 +46,7 @@ def test_candidate_pairs_are_deduplicated_across_keys_and_carry_each_keys_freque
     keyed = [("stem:a", "x"), ("stem:a", "y"), ("code:k", "x"), ("code:k", "y"), ("code:k", "y"), ("code:k", "z")]
     pairs, stats, frequent = blocking.candidate_pairs(keyed, Config().relationships.blocking)
     assert pairs == {("x", "y"): {"stem:a": 2, "code:k": 3}, ("x", "z"): {"code:k": 3}, ("y", "z"): {"code:k": 3}}
-    assert stats == {"keys": 2, "hot_keys": 0}
+    assert stats == {"keys": 2, "hot_keys": 0, "proposed_pairs": 3}
     assert frequent == {"code:k": 3}  # carried by three files: in the run's frequent-key table
 
 
@@ -54,3 +54,59 @@ def test_unique_column_values_are_counted_but_never_paired():
     pairs, stats, frequent = blocking.candidate_pairs(
         [("key:1", "x"), ("key:1", "y"), ("key:1", "z")], Config().relationships.blocking)
     assert pairs == {} and frequent == {"key:1": 3}
+
+
+def test_file_names_sharing_a_code_share_a_name_key():
+    a = text_record("/drive/team/PRJ-5288 Warehouse list.md", "Sites and their capacity.")
+    b = text_record("/drive/other/PRJ-5288_warehouse_bundles.md", "Bundles of sites.")
+    shared = set(blocking.blocking_keys(a, CFG)) & set(blocking.blocking_keys(b, CFG))
+    assert {"name:5288", "name:prj", "name:warehouse"} <= shared
+    assert "name:list" not in shared and blocking.bucket_cap("name:5288", CFG) == CFG.max_weak_bucket_size
+
+
+def test_a_pairs_weight_counts_each_kind_of_key_once_at_its_rarest():
+    proposals = [("val", 10, None), ("val", 4, None), ("val", 20, None), ("dir", 8, ("dir:/a", 8)),
+                 ("dir", 30, ("dir:/", 30))]
+    shared, weight = blocking.merge_proposals(proposals)
+    assert shared == {"dir:/a": 8, "dir:/": 30}
+    assert weight == 1 / 4 + 1 / 8
+    assert blocking.merge_proposals(reversed(proposals)) == (shared, weight)
+    _, mention = blocking.mention_proposal("b", "a")
+    assert mention == ("ref", 1, ("ref:b", 1))
+    assert blocking.merge_proposals([mention])[1] == 1.0
+
+
+def test_each_file_keeps_its_heaviest_partners_and_a_pair_stays_when_either_file_keeps_it():
+    # "hub" has five partners; each partner has only the hub.
+    weighted = {("hub", f"p{i}"): ({}, w) for i, w in enumerate((0.5, 0.1, 0.3, 0.1, 0.05))}
+    weighted[("p1", "p2")] = ({"code:x": 2}, 0.5)
+    kept_by_hub = blocking.kept_pairs("hub", [(b, w, s) for (_, b), (s, w) in weighted.items() if _ == "hub"], 2)
+    assert [pair for pair, _ in kept_by_hub] == [("hub", "p0"), ("hub", "p2")]
+    # Ties go to the smaller partner id, so the choice does not depend on the order in.
+    tied = blocking.kept_pairs("hub", [("p3", 0.1, {}), ("p1", 0.1, {})], 1)
+    assert tied == [(("hub", "p1"), {})]
+    pruned = blocking.prune_pairs(weighted, 1)
+    # p1 keeps p2 (0.5 beats its 0.1 to the hub); p3 and p4 keep the hub, their only partner.
+    assert set(pruned) == {("hub", "p0"), ("p1", "p2"), ("hub", "p3"), ("hub", "p4")}
+    assert pruned[("p1", "p2")] == {"code:x": 2}
+    assert set(blocking.prune_pairs(weighted, 0)) == set(weighted)
+
+
+def test_meta_blocking_keeps_a_rare_code_pair_and_drops_folder_only_pairs():
+    """Forty notes in one folder pair through the folder key; two of them also share a code."""
+    notes = [text_record(f"/drive/big/note_{i:02d}.md", f"Weekly status {i}.") for i in range(40)]
+    notes[3] = text_record("/drive/big/note_03.md", "Weekly status for PRJ-7321.")
+    notes[17] = text_record("/drive/big/note_17.md", "PRJ-7321 budget line.")
+    keyed = [(k, r.file_id) for r in notes for k in blocking.blocking_keys(r, CFG)]
+    every, stats, _ = blocking.candidate_pairs(keyed, BlockingConfig(top_partners=0))
+    assert stats["proposed_pairs"] == len(every) == 40 * 39 // 2
+    pruned, _, _ = blocking.candidate_pairs(keyed, BlockingConfig(top_partners=3))
+    code_pair = tuple(sorted((notes[3].file_id, notes[17].file_id)))
+    assert code_pair in pruned and "code:prj-7321" in pruned[code_pair]
+    assert len(pruned) <= 3 * 40 and len(pruned) < len(every) / 5
+
+
+def test_resolved_mentions_are_proposed_beside_the_buckets():
+    pairs, stats, _ = blocking.candidate_pairs([("val:1", "a"), ("val:1", "b")], CFG, [("c", "a")])
+    assert pairs == {("a", "b"): {}, ("a", "c"): {"ref:c": 1}}
+    assert stats["proposed_pairs"] == 2

@@ -87,6 +87,23 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
         assert_that(errors, equal_to([]), label="no_errors")
 
 
+def test_candidate_pairs_in_beam_equal_the_in_memory_blocking_with_pruning():
+    """CandidatePairs (GroupByKey, weighing, each file's best partners) gives what
+    relationships.candidate_pairs computes in memory, shared keys included."""
+    from transforms.detect.relationships import candidate_pairs
+
+    customers, orders, menu = _customers_orders()
+    notes = [text_record(f"/d/notes/week_{i}.md", f"Weekly notes {i} on customers.csv, region North.")
+             for i in range(9)]
+    records = [customers, orders, menu] + notes
+    config = config_from_dict({"relationships": {"blocking": {"top_partners": 2}}})
+    expected, stats, _ = candidate_pairs(records, config)
+    assert stats["proposed_pairs"] > len(expected)  # the limit prunes here
+    with TestPipeline(runner=RUNNER) as p:
+        pairs, _, _, _ = p | beam.Create(records) | CandidatePairs(config)
+        assert_that(pairs, equal_to(sorted(expected.items())))
+
+
 def _scored_edges(p, records):
     """Records -> candidate pairs -> joined -> scored edges, as the pipeline wires them."""
     recs = p | "Records" >> beam.Create(records)

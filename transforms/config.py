@@ -104,6 +104,9 @@ class BlockingConfig:
     lsh_bands: int = 16
     lsh_rows: int = 8
     value_keys_per_column: int = 64
+    # Meta-blocking: each file keeps its this many best-weighted candidate partners
+    # (rare shared keys weigh most); a pair stays when either file keeps it. 0 keeps every pair.
+    top_partners: int = 40
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,8 @@ def validate(config: Config) -> Config:
     for name in ("max_bucket_size", "max_weak_bucket_size"):
         if getattr(config.relationships.blocking, name) < 2:
             raise ConfigError(f"relationships.blocking.{name} must be at least 2")
+    if config.relationships.blocking.top_partners < 0:
+        raise ConfigError("relationships.blocking.top_partners must be at least 0 (0 keeps every pair)")
     unknown = set(config.exports.formats) - set(EXPORT_FORMATS)
     if unknown:
         raise ConfigError(f"unknown export format '{sorted(unknown)[0]}' (known: {', '.join(EXPORT_FORMATS)})")

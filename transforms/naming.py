@@ -11,7 +11,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 from transforms.words import MONTHS
 
@@ -145,6 +145,3 @@ def version_order(a: NameInfo, b: NameInfo) -> Optional[int]:
                 return result
     return None
 
-
-def stem_tokens_for_blocking(info: NameInfo) -> List[str]:
-    return [t for t in info.tokens if len(t) > 2]

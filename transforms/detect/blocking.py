@@ -16,15 +16,27 @@ Key kinds (the prefix before ':'):
   nums  two such numbers together: a breakdown's top groups, or two numbers of one text
   cols  two distinctive column names together: a schema, or a data dictionary quoting it
   term  a key term (sheet names, slide titles, headings, frequent words)
+  name  a word of the file name ("PRJ-5288 Warehouse list" -> prj, 5288, warehouse, list)
   dir   the file's folder and the folder above it
 
 Every bucket's size is the key's document frequency; pairs carry the sizes of
 the keys they share (`transforms/detect/corpus.py`). A file that names another
 is paired with it by mention resolution (`transforms/detect/mentions.py`).
+
+Meta-blocking then keeps the pairs worth scoring. A pair's weight sums, over
+the kinds of key that proposed it, 1/size of its rarest key of that kind (a
+resolved mention counts as a bucket of one): two files alone in a key weigh
+1/2, two of a 40-file folder 1/40, and ten values of one column or two folder
+levels are one piece of evidence, not ten. Each file ranks its candidate
+partners by weight and keeps the best
+`top_partners`; a pair stays when either of its files keeps it. A file with
+few candidates keeps them all, so small runs lose nothing, while in a large
+run the pairs that only a big folder or a common term proposed are dropped.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
@@ -36,9 +48,9 @@ from transforms.detect import keys as key_names
 from transforms.detect.inclusion import GENERIC_COLUMNS
 from transforms.extract.profile import is_key_name, is_measure
 from transforms.model import ColumnProfile, FileRecord, TableProfile
-from transforms.naming import analyse_name
+from transforms.naming import analyse_name, base_name, split_extension
 from transforms.signatures import lsh_bands, value_hasher
-from transforms.words import column_words
+from transforms.words import column_words, split_identifier
 
 MAX_NUMBER_KEYS = 120
 MAX_TERM_KEYS = 12
@@ -132,12 +144,20 @@ def _keyed_columns(record: FileRecord) -> List[Tuple[TableProfile, ColumnProfile
     return sorted(columns, key=lambda tc: (not is_key_name(tc[1].name),))[:MAX_KEYED_COLUMNS]
 
 
+def _name_keys(path: str) -> List[str]:
+    """Words of the file name: a code or a rare word that names share pairs files kept apart;
+    a common word ("data", "2024") is a hot key."""
+    root, _ = split_extension(base_name(path))
+    return ["name:" + w for w in split_identifier(root) if len(w) > 2]
+
+
 def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     """All blocking keys of one file, sorted and distinct."""
     keys: Set[str] = set()
     stem = analyse_name(record.file_path).stem
     if stem:
         keys.add(key_names.stem_key(stem))
+    keys.update(_name_keys(record.file_path))
     if record.content_hash:
         keys.add(key_names.hash_key(record.content_hash))
     # Files kept side by side, or in sibling subfolders of one folder (a
@@ -180,9 +200,14 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     return sorted(keys)
 
 
-WEAK_KINDS = frozenset({"col", "term", "num"})
+WEAK_KINDS = frozenset({"col", "term", "num", "name"})
 # Kinds counted for their frequency but never paired on.
 COUNTED_ONLY_KINDS = frozenset({"key"})
+
+Pair = Tuple[str, str]
+# What one bucket says about a pair it proposes: (its key's kind, the bucket's size,
+# the context entry scoring reads or None).
+Proposal = Tuple[str, int, Optional[Tuple[str, int]]]
 
 
 def key_kind(key: str) -> str:
@@ -194,7 +219,7 @@ def bucket_cap(key: str, config: BlockingConfig) -> int:
     return config.max_weak_bucket_size if key_kind(key) in WEAK_KINDS else config.max_bucket_size
 
 
-def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tuple[str, str]], bool]:
+def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Pair], bool]:
     """Distinct sorted pairs of a bucket, or ([], True) for a hot bucket."""
     members = sorted(set(file_ids))
     if len(members) > max_bucket_size:
@@ -203,29 +228,73 @@ def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Tu
 
 
 def pairs_of_bucket(key: str, file_ids: Iterable[str], config: BlockingConfig
-                    ) -> Tuple[List[Tuple[Tuple[str, str], Optional[Tuple[str, int]]]], bool, int]:
-    """One bucket's pairs, each with (key, bucket size) when scoring reads that kind of key;
-    whether it is hot; its size."""
+                    ) -> Tuple[List[Tuple[Pair, Proposal]], bool, int]:
+    """One bucket's pairs, each with its Proposal; whether the bucket is hot; its size."""
     members = sorted(set(file_ids))
     if key_kind(key) in COUNTED_ONLY_KINDS:
         return [], False, len(members)
     pairs, hot = bucket_pairs(members, bucket_cap(key, config))
     # Only the kinds scoring reads travel with a pair; the others only propose it.
-    entry = (key, len(members)) if key_kind(key) in corpus.PAIR_CONTEXT_KINDS else None
-    return [(pair, entry) for pair in pairs], hot, len(members)
+    kind, size = key_kind(key), len(members)
+    entry = (key, size) if kind in corpus.PAIR_CONTEXT_KINDS else None
+    return [(pair, (kind, size, entry)) for pair in pairs], hot, size
+
+
+def mention_proposal(source: str, target: str) -> Tuple[Pair, Proposal]:
+    """A resolved mention ("source names target") as a proposal: a bucket of one, the strongest."""
+    key = corpus.RESOLVED_MENTION + source
+    return (min(source, target), max(source, target)), (key_kind(key), 1, (key, 1))
+
+
+def merge_proposals(proposals: Iterable[Proposal]) -> Tuple[Dict[str, int], float]:
+    """One pair's shared keys (what scoring reads) and its weight: per kind of key, 1/size
+    of the smallest bucket, summed over kinds in name order (the same whatever the order in)."""
+    smallest: Dict[str, int] = {}
+    entries = []
+    for kind, size, entry in proposals:
+        smallest[kind] = min(size, smallest.get(kind, size))
+        entries.append(entry)
+    weight = sum(1.0 / smallest[kind] for kind in sorted(smallest))
+    return corpus.merge_shared(entries), weight
+
+
+def partner_entries(pair: Pair, shared: Dict[str, int], weight: float):
+    """A weighted pair seen from each of its files: (file, (partner, weight, shared))."""
+    a, b = pair
+    return [(a, (b, weight, shared)), (b, (a, weight, shared))]
+
+
+def kept_pairs(file_id: str, partners: Iterable[Tuple[str, float, Dict[str, int]]], limit: int
+               ) -> List[Tuple[Pair, Dict[str, int]]]:
+    """The pairs one file keeps: its `limit` heaviest partners (ties by partner id), all when limit is 0."""
+    best = heapq.nsmallest(limit, partners, key=lambda p: (-p[1], p[0])) if limit else partners
+    return [((min(file_id, b), max(file_id, b)), shared) for b, _, shared in best]
+
+
+def prune_pairs(weighted: Dict[Pair, Tuple[Dict[str, int], float]], limit: int) -> Dict[Pair, Dict[str, int]]:
+    """Meta-blocking: the pairs that either of their files keeps (`kept_pairs`)."""
+    by_file: Dict[str, list] = {}
+    for pair, (shared, weight) in weighted.items():
+        for file_id, partner in partner_entries(pair, shared, weight):
+            by_file.setdefault(file_id, []).append(partner)
+    kept: Dict[Pair, Dict[str, int]] = {}
+    for file_id in sorted(by_file):
+        kept.update(kept_pairs(file_id, by_file[file_id], limit))
+    return dict(sorted(kept.items()))
 
 
 def candidate_pairs(
-    keyed: Iterable[Tuple[str, str]], config: BlockingConfig
-) -> Tuple[Dict[Tuple[str, str], Dict[str, int]], Dict[str, int], Dict[str, int]]:
+    keyed: Iterable[Tuple[str, str]], config: BlockingConfig, mentioned: Iterable[Pair] = ()
+) -> Tuple[Dict[Pair, Dict[str, int]], Dict[str, int], Dict[str, int]]:
     """In-memory blocking for tests and calibration: {(a, b): {key: size}}, stats, frequent keys.
 
+    `mentioned`: resolved mentions (source, target), proposed beside the buckets.
     The Beam pipeline does the same with GroupByKey (transforms/ptransforms/detect.py).
     """
     buckets: Dict[str, set] = {}
     for key, file_id in keyed:
         buckets.setdefault(key, set()).add(file_id)
-    pairs: Dict[Tuple[str, str], Dict[str, int]] = {}
+    proposals: Dict[Pair, List[Proposal]] = {}
     stats = {"keys": len(buckets), "hot_keys": 0}
     frequent = []
     for key in sorted(buckets):
@@ -234,8 +303,11 @@ def candidate_pairs(
         entry = corpus.frequent_entry(key, size)
         if entry:
             frequent.append(entry)
-        for pair, entry in found:
-            shared = pairs.setdefault(pair, {})
-            if entry:
-                shared[entry[0]] = entry[1]
-    return pairs, stats, corpus.bounded_frequent(frequent)
+        for pair, proposal in found:
+            proposals.setdefault(pair, []).append(proposal)
+    for source, target in mentioned:
+        pair, proposal = mention_proposal(source, target)
+        proposals.setdefault(pair, []).append(proposal)
+    stats["proposed_pairs"] = len(proposals)
+    weighted = {pair: merge_proposals(found) for pair, found in proposals.items()}
+    return prune_pairs(weighted, config.top_partners), stats, corpus.bounded_frequent(frequent)

@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms.config import Config
 from transforms.detect import blocking, declared, families, mentions, parents, strategies
-from transforms.detect.corpus import RESOLVED_MENTION, CorpusStats, PairContext
+from transforms.detect.corpus import CorpusStats, PairContext
 from transforms.detect.pair_view import pair_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.detect.strategies import StrategyResult
@@ -49,23 +49,13 @@ def ensure_embeddings(records: Sequence[FileRecord], config: Config) -> None:
         embed_records(missing)
 
 
-def mention_pairs(records: Iterable[FileRecord]) -> Dict[Tuple[str, str], Dict[str, int]]:
-    """Candidate pairs of resolved mentions, each with its context entry."""
-    pairs: Dict[Tuple[str, str], Dict[str, int]] = {}
-    for source, target in mentions.resolve_all(records):
-        pair = (source, target) if source < target else (target, source)
-        pairs.setdefault(pair, {})[RESOLVED_MENTION + source] = 1
-    return pairs
-
-
 def candidate_pairs(records: Sequence[FileRecord], config: Config
                     ) -> Tuple[Dict[Tuple[str, str], Dict[str, int]], dict, CorpusStats]:
     """{pair: shared keys with their frequencies}, blocking stats, and the run's corpus stats."""
+    records = list(records)
     cfg = config.relationships.blocking
     keyed = ((key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg))
-    pairs, stats, frequent = blocking.candidate_pairs(keyed, cfg)
-    for pair, entries in mention_pairs(records).items():
-        pairs.setdefault(pair, {}).update(entries)
+    pairs, stats, frequent = blocking.candidate_pairs(keyed, cfg, mentions.resolve_all(records))
     return pairs, stats, CorpusStats(n_files=len(records), frequent=frequent)
 
 

@@ -31,7 +31,7 @@ from transforms.ptransforms.common import (
 
 
 class _PairsFromBucket(beam.DoFn):
-    """(key, members) -> (OK, (pair, (key, bucket size))) per pair, or (FAILED, key) for a hot key."""
+    """(key, members) -> (OK, (pair, proposal)) per pair, or (FAILED, key) for a hot key."""
 
     def __init__(self, config):
         self._config = config
@@ -89,15 +89,20 @@ class CandidatePairs(beam.PTransform):
             | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
             | "GroupByName" >> beam.GroupByKey()
             | "ResolveMentions" >> beam.FlatMap(lambda kv: mentions.resolve_entries(kv[1]))
-            | "MentionPairs" >> beam.MapTuple(
-                lambda source, target: ((min(source, target), max(source, target)),
-                                        (corpus.RESOLVED_MENTION + source, 1)))
+            | "MentionPairs" >> beam.MapTuple(blocking.mention_proposal)
         )
+        top = cfg.top_partners
         pairs = (
             (bucket_pairs, mention_pairs)
-            | "AllPairEntries" >> beam.Flatten()
+            | "AllProposals" >> beam.Flatten()
             | "GroupByPair" >> beam.GroupByKey()
-            | "SharedKeys" >> beam.MapTuple(lambda pair, entries: (pair, corpus.merge_shared(entries)))
+            | "WeighPairs" >> beam.MapTuple(lambda pair, proposals: (pair, blocking.merge_proposals(proposals)))
+            # Meta-blocking: each file keeps its best partners; a pair kept by both files arrives twice.
+            | "ToBothFiles" >> beam.FlatMapTuple(lambda pair, weighed: blocking.partner_entries(pair, *weighed))
+            | "GroupByFile" >> beam.GroupByKey()
+            | "KeepBestPartners" >> beam.FlatMapTuple(lambda file_id, partners: blocking.kept_pairs(file_id, partners, top))
+            | "GroupKeptPair" >> beam.GroupByKey()
+            | "OncePerPair" >> beam.MapTuple(lambda pair, shared: (pair, next(iter(shared))))
             | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
         frequent = (
