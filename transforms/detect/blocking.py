@@ -200,7 +200,8 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     return sorted(keys)
 
 
-WEAK_KINDS = frozenset({"col", "term", "num", "name"})
+# File-name words keep the strong cap: meta-blocking, not the cap, keeps their pairs few.
+WEAK_KINDS = frozenset({"col", "term", "num"})
 # Kinds counted for their frequency but never paired on.
 COUNTED_ONLY_KINDS = frozenset({"key"})
 
