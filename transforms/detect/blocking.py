@@ -310,5 +310,6 @@ def candidate_pairs(
         pair, proposal = mention_proposal(source, target)
         proposals.setdefault(pair, []).append(proposal)
     stats["proposed_pairs"] = len(proposals)
-    weighted = {pair: merge_proposals(found) for pair, found in proposals.items()}
+    buckets.clear()
+    weighted = {pair: merge_proposals(proposals.pop(pair)) for pair in sorted(proposals)}
     return prune_pairs(weighted, config.top_partners), stats, corpus.bounded_frequent(frequent)
