@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import pickle
 import platform
@@ -30,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Sequence, Tuple
 
 from beam_pipeline.sample_corpus import generate_corpus
+from benchmarks import write_report
 from transforms.config import Config, config_from_dict
 from transforms.detect import blocking, mentions
 from transforms.model import FileRecord
@@ -153,9 +153,7 @@ def main(argv=None) -> int:
                     "time_per_file_largest_vs_smallest": "<= 1.5x"},
         "results": results,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
-    with open(args.report, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
+    write_report(args.report, report)
     print(f"report: {args.report}")
     return 0
 

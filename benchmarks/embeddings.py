@@ -27,6 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import write_report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -98,9 +100,7 @@ def main(argv=None) -> int:
         theirs = (dense[ij[:, 0]] * dense[ij[:, 1]]).sum(axis=1)
         report["pairs"] = int(len(ij))
         report["spearman_pair_cosines"] = round(float(spearmanr(ours, theirs)[0]), 3)
-    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
-    with open(args.report, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, sort_keys=True)
+    write_report(args.report, report, sort_keys=True)
     print(json.dumps(report, indent=2, sort_keys=True))
     return 0
 

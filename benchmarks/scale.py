@@ -29,6 +29,8 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
+from benchmarks import write_report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, ".cache")
 DEFAULT_REPORT = os.path.join(HERE, "reports", "scale.json")
@@ -163,9 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "generation_seconds": drive["seconds"]}
         print(f"{size}: {json.dumps(points[size])}", flush=True)
     report = build_report(points, beam_args)
-    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
-    with open(args.report, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, sort_keys=True)
+    write_report(args.report, report, sort_keys=True)
     print(format_table(report))
     print(f"report: {args.report}")
     return 0

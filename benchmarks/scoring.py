@@ -165,6 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "code": os.environ.get("PYTHONPATH", "") or ROOT,
         "results": results,
     }
+    # Not benchmarks.write_report: this file imports nothing of the checkout it measures (see above).
     os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
     with open(args.report, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)

@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Dict, Sequence
 
 from benchmarks.blocking import corpus_records
+from benchmarks import write_report
 from transforms.config import Config
 from transforms.detect.relationships import candidate_pairs, typed_edges
 from transforms.detect.scoring import ConfidenceModel
@@ -94,9 +95,7 @@ def main(argv=None) -> int:
         "settings": config.to_dict()["training"],
         "results": results,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.report)), exist_ok=True)
-    with open(args.report, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
+    write_report(args.report, report)
     print(f"report: {args.report}")
     return 0
 
