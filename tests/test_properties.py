@@ -219,3 +219,36 @@ def test_minhash_of_a_set_matches_itself_and_is_order_free(words):
     assert len(signature) == 64
     assert minhash_of(list(reversed(shingles(text))), 64) == signature
     assert minhash_jaccard(signature, signature) == 1.0
+
+
+@FAST
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
+                min_size=1, max_size=40), st.sampled_from([16, 64, 128]), st.booleans())
+def test_minhash_of_equals_a_fresh_datasketch_minhash(tokens, num_perm, crc):
+    """Permutations are drawn once and shared; the signature is datasketch's own for the same seed."""
+    import zlib
+
+    from datasketch import MinHash
+
+    from transforms.signatures import MINHASH_SEED
+
+    hashfunc = zlib.crc32 if crc else None
+    fresh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **({"hashfunc": hashfunc} if crc else {}))
+    fresh.update_batch([t.encode("utf-8") for t in set(tokens)])
+    expected = [int(v) for v in fresh.hashvalues]
+    assert minhash_of(tokens, num_perm, hashfunc=hashfunc) == expected
+
+
+@FAST
+@given(ANY_TEXT, st.integers(min_value=-2, max_value=120))
+def test_cut_to_tokens_keeps_the_longest_prefix_within_the_budget(text, budget):
+    from transforms.output.training.evidence import _TOKEN_RE, approx_tokens, cut_to_tokens
+
+    tokens = list(_TOKEN_RE.finditer(text))
+    cut, was_cut = cut_to_tokens(text, budget)
+    assert was_cut == (len(tokens) > max(budget, 0))
+    assert text.startswith(cut) and approx_tokens(cut) <= max(budget, 0)
+    if was_cut:
+        assert cut == text[: tokens[max(budget, 0)].start()].rstrip()
+    else:
+        assert cut == text

@@ -147,7 +147,7 @@ def test_training_records_equal_the_in_memory_build():
 def test_drop_near_duplicates_equals_the_in_memory_dedup():
     """Buckets grouped on IDs, signatures joined back: the same records dropped as in memory."""
     from transforms.output.training.dataset import deduplicate
-    from transforms.ptransforms.common import TrainingRecord
+    from transforms.ptransforms.output import TrainingRecord
 
     def record(i, task, text):
         return {"id": f"id-{i:02d}", "task": task, "messages": [

@@ -87,3 +87,26 @@ def test_lines_are_valid_utf8_even_for_paths_that_are_not_and_non_finite_numbers
     path = tmp_path / "errors.jsonl"
     writer.write_lines(str(path), [line])
     path.read_bytes().decode("utf-8")  # strict
+
+
+def test_a_training_record_travels_as_its_line_and_is_written_as_it_is(tmp_path):
+    """Filters and counts read a record's fields without decoding its text; its line is the one
+    writer.dumps gives the dict, and the coder round trip keeps it byte for byte."""
+    import pickle
+
+    from transforms.ptransforms.output import TrainingRecord, TrainingRecordCoder
+
+    record = {"id": "r1", "task": "find_related", "split": "train", "label": "related", "score": float("nan"),
+              "messages": [{"role": "user", "content": "caf\udce9 " * 50}]}
+    packed = TrainingRecord(record)
+    assert writer.dumps(packed) == writer.dumps(record)
+    assert writer.packed_line(packed) is packed.packed
+    coder = TrainingRecordCoder()
+    decoded = coder.decode(coder.encode(packed))
+    assert decoded["split"] == "train" and decoded._record is None  # a field is read without decoding the text
+    assert coder.encode(decoded) == coder.encode(packed) == coder.encode(record)
+    assert decoded["messages"] == json.loads(writer.dumps(record))["messages"]
+    assert dict(decoded) == {**json.loads(writer.dumps(record))} and decoded == json.loads(writer.dumps(record))
+    assert pickle.loads(pickle.dumps(decoded)).packed == packed.packed
+    files = _write(tmp_path, [TrainingRecord({**record, "id": f"r{i}"}) for i in range(3)], fixed_shards=1)
+    assert [json.loads(line)["id"] for line in files[0].read_text().splitlines()] == ["r0", "r1", "r2"]

@@ -149,6 +149,15 @@ def shingles(text: str, size: int = 3) -> List[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
+@lru_cache(maxsize=None)
+def _minhash_permutations(num_perm: int):
+    """The permutations of MINHASH_SEED, drawn once: datasketch draws them again for every MinHash."""
+    from datasketch import MinHash
+
+    template = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
+    return {"permutations": template.permutations, "scheme": template.scheme}
+
+
 def minhash_of(tokens: Iterable[str], num_perm: int = 128, hashfunc=None) -> List[int]:
     """MinHash signature (list of ints) of a token set; empty for no tokens.
 
@@ -160,7 +169,8 @@ def minhash_of(tokens: Iterable[str], num_perm: int = 128, hashfunc=None) -> Lis
         return []
     from datasketch import MinHash  # imports scipy: only where signatures are made (extraction)
 
-    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **({"hashfunc": hashfunc} if hashfunc else {}))
+    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **_minhash_permutations(num_perm),
+                 **({"hashfunc": hashfunc} if hashfunc else {}))
     mh.update_batch(encoded)
     return [int(v) for v in mh.hashvalues]
 

@@ -21,14 +21,13 @@ import json
 import math
 import os
 import posixpath
-import re
 import uuid
-import zlib
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.output.lines import PackedRecord, dumps, packed_line, unpacked_line  # noqa: F401 (re-exported)
 from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 
@@ -38,43 +37,10 @@ OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/dat
 TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
 SUMMARY = "run_summary.json"
 _TEMPORARY = ".tmp-"  # infix of files being written: <dir>/.<name>.tmp-<unique>
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def join_path(base: str, *parts: str) -> str:
     return FileSystems.join(base, *parts) if "://" in base else posixpath.join(base, *parts)
-
-
-def dumps(record: Mapping[str, Any]) -> str:
-    """One JSONL line: keys sorted, no NaN (a non-finite number is written as null), UTF-8 kept readable.
-
-    A lone surrogate (a path whose bytes are not UTF-8) is written as its JSON
-    escape, which reads back to the same string: the line is always valid UTF-8.
-    """
-    try:
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
-    except ValueError:
-        line = json.dumps(_finite(record), sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
-    return line.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(line) else line
-
-
-def packed_line(record: Mapping[str, Any]) -> bytes:
-    """A record's line compressed while its shard is gathered (a shard's lines wait in memory)."""
-    return zlib.compress(dumps(record).encode("utf-8"), 1)
-
-
-def unpacked_line(packed: bytes) -> str:
-    return zlib.decompress(packed).decode("utf-8")
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
 
 
 def error_sort_key(error: Mapping[str, Any]) -> str:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-import json
 import typing
-import zlib
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -105,29 +103,4 @@ def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable =
 
 
 STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
-
-
-class TrainingRecord(dict):
-    """A training record (a JSON object) between stages: its type selects CompressedJsonCoder."""
-
-
-class CompressedJsonCoder(beam.coders.Coder):
-    """JSON compressed with zlib: a training record repeats its files' text in several fields
-    (context, prompt, messages), and the in-process runner holds every stage's output in memory,
-    so its records are kept at a fraction of their size between stages."""
-
-    def encode(self, value) -> bytes:
-        return zlib.compress(json.dumps(value, ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass"), 1)
-
-    def decode(self, encoded: bytes):
-        return TrainingRecord(json.loads(zlib.decompress(encoded).decode("utf-8", "surrogatepass")))
-
-    def is_deterministic(self) -> bool:
-        return True
-
-    def to_type_hint(self):
-        return TrainingRecord
-
-
-beam.coders.registry.register_coder(TrainingRecord, CompressedJsonCoder)
 

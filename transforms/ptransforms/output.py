@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import struct
 from typing import Dict, Sequence
 
 import apache_beam as beam
@@ -10,17 +12,45 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.extract.matching import relative_path
 from transforms.output import review
+from transforms.output.lines import PackedRecord, packed_record
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import ends, link_from_candidate, link_from_edge, place, record_path, record_settings
 from transforms.output.training.reasoner import RELATED
 from transforms.output.training.variants import component_records
 from transforms.telemetry import NAMESPACE
 
-from transforms.ptransforms.common import (
-    TrainingRecord,
-    guarded,
-    split_outcomes,
-)
+from transforms.ptransforms.common import guarded, split_outcomes
+
+
+class TrainingRecord(PackedRecord):
+    """A training record between stages: its output line, compressed (a record repeats its files'
+    text in several fields, and the in-process runner holds every stage's output in memory), and
+    the fields that splitting, counting and de-duplicating key on. Written as it is."""
+
+    FIELDS = ("id", "task", "split", "label")
+
+
+class TrainingRecordCoder(beam.coders.Coder):
+    """The fields as JSON, then the compressed line as it is: filters and counts pass a record on
+    without encoding its text again."""
+
+    def encode(self, value) -> bytes:
+        record = value if isinstance(value, TrainingRecord) else TrainingRecord(value)
+        fields = json.dumps(record.fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return struct.pack(">I", len(fields)) + fields + record.packed
+
+    def decode(self, encoded: bytes) -> TrainingRecord:
+        (size,) = struct.unpack_from(">I", encoded)
+        return packed_record(TrainingRecord, json.loads(encoded[4:4 + size]), encoded[4 + size:])
+
+    def is_deterministic(self) -> bool:
+        return True
+
+    def to_type_hint(self):
+        return TrainingRecord
+
+
+beam.coders.registry.register_coder(TrainingRecord, TrainingRecordCoder)
 
 # ---------------------------------------------------------------- borderline review
 

@@ -10,6 +10,8 @@ folders or file IDs) never reach a record.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import islice
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from transforms.extract.matching import relative_path
@@ -73,14 +75,13 @@ def approx_tokens(text: str) -> int:
     return len(_TOKEN_RE.findall(text))
 
 
+@lru_cache(maxsize=8192)  # a file's text is cut to the same budget once per record that shows it
 def cut_to_tokens(text: str, budget: int) -> Tuple[str, bool]:
     """The longest prefix of `text` within `budget` approximate tokens, ending at a token; and whether it was cut."""
-    count = 0
-    for match in _TOKEN_RE.finditer(text):
-        count += 1
-        if count > budget:
-            return text[: match.start()].rstrip(), True
-    return text, False
+    beyond = next(islice(_TOKEN_RE.finditer(text), max(budget, 0), None), None)
+    if beyond is None:
+        return text, False
+    return text[: beyond.start()].rstrip(), True
 
 
 def file_summary(record: FileRecord, roots: Sequence[str], token_budget: int) -> Dict[str, Any]:
