@@ -110,3 +110,40 @@ def test_resolved_mentions_are_proposed_beside_the_buckets():
     pairs, stats, _ = blocking.candidate_pairs([("val:1", "a"), ("val:1", "b")], CFG, [("c", "a")])
     assert pairs == {("a", "b"): {}, ("a", "c"): {"ref:c": 1}}
     assert stats["proposed_pairs"] == 2
+
+
+def test_the_frequent_table_combine_keeps_the_top_keys_whatever_the_split():
+    """Cut back only at twice the bound, merged in any grouping: the table bounded_frequent gives."""
+    import random
+
+    from transforms.detect.corpus import bounded_frequent
+    from transforms.ptransforms.detect import FrequentTableFn
+
+    rng = random.Random(7)
+    entries = [(f"code:{i}", rng.randint(3, 60)) for i in range(1_000)]
+    expected = bounded_frequent(entries, 50)
+    combine = FrequentTableFn(limit=50)
+    parts = []
+    for start in range(0, len(entries), 137):
+        accumulator = combine.create_accumulator()
+        for entry in entries[start:start + 137]:
+            accumulator = combine.add_input(accumulator, entry)
+        assert len(accumulator) < 100
+        parts.append(accumulator)
+    rng.shuffle(parts)
+    assert combine.extract_output(combine.merge_accumulators(parts)) == expected
+    assert len(expected) == 50
+
+
+def test_the_frequent_table_of_a_run_is_the_in_memory_one():
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from transforms.detect.corpus import bounded_frequent
+    from transforms.ptransforms.detect import FrequentTableFn
+
+    entries = [(f"code:{i % 300}", 3 + i % 41) for i in range(300)]
+    with TestPipeline(runner="FnApiRunner") as p:
+        table = p | beam.Create(entries) | beam.CombineGlobally(FrequentTableFn(limit=20))
+        assert_that(table, equal_to([bounded_frequent(entries, 20)]))

@@ -49,16 +49,41 @@ class _PairsFromBucket(beam.DoFn):
 
 
 def _frequent_entries(bucket) -> list:
-    """[[(key, size)]] for a bucket that belongs in the frequent-key table, else []."""
+    """[(key, size)] for a bucket that belongs in the frequent-key table, else []."""
     key, members = bucket
     entry = corpus.frequent_entry(key, len(set(members)))
-    return [[entry]] if entry else []
+    return [entry] if entry else []
 
 
-def _bounded_frequent(entries) -> dict:
-    """Combines frequent-key entries (lists of (key, size)) into the bounded table (associative)."""
-    merged = [kv for part in entries for kv in (part.items() if isinstance(part, dict) else part)]
-    return corpus.bounded_frequent(merged)
+class FrequentTableFn(beam.CombineFn):
+    """(key, size) entries -> the bounded frequent-key table (corpus.bounded_frequent).
+
+    Entries are gathered and cut back to the table's bound only when they reach twice
+    the bound: a combine that cut back every few entries (Beam's wrapper of a plain
+    function does) sorts the whole table again each time, quadratic in the keys.
+    """
+
+    def __init__(self, limit: int = corpus.MAX_FREQUENT_KEYS):
+        self._limit = limit
+
+    def create_accumulator(self) -> list:
+        return []
+
+    def add_input(self, entries: list, entry) -> list:
+        entries.append(tuple(entry))
+        return self._bounded(entries)
+
+    def merge_accumulators(self, accumulators) -> list:
+        return self._bounded([entry for entries in accumulators for entry in entries])
+
+    def extract_output(self, entries: list) -> dict:
+        return corpus.bounded_frequent(entries, self._limit)
+
+    def _bounded(self, entries: list) -> list:
+        # The top `limit` of the whole lie within the top `limit` of any part: cutting back loses none.
+        if len(entries) >= 2 * self._limit:
+            entries = list(corpus.bounded_frequent(entries, self._limit).items())
+        return entries
 
 
 @beam.typehints.with_input_types(FileRecord)
@@ -108,7 +133,7 @@ class CandidatePairs(beam.PTransform):
         frequent = (
             buckets
             | "FrequentKeys" >> beam.FlatMap(_frequent_entries)
-            | "FrequentTable" >> beam.CombineGlobally(_bounded_frequent)
+            | "FrequentTable" >> beam.CombineGlobally(FrequentTableFn())
         )
         n_files = records | "CountFiles" >> beam.combiners.Count.Globally()
         stats = n_files | "CorpusStats" >> beam.Map(
