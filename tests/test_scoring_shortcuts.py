@@ -20,7 +20,7 @@ from beam_pipeline.sample_corpus import write_sample_corpus
 from transforms.config import Config
 from transforms.detect import inclusion, semantic
 from transforms.detect.corpus import PairContext
-from transforms.detect.pair_view import ViewCache, pair_view, view_weight
+from transforms.detect.pair_view import ViewCache, packed_view, pair_view, view_weight
 from transforms.detect.relationships import candidate_pairs
 from transforms.extract.local import extract_paths
 from transforms.naming import analyse_name, stem_similarity
@@ -172,10 +172,10 @@ def test_stem_similarity_cached_by_stem_is_difflibs_ratio():
 
 
 class _CountingViews(dict):
-    """A multimap side input ({file id: [view]}) that counts its reads."""
+    """A multimap side input ({file id: [packed view]}) that counts its reads."""
 
     def __init__(self, views):
-        super().__init__({v.file_id: [v] for v in views})
+        super().__init__({v.file_id: [packed_view(v)] for v in views})
         self.reads = []
 
     def __getitem__(self, file_id):

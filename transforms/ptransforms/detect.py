@@ -10,7 +10,7 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
 from transforms.detect.corpus import CorpusStats, PairContext
-from transforms.detect.pair_view import ViewCache, pair_view
+from transforms.detect.pair_view import ViewCache, packed_view, unpacked_view
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.model import FileRecord
 from transforms.telemetry import NAMESPACE, Telemetry
@@ -204,7 +204,7 @@ class ScoreFileGroupFn(beam.DoFn):
 
 def _view(views, file_id: str):
     """The PairView of `file_id` from the multimap side input (empty there when the file has no record)."""
-    return next(iter(views[file_id]), None)
+    return unpacked_view(next(iter(views[file_id]), None))
 
 
 class _ResolveFamiliesFn(beam.DoFn):
@@ -257,7 +257,7 @@ class ScorePairs(beam.PTransform):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
         views = self._records | "SlimForScoring" >> beam.ParDo(
-            Timed("join", lambda r: [(r.file_id, pair_view(r))], telemetry))
+            Timed("join", lambda r: [(r.file_id, packed_view(r))], telemetry))
         by_first = (
             pairs
             | "KeyByFirst" >> beam.MapTuple(lambda pair, shared: (pair[0], (pair[1], shared)))
