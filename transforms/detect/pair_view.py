@@ -97,10 +97,10 @@ class ViewCache:
     """Decoded pair views by file id, least recently used dropped past a byte budget.
 
     A scoring worker reads a file's view for each of its pairs. Beam's side-input
-    cache keeps 100 MB of decoded values in-process (and weighs each one it loads
-    by walking every object in it), so past about a thousand files a view would be
-    decoded and weighed again pair after pair, and the facts built lazily on it
-    (facts.per_file_lazily) lost with it. Here a view is decoded once per bundle
+    cache keeps only 100 MB of values in-process (views travel to it as bytes,
+    packed_view), so past about a thousand files a view would be unpickled again
+    pair after pair, and the facts built lazily on it (facts.per_file_lazily)
+    lost with it. Here a view is decoded once per bundle
     (ScoreFileGroupFn's: the whole stage on the local runners) while the budget
     holds every view of the run.
     """
