@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.output.lines import PackedRecord, dumps, packed_line, unpacked_line  # noqa: F401 (re-exported)
+from transforms.output.lines import dumps, packed_line, unpacked_line  # noqa: F401 (dumps re-exported)
 from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 

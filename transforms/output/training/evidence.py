@@ -75,7 +75,6 @@ def approx_tokens(text: str) -> int:
     return len(_TOKEN_RE.findall(text))
 
 
-@lru_cache(maxsize=8192)  # a file's text is cut to the same budget once per record that shows it
 def cut_to_tokens(text: str, budget: int) -> Tuple[str, bool]:
     """The longest prefix of `text` within `budget` approximate tokens, ending at a token; and whether it was cut."""
     beyond = next(islice(_TOKEN_RE.finditer(text), max(budget, 0), None), None)
@@ -107,11 +106,16 @@ def file_summary(record: FileRecord, roots: Sequence[str], token_budget: int) ->
     return summary
 
 
+# A summary's text is cut to the same budget for every record that shows its file. Cached here,
+# not in cut_to_tokens: file_summary cuts each full text once, and caching those would pin them.
+_cut_summary_text = lru_cache(maxsize=8192)(cut_to_tokens)
+
+
 def record_view(summary: Mapping[str, Any], token_budget: Optional[int] = None) -> Dict[str, Any]:
     """A file as a record shows it: no internal IDs or hashes; text cut further when a budget is given."""
     text, truncated = summary["text"], summary["text_truncated"]
     if token_budget is not None:
-        text, cut = cut_to_tokens(text, token_budget)
+        text, cut = _cut_summary_text(text, token_budget)
         truncated = truncated or cut
     return {
         "file_path": summary["file_path"],
