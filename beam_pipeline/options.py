@@ -88,7 +88,9 @@ def runs_locally(options: PipelineOptions) -> bool:
     if name == "PortableRunner":
         return options.view_as(PortableOptions).environment_type == "LOOPBACK"
     if name == "DaskRunner":
-        address = options.get_all_options(retain_unknown_options=True).get("dask_client_address") or ""
+        # Beam's DaskOptions, once imported, parses the flag into `address`; before, it is an unknown option.
+        parsed = options.get_all_options(retain_unknown_options=True)
+        address = parsed.get("dask_client_address") or parsed.get("address") or ""
         host = urlparse(address if "://" in address else f"tcp://{address}").hostname or ""
         return host in _LOOPBACK_HOSTS
     return False

@@ -48,6 +48,7 @@ from transforms.ptransforms import (
     OnlySplit,
     ReviewBorderline,
     ScorePairs,
+    Timed,
     TrainingRecords,
 )
 from transforms.telemetry import Telemetry, figures_from_metrics, read_channel, stage_report
@@ -167,11 +168,12 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         merged, llm_usage = merged | "ReviewBorderline" >> ReviewBorderline(
             review_views, llm, llm.cache_dir or writer.join_path(output, "llm_cache"))
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
-    summaries = records | "Summaries" >> beam.Map(lambda r: (r.file_id, file_summary(r, roots, budget)))
+    summaries = records | "Summaries" >> beam.ParDo(Timed(
+        "train", lambda r: [(r.file_id, file_summary(r, roots, budget))], t))
     thresholds = sure_thresholds(config, ConfidenceModel.load())
     training, train_errors = (
-        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds))
-    training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold)
+        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t))
+    training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold, t)
     # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
     file_errors = (extract_errors, embed_errors, reused_errors) | "FileErrors" >> beam.Flatten()
     stage_errors = (block_errors, score_errors, train_errors) | "StageErrors" >> beam.Flatten()

@@ -85,7 +85,10 @@ def test_the_file_after_a_misbehaving_one_is_still_read(misbehaving_run, kind):
 def test_each_misbehaving_parser_process_is_replaced(misbehaving_run):
     _, replaced, processes, _ = misbehaving_run
     assert replaced == {"crash": 4, "timeout": 1, "memory_limit": 1}
-    assert processes >= 2 + 5  # the first two, and a new one for every file after a replacement
+    assert len(misbehaving_run[0]) == 12
+    # The first two, and a new one for each replacement while files remain: the last
+    # replacement of each of the two may find the queue empty.
+    assert processes >= 2 + 6 - 2
 
 
 def test_a_hanging_parser_costs_its_timeout_not_the_run(misbehaving_run):
@@ -113,6 +116,41 @@ def test_parser_processes_are_recycled_after_their_file_quota(tmp_path):
             pids.extend(pool.child_pids())
             pool.drain()
     assert len(set(pids)) == 3  # six files, two per process
+
+
+def test_a_process_is_sent_no_file_past_its_quota_when_files_queue(tmp_path):
+    paths = _files(tmp_path, [f"n{i}.txt" for i in range(6)])
+    with ParserPool(_config(workers=1, worker_max_files=2), READERS) as pool:
+        for path in paths:
+            pool.submit(path, path)
+        done = dict(pool.drain())
+        assert pool.processes_started == 3
+    assert all(isinstance(done[path], FileRecord) for path in paths)
+
+
+@pytest.mark.parametrize("kind", ["segfault", "spin", "hog"])
+def test_the_file_sent_ahead_to_a_failing_process_is_read_not_blamed(tmp_path, kind):
+    # One process holds the bad file and, sent ahead, the next one: only the bad file fails.
+    paths = _files(tmp_path, [f"bad.{kind}", "next.txt", "last.txt"])
+    with ParserPool(_config(workers=1), READERS) as pool:
+        for path in paths:
+            pool.submit(os.path.basename(path), path)
+        done = dict(pool.drain())
+    assert done["bad." + kind].error_type == EXPECTED[kind][0]
+    assert isinstance(done["next.txt"], FileRecord) and isinstance(done["last.txt"], FileRecord)
+
+
+def test_a_file_sent_ahead_is_timed_from_when_its_parsing_starts(tmp_path):
+    # Two 2 s files on one process under a 3 s timeout: the second waits 2 s in the pipe, then parses in 2 s.
+    paths = _files(tmp_path, ["a.sleepy", "b.sleepy"])
+    for path in paths:
+        with open(path, "w") as handle:
+            handle.write("2")
+    with ParserPool(_config(workers=1), READERS) as pool:
+        for path in paths:
+            pool.submit(os.path.basename(path), path)
+        done = dict(pool.drain())
+    assert [done[n].text for n in ("a.sleepy", "b.sleepy")] == ["slept", "slept"]
 
 
 def test_outcomes_are_independent_of_the_number_of_workers(tmp_path):

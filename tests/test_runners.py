@@ -80,7 +80,7 @@ def _assert_same(reference, run):
 def test_in_process_reports_stage_times_from_beam_metrics(reference):
     stages = reference[0]["stages"]
     assert stages["source"] == "beam_metrics"
-    assert set(stages["seconds"]) == {"index", "extract", "embed", "block", "join", "score", "write"}
+    assert set(stages["seconds"]) == {"index", "extract", "embed", "block", "join", "score", "train", "write"}
     assert stages["counters"]["pairs"] == reference[0]["counts"]["candidate_pairs"]
 
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from apache_beam.metrics import Metrics
 
 NAMESPACE = "filegraph"
-STAGES = ("index", "extract", "embed", "block", "join", "score", "write")
+STAGES = ("index", "extract", "embed", "block", "join", "score", "train", "write")
 # Progress counters, in the order a run reaches them.
 COUNTERS = ("files_matched", "files_reused", "files_extracted", "files_in_error", "pairs", "pairs_scored",
             "pair_scores_reused", "edges")

@@ -14,6 +14,12 @@ turns into an error record naming the file, and is replaced. A child is also
 replaced after `extraction.worker_max_files` files, which bounds slow leaks
 in parser libraries.
 
+Each child holds the file it is parsing and the next one (`_DEPTH`), so it
+never waits for the parent, which spends its time between results in the
+stages fused after extraction. Only the first of a child's files is on the
+clock; when a child fails, that file gets the error and the next goes back
+to the queue untouched.
+
 Children start from a fork server (never a fork of the parent, which runs
 Beam's gRPC threads) that has imported every reader once, so replacing one
 costs milliseconds. Children ignore SIGINT (Ctrl-C is the parent's to
@@ -51,6 +57,7 @@ from transforms.signatures import file_id_for
 
 Outcome = Union[FileRecord, ErrorRecord]
 _POLL_SECONDS = 0.05  # how often a busy child's clock and memory are checked
+_DEPTH = 2  # files sent to a child ahead of its results: the one it parses and the next
 _STDERR_TAIL = 16_000  # a Rust backtrace runs to several KB after the line that says why
 _FATAL_TYPES = frozenset({"crash", "memory_limit"})  # the child's state is suspect: replace it
 _MEMORY_MESSAGES = ("memory allocation of", "MemoryError", "Cannot allocate memory", "bad_alloc", "out of memory")
@@ -174,8 +181,13 @@ class _Child:
         self.process = process
         self.conn = conn
         self.stderr_path = stderr_path
-        self.job: Optional[_Job] = None
-        self.files = 0
+        self.jobs: Deque[_Job] = collections.deque()  # sent, not yet answered; the first is being parsed
+        self.sent = 0
+
+    @property
+    def job(self) -> Optional[_Job]:
+        """The file being parsed (None when idle)."""
+        return self.jobs[0] if self.jobs else None
 
 
 class ParserPool:
@@ -202,7 +214,7 @@ class ParserPool:
     @property
     def pending(self) -> int:
         """Files submitted whose outcome has not been collected."""
-        return len(self._queue) + sum(1 for c in self._children if c.job) + len(self._done)
+        return len(self._queue) + sum(len(c.jobs) for c in self._children) + len(self._done)
 
     @property
     def workers(self) -> int:
@@ -266,19 +278,28 @@ class ParserPool:
     # -- scheduling
 
     def _dispatch(self) -> None:
+        """Sends queued files: first one to every child (starting children up to `workers`), then a
+        second to each, so a child always has its next file; none past a child's `worker_max_files`."""
         while self._queue:
-            child = next((c for c in self._children if c.job is None), None)
-            if child is None:
-                if len(self._children) >= self._workers:
-                    return
+            open_children = [c for c in self._children if len(c.jobs) < _DEPTH and c.sent < self._max_files]
+            child = min(open_children, key=lambda c: len(c.jobs), default=None)
+            if (child is None or child.jobs) and len(self._children) < self._workers:
                 child = self._start_child()
+            if child is None:
+                return
             job = self._queue.popleft()
-            job.started = time.monotonic()
-            child.job = job
+            if not child.jobs:
+                job.started = time.monotonic()
+            child.jobs.append(job)
+            child.sent += 1
             try:
                 child.conn.send((job.path, job.size, job.modified_at))
             except (OSError, EOFError, BrokenPipeError):
-                self._fail(child, "crash", "the parser process was gone before the file was sent")
+                if len(child.jobs) == 1:
+                    self._fail(child, "crash", "the parser process was gone before the file was sent")
+                else:  # it died on the file before: _poll finds out why, and this one waits its turn
+                    self._queue.appendleft(child.jobs.pop())
+                    return
 
     def _start_child(self) -> _Child:
         self._started += 1
@@ -342,13 +363,15 @@ class ParserPool:
         except Exception as exc:  # an outcome that does not unpickle: the child's fault, not the run's
             self._fail(child, "crash", f"unreadable result from the parser process: {exc}")
             return
-        job, child.job = child.job, None
-        child.files += 1
+        job = child.jobs.popleft()
+        if child.jobs:
+            child.jobs[0].started = time.monotonic()
         self._done.append((job.token, outcome))
         fatal = isinstance(outcome, ErrorRecord) and outcome.error_type in _FATAL_TYPES
-        if fatal:
+        if fatal:  # the child exits after a fatal outcome: the file it was sent next goes back
             self.replaced[outcome.error_type] += 1
-        if fatal or child.files >= self._max_files:
+            self._requeue(child)
+        if fatal or (child.sent >= self._max_files and not child.jobs):
             self._retire(child)
 
     def _died(self, child: _Child) -> None:
@@ -368,12 +391,18 @@ class ParserPool:
         self._fail(child, kind, message)
 
     def _fail(self, child: _Child, kind: str, message: str) -> None:
-        job, child.job = child.job, None
+        job = child.jobs.popleft() if child.jobs else None
         if job is not None:
             self._done.append((job.token, file_error(job.path, kind, message)))
+        self._requeue(child)
         self.replaced[kind] += 1
         _log.info("replacing parser process %s (%s): %s", child.process.pid, kind, message)
         self._retire(child)
+
+    def _requeue(self, child: _Child) -> None:
+        """Files sent to a child that it never started go back to the front of the queue."""
+        while child.jobs:
+            self._queue.appendleft(child.jobs.pop())
 
     def _stderr_tail(self, child: _Child) -> str:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -17,9 +17,9 @@ from transforms.output.training import dataset as training_dataset
 from transforms.output.training import ends, link_from_candidate, link_from_edge, place, record_path, record_settings
 from transforms.output.training.reasoner import RELATED
 from transforms.output.training.variants import component_records
-from transforms.telemetry import NAMESPACE
+from transforms.telemetry import NAMESPACE, Telemetry
 
-from transforms.ptransforms.common import guarded, split_outcomes
+from transforms.ptransforms.common import Timed, guarded, split_outcomes
 
 
 class TrainingRecord(PackedRecord):
@@ -183,7 +183,8 @@ def _component_records(element, grouping, settings):
 
 
 @beam.ptransform_fn
-def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float]):
+def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float],
+                    telemetry: Optional[Telemetry] = None):
     """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
     errors of components whose records failed)."""
     level = config.training.precision_level
@@ -224,9 +225,8 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     outcomes = (
         {"files": (own, external) | "Files" >> beam.Flatten(), "links": keyed_links}
         | "GroupComponents" >> beam.CoGroupByKey()
-        | "ComponentRecords" >> beam.FlatMap(
-            lambda element, g: guarded("train", lambda e: _component_records(e, g, settings), _component_path)(element),
-            grouping)
+        | "ComponentRecords" >> beam.ParDo(Timed("train", lambda element, g: guarded(
+            "train", lambda e: _component_records(e, g, settings), _component_path)(element), telemetry), grouping)
     )
     return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
 
@@ -245,14 +245,14 @@ def _members_of_crowded_bucket(bucket):
 
 
 @beam.ptransform_fn
-def DropNearDuplicates(records, threshold: float):
+def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry] = None):
     """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
 
     Bands are grouped on IDs alone; a signature travels once, and again only to the (few) buckets
     with two or more records. The records pass through a filter on the IDs dropped.
     """
-    signed = records | "Sign" >> beam.Map(
-        lambda r: (r["id"], ((r["task"], r["id"]), training_dataset.dedup_signature(r))))
+    signed = records | "Sign" >> beam.ParDo(Timed(
+        "train", lambda r: [(r["id"], ((r["task"], r["id"]), training_dataset.dedup_signature(r)))], telemetry))
     shared_buckets = (
         signed
         | "Bands" >> beam.FlatMap(lambda s: [(key, s[0]) for key in training_dataset.dedup_keys(s[1][0][0], s[1][1])])
@@ -264,7 +264,8 @@ def DropNearDuplicates(records, threshold: float):
         | "JoinSignatures" >> beam.CoGroupByKey()
         | "IntoBuckets" >> beam.FlatMap(lambda kv: [(bucket, s) for s in kv[1]["signed"] for bucket in kv[1]["bucket"]])
         | "GroupCrowded" >> beam.GroupByKey()
-        | "Duplicates" >> beam.FlatMap(lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold))
+        | "Duplicates" >> beam.ParDo(Timed(
+            "train", lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold), telemetry))
         | "DistinctDropped" >> beam.Distinct()
     )
     kept = records | "Kept" >> beam.Filter(
