@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -98,6 +99,9 @@ def measure(root: str, truth: dict, out: str, beam_args: Sequence[str] = ()) -> 
     from transforms.output import writer
 
     command = [sys.executable, "-m", "beam_pipeline", "run", "--input", root, "--output", out, *beam_args]
+    # A cold run: the default metadata index lives in the output folder, and a
+    # previous run's index would let this one reuse every extraction.
+    shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out, exist_ok=True)
     measured = run_measured(command, os.path.join(out, "run.log"))
     if measured["returncode"] != 0:
