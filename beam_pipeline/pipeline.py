@@ -34,7 +34,7 @@ from transforms.output import exports, review, writer
 from transforms.output.appending import AppendJsonl
 from transforms.ptransforms.stream import StreamingGraph, WatchInputs
 from transforms.output.training import dataset as training_dataset
-from transforms.output.training import file_summary, summary_budget, sure_thresholds
+from transforms.output.training import FileSummary, file_summary, summary_budget, sure_thresholds
 from transforms.output.training.review import empty_usage as llm_usage_template
 from transforms.ptransforms import (
     ApplyReview,
@@ -169,7 +169,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
             review_views, llm, llm.cache_dir or writer.join_path(output, "llm_cache"))
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
     summaries = records | "Summaries" >> beam.ParDo(Timed(
-        "train", lambda r: [(r.file_id, file_summary(r, roots, budget))], t))
+        "train", lambda r: [(r.file_id, FileSummary(file_summary(r, roots, budget)))], t))
     thresholds = sure_thresholds(config, ConfidenceModel.load())
     training, train_errors = (
         edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t))

@@ -20,7 +20,7 @@ from beam_pipeline.sample_corpus import write_sample_corpus
 from transforms.config import Config
 from transforms.detect import inclusion, semantic
 from transforms.detect.corpus import PairContext
-from transforms.detect.pair_view import ViewCache, packed_view, pair_view, view_weight
+from transforms.detect.pair_view import PackedViews, ViewCache, packed_view, pair_view, view_bucket, view_weight
 from transforms.detect.relationships import candidate_pairs
 from transforms.extract.local import extract_paths
 from transforms.naming import analyse_name, stem_similarity
@@ -136,6 +136,24 @@ def test_view_cache_drops_the_least_recently_used_view_past_its_budget():
     assert loads == ["a", "b", "c", "b"]
 
 
+def test_packed_views_load_a_bucket_once_and_drop_the_least_recent_past_the_budget():
+    ids = [f"file-{i}" for i in range(400)]
+    by_bucket = {}
+    for file_id in ids:
+        by_bucket.setdefault(view_bucket(file_id), []).append((file_id, file_id.encode() * 10))
+    loads = []
+    packed = PackedViews()
+    for file_id in ids + ids:
+        assert packed.get(file_id, lambda bucket: loads.append(bucket) or by_bucket[bucket]) == file_id.encode() * 10
+    assert sorted(loads) == sorted(by_bucket) and packed.loaded == len(by_bucket)
+    assert packed.get("never-seen", lambda bucket: by_bucket.get(bucket, [])) is None
+    small = PackedViews(budget_bytes=1)  # only the bucket just read is kept
+    loads.clear()
+    for file_id in (ids[0], ids[1], ids[0]):
+        small.get(file_id, lambda bucket: loads.append(bucket) or by_bucket[bucket])
+    assert len(loads) == 3 if view_bucket(ids[0]) != view_bucket(ids[1]) else len(loads) == 1
+
+
 def test_view_weight_follows_the_value_hashes(data_views):
     small, large = sorted(data_views, key=view_weight)[0], sorted(data_views, key=view_weight)[-1]
     hashes = sum(len(c.value_hashes) for t in large.tables for c in t.columns)
@@ -172,18 +190,20 @@ def test_stem_similarity_cached_by_stem_is_difflibs_ratio():
 
 
 class _CountingViews(dict):
-    """A multimap side input ({file id: [packed view]}) that counts its reads."""
+    """A multimap side input ({bucket: [(file id, packed view)]}) that counts its reads."""
 
     def __init__(self, views):
-        super().__init__({v.file_id: [packed_view(v)] for v in views})
+        super().__init__()
+        for v in views:
+            self.setdefault(view_bucket(v.file_id), []).append((v.file_id, packed_view(v)))
         self.reads = []
 
-    def __getitem__(self, file_id):
-        self.reads.append(file_id)
-        return self.get(file_id, [])
+    def __getitem__(self, bucket):
+        self.reads.append(bucket)
+        return self.get(bucket, [])
 
 
-def test_scoring_reads_each_view_once_per_bundle(data_views):
+def test_scoring_reads_each_bucket_of_views_once_per_bundle(data_views):
     from transforms.ptransforms.detect import ScoreFileGroupFn
 
     pairs, _, stats = candidate_pairs(data_views, Config())
@@ -195,9 +215,10 @@ def test_scoring_reads_each_view_once_per_bundle(data_views):
     scorer.setup()
     first = [o for element in sorted(by_first.items()) for o in scorer.process(element, views, stats)]
     files = {f for pair in pairs for f in pair}
-    assert sorted(views.reads) == sorted(files) and len(pairs) > 2 * len(files)
+    buckets = {view_bucket(f) for f in files}
+    assert sorted(views.reads) == sorted(buckets) and len(pairs) > 2 * len(files)
     scorer.finish_bundle()  # the next bundle reads its views again, and scores alike
     views.reads.clear()
     again = [o for element in sorted(by_first.items()) for o in scorer.process(element, views, stats)]
-    assert sorted(views.reads) == sorted(files)
+    assert sorted(views.reads) == sorted(buckets)
     assert [(k, e.to_dict()) for k, e in again] == [(k, e.to_dict()) for k, e in first] and len(first) > 20

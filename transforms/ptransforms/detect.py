@@ -10,7 +10,7 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
 from transforms.detect.corpus import CorpusStats, PairContext
-from transforms.detect.pair_view import ViewCache, packed_view, unpacked_view
+from transforms.detect.pair_view import PackedViews, ViewCache, packed_view, unpacked_view, view_bucket
 from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
 from transforms.model import FileRecord
 from transforms.telemetry import NAMESPACE, Telemetry
@@ -151,9 +151,10 @@ def _keyed_by_blocking_key(cfg):
 class ScoreFileGroupFn(beam.DoFn):
     """Scores one file's candidate pairs: (a, [(b, shared keys)]) with every file's PairView at hand.
 
-    Views come from a side input keyed by file id, so each view is shipped once
-    per worker rather than copied into each of its pairs (memory follows the
-    files, not the pairs), and decoded once per bundle (pair_view.ViewCache).
+    Views come from a side input keyed by bucket (pair_view.view_bucket), so each
+    view is shipped once per worker rather than copied into each of its pairs
+    (memory follows the files, not the pairs), kept packed (pair_view.PackedViews)
+    and decoded about once per bundle (pair_view.ViewCache).
     """
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
@@ -162,6 +163,7 @@ class ScoreFileGroupFn(beam.DoFn):
         self._model: Optional[ConfidenceModel] = None
         self._strategies: Tuple[str, ...] = ()
         self._views: Optional[ViewCache] = None
+        self._packed: Optional[PackedViews] = None
 
     def setup(self):
         from transforms.detect.relationships import active_strategies
@@ -169,17 +171,19 @@ class ScoreFileGroupFn(beam.DoFn):
         self._model = ConfidenceModel.load()
         self._strategies = active_strategies(self._config)
         self._views = ViewCache()  # the side input is one for the whole run (global window)
+        self._packed = PackedViews()
 
     def finish_bundle(self):
         # Views are kept for a bundle (the whole stage on the local runners), not for the rest of the run.
         self._views = ViewCache()
+        self._packed = PackedViews()
 
     def process(self, element, views, stats: CorpusStats):
         """(OK, Edge) per related pair, nothing for an unrelated one, (FAILED, ErrorRecord) per failure."""
         first_id, partners = element
 
         def load(file_id: str):
-            return _view(views, file_id)
+            return unpacked_view(self._packed.get(file_id, lambda bucket: views[bucket]))
 
         a = self._views.get(first_id, load)
         for second_id, shared in sorted(partners, key=lambda partner: partner[0]):
@@ -200,11 +204,6 @@ class ScoreFileGroupFn(beam.DoFn):
             return
         if edge is not None:
             yield OK, edge
-
-
-def _view(views, file_id: str):
-    """The PairView of `file_id` from the multimap side input (empty there when the file has no record)."""
-    return unpacked_view(next(iter(views[file_id]), None))
 
 
 class _ResolveFamiliesFn(beam.DoFn):
@@ -240,7 +239,7 @@ class ScorePairs(beam.PTransform):
 
     Pairs are grouped by their first file and scored against the PairViews of
     `records` (transforms/detect/pair_view.py), read as a side input keyed by
-    file id: a view travels once per worker, never once per pair. `scorer`
+    bucket of file ids: a view travels once per worker, never once per pair. `scorer`
     replaces the plain ScoreFileGroupFn (a subclass, e.g. one reusing cached scores).
     """
 
@@ -257,7 +256,7 @@ class ScorePairs(beam.PTransform):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
         views = self._records | "SlimForScoring" >> beam.ParDo(
-            Timed("join", lambda r: [(r.file_id, packed_view(r))], telemetry))
+            Timed("join", lambda r: [(view_bucket(r.file_id), (r.file_id, packed_view(r)))], telemetry))
         by_first = (
             pairs
             | "KeyByFirst" >> beam.MapTuple(lambda pair, shared: (pair[0], (pair[1], shared)))

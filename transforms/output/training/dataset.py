@@ -16,6 +16,7 @@ import dataclasses
 import json
 import re
 import zlib
+from array import array
 from collections import Counter, defaultdict
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
@@ -121,19 +122,28 @@ def dedup_text(record: Mapping[str, Any]) -> str:
     return _DIGITS.sub("0", "\n".join(parts))
 
 
-def dedup_signature(record: Mapping[str, Any]) -> List[int]:
-    return minhash_of(shingles(dedup_text(record), 5), DEDUP_PERM, hashfunc=zlib.crc32)
+def dedup_signature(record: Mapping[str, Any]) -> bytes:
+    """The record's MinHash as packed 32-bit values: a tenth of a list of ints in the groupings that hold
+    one per record (crc32 MinHash values are below 2**32)."""
+    return array("I", minhash_of(shingles(dedup_text(record), 5), DEDUP_PERM, hashfunc=zlib.crc32)).tobytes()
 
 
-def dedup_keys(task: str, signature: Sequence[int]) -> List[str]:
-    return [f"{task}:{band}" for band in lsh_bands(signature, DEDUP_BANDS, DEDUP_ROWS)]
+def _unpacked(signature: bytes) -> array:
+    values = array("I")
+    values.frombytes(signature)
+    return values
 
 
-def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], Sequence[int]]], threshold: float) -> List[str]:
+def dedup_keys(task: str, signature: bytes) -> List[str]:
+    return [f"{task}:{band}" for band in lsh_bands(_unpacked(signature), DEDUP_BANDS, DEDUP_ROWS)]
+
+
+def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], threshold: float) -> List[str]:
     """IDs of records that a smaller (task, id) in the same bucket nearly repeats."""
-    kept: List[Sequence[int]] = []
+    kept: List[array] = []
     dropped = []
-    for (_, record_id), signature in sorted(entries, key=lambda e: e[0]):
+    for (_, record_id), packed in sorted(entries, key=lambda e: e[0]):
+        signature = _unpacked(packed)
         if any(minhash_jaccard(signature, other) >= threshold for other in kept):
             dropped.append(record_id)
         else:

@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from transforms.extract.matching import relative_path
 from transforms.model import FileRecord
+from transforms.output.lines import PackedRecord
 from transforms.output.training.templates import phrase
 
 _SUMMARY_TERMS = 8
@@ -81,6 +82,13 @@ def cut_to_tokens(text: str, budget: int) -> Tuple[str, bool]:
     if beyond is None:
         return text, False
     return text[: beyond.start()].rstrip(), True
+
+
+class FileSummary(PackedRecord):
+    """A file summary between stages: its JSON compressed, and the two fields that joins and ordering
+    read. Training's groupings hold every summary at once, several times over; decoded on first use."""
+
+    FIELDS = ("file_id", "file_path")
 
 
 def file_summary(record: FileRecord, roots: Sequence[str], token_budget: int) -> Dict[str, Any]:
