@@ -107,44 +107,16 @@ def unpacked_view(packed: Optional[bytes]) -> Optional[PairView]:
     return None if packed is None else pickle.loads(packed)
 
 
-class PackedViews:
-    """Packed views by file id, read from the side input a bucket (view_bucket) at a time; the least
-    recently used bucket is dropped past a byte budget."""
-
-    def __init__(self, budget_bytes: int = PACKED_VIEWS_BYTES):
-        self._budget = budget_bytes
-        self._buckets: "OrderedDict[int, Tuple[Dict[str, bytes], int]]" = OrderedDict()
-        self._bytes = 0
-        self.loaded = 0
-
-    def get(self, file_id: str, load_bucket: Callable[[int], Iterable[Tuple[str, bytes]]]) -> Optional[bytes]:
-        """The packed view of `file_id` (None when its bucket has none), loading its bucket the first time."""
-        bucket = view_bucket(file_id)
-        entry = self._buckets.get(bucket)
-        if entry is None:
-            views = dict(load_bucket(bucket))
-            self.loaded += 1
-            entry = (views, sum(len(v) for v in views.values()))
-            self._buckets[bucket] = entry
-            self._bytes += entry[1]
-            while self._bytes > self._budget and len(self._buckets) > 1:
-                _, (_, dropped) = self._buckets.popitem(last=False)
-                self._bytes -= dropped
-        else:
-            self._buckets.move_to_end(bucket)
-        return entry[0].get(file_id)
-
-
 class ViewCache:
-    """Decoded pair views by file id, least recently used dropped past a byte budget.
+    """Decoded pair views by file id (or any values by key, with their own `weigh`), least recently
+    used dropped past a byte budget.
 
-    A scoring worker reads a file's view for each of its pairs. Beam's side-input
-    cache keeps only 100 MB of values in-process (views travel to it as bytes,
-    packed_view), so past about a thousand files a view would be unpickled again
-    pair after pair, and the facts built lazily on it (facts.per_file_lazily)
-    lost with it. Here a view is decoded once per bundle
-    (ScoreFileGroupFn's: the whole stage on the local runners) while the budget
-    holds every view of the run.
+    A scoring worker reads a file's view for each of its pairs. Here a view is
+    decoded once per bundle (ScoreFileGroupFn's: the whole stage on the local
+    runners), with the facts built lazily on it (facts.per_file_lazily), while
+    the budget holds it: every view of a run of about 20,000 files. Past that, a
+    view dropped here is unpickled again from PackedViews, never fetched again
+    from Beam.
     """
 
     def __init__(self, budget_bytes: int = VIEW_CACHE_BYTES, weigh: Callable[[Any], int] = view_weight):
@@ -169,3 +141,21 @@ class ViewCache:
             _, (_, dropped) = self._views.popitem(last=False)
             self._bytes -= dropped
         return view
+
+
+class PackedViews:
+    """Packed views by file id, read from the side input a bucket (view_bucket) at a time; the least
+    recently used bucket is dropped past a byte budget."""
+
+    def __init__(self, budget_bytes: int = PACKED_VIEWS_BYTES):
+        self._buckets = ViewCache(budget_bytes, weigh=lambda views: sum(map(len, views.values())))
+
+    @property
+    def loaded(self) -> int:
+        """Buckets read from the side input so far."""
+        return self._buckets.decoded
+
+    def get(self, file_id: str, load_bucket: Callable[[int], Iterable[Tuple[str, bytes]]]) -> Optional[bytes]:
+        """The packed view of `file_id` (None when its bucket has none), loading its bucket the first time."""
+        views = self._buckets.get(view_bucket(file_id), lambda bucket: dict(load_bucket(bucket)))
+        return views.get(file_id)
