@@ -72,3 +72,11 @@ def test_only_runners_whose_workers_share_this_machine_count_as_local():
     assert runs_locally(pipeline_options(["--runner=DaskRunner", "--dask_client_address=127.0.0.1:8786"]))
     assert not runs_locally(pipeline_options(["--runner=DaskRunner", "--dask_client_address=dask.internal:8786"]))
     assert not runs_locally(pipeline_options(["--runner=DataflowRunner"]))
+
+
+def test_a_remote_dask_scheduler_is_not_local_once_beams_dask_options_are_imported():
+    # Imported, DaskOptions parses --dask_client_address into `address`: it must still be read.
+    import apache_beam.runners.dask.dask_runner  # noqa: F401
+
+    assert not runs_locally(pipeline_options(["--runner=DaskRunner", "--dask_client_address=dask.internal:8786"]))
+    assert runs_locally(pipeline_options(["--runner=DaskRunner", "--dask_client_address=127.0.0.1:8786"]))

@@ -71,7 +71,7 @@ def _assert_same(reference, run):
     assert [p for p in expected if not filecmp.cmp(expected[p], written[p], shallow=False)] == []
     assert summary["counts"] == reference[0]["counts"]
     stages = summary["stages"]
-    assert stages["seconds"]["extract"] > 0 and stages["seconds"]["score"] > 0
+    assert stages["seconds"]["extract"] > 0 and stages["seconds"]["score"] > 0 and stages["seconds"]["train"] > 0
     assert stages["counters"]["files_extracted"] == summary["counts"]["processed"]
     assert stages["counters"]["pairs_scored"] == summary["counts"]["candidate_pairs"]
     assert stages["counters"]["edges"] == summary["counts"]["edges"]

@@ -19,7 +19,7 @@ from transforms.detect.scoring import MIN_RELIABILITY_PAIRS, ConfidenceModel, co
 from transforms.output import writer
 from transforms.output.training.dataset import assign_splits, components, deduplicate, split_of
 from transforms.extract.matching import input_root
-from transforms.output.training.evidence import SUPPORTING_SIGNALS, approx_tokens, record_path
+from transforms.output.training.evidence import SUPPORTING_SIGNALS, FileSummary, approx_tokens, record_path
 from transforms.output.training import sure_thresholds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -277,3 +277,15 @@ def test_tasks_can_be_chosen(run, tmp_path):
     counts = summary["counts"]["training_by_split_task_label"]
     assert counts and all(key.split("|")[1:] in (["explain_link", "related"], ["explain_link", "uncertain"])
                           for key in counts)
+
+
+def test_a_file_summary_travels_compressed_and_reads_as_the_summary():
+    import pickle
+
+    summary = {"file_id": "f1", "file_path": "q3/report.docx", "file_type": "docx", "title": None,
+               "key_terms": ["revenue", "q3"], "text": "Quarterly revenue rose in every region. " * 40,
+               "text_truncated": True, "index_words": ["quarterly", "report"]}
+    packed = pickle.loads(pickle.dumps(FileSummary(summary)))
+    assert packed.fields == {"file_id": "f1", "file_path": "q3/report.docx"}
+    assert dict(packed) == summary
+    assert len(pickle.dumps(FileSummary(summary))) < len(pickle.dumps(summary)) / 3
