@@ -17,7 +17,8 @@ from beam_pipeline.sample_corpus import write_sample_corpus
 from transforms.config import Config, config_from_dict
 from transforms.detect.scoring import MIN_RELIABILITY_PAIRS, ConfidenceModel, confidence_for_precision
 from transforms.output import writer
-from transforms.output.training.dataset import assign_splits, components, deduplicate, split_of
+from transforms.output.training.dataset import (assign_splits, components, deduplicate, duplicates_in_bucket,
+                                                split_of)
 from transforms.extract.matching import input_root
 from transforms.output.training.evidence import SUPPORTING_SIGNALS, FileSummary, approx_tokens, record_path
 from transforms.output.training import sure_thresholds
@@ -217,6 +218,53 @@ def test_near_identical_records_are_dropped_keeping_the_smallest_id():
     records = [record(2, base + " 2023"), record(1, base + " 2024"), record(3, "something else entirely " * 20)]
     kept, dropped = deduplicate(records, 0.9)
     assert dropped == 1 and sorted(r["id"] for r in kept) == ["id-1", "id-3"]
+
+
+def _greedy_duplicates(entries, threshold):
+    """The definition: each record against every record kept before it, one pair at a time."""
+    from array import array
+
+    from transforms.signatures import minhash_jaccard
+
+    kept, dropped = [], []
+    for (_, record_id), packed in sorted(entries):
+        signature = array("I", packed)
+        if any(minhash_jaccard(signature, other) >= threshold for other in kept):
+            dropped.append(record_id)
+        else:
+            kept.append(signature)
+    return dropped
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.75, 0.9, 1.0])
+def test_duplicates_in_a_bucket_are_those_of_the_pairwise_definition(threshold):
+    import random
+    from array import array
+
+    rng = random.Random(int(threshold * 100))
+    entries = []
+    for family in range(12):  # families of signatures a few values apart, as template-made records are
+        base = [rng.randrange(2**32) for _ in range(64)]
+        for member in range(rng.randrange(1, 30)):
+            signature = list(base)
+            for position in rng.sample(range(64), rng.randrange(0, 24)):
+                signature[position] = rng.randrange(2**32)
+            entries.append((("explain_link", f"id-{family:02d}-{member:02d}"), array("I", signature).tobytes()))
+    entries.append((("explain_link", "id-empty"), b""))  # a record without words is never a duplicate
+    rng.shuffle(entries)
+    expected = _greedy_duplicates(entries, threshold)
+    assert duplicates_in_bucket(entries, threshold) == expected
+    assert "id-empty" not in expected and (threshold == 1.0 or len(expected) > 10)
+
+
+def test_a_record_dropped_in_a_bucket_does_not_drop_its_own_near_copies():
+    from array import array
+
+    a = list(range(64))
+    b = [1000 + i for i in range(6)] + a[6:]  # 58 of 64 values with a: a duplicate at 0.9
+    c = b[:6] + [2000 + i for i in range(6)] + a[12:]  # 58 with b, 52 with a
+    entries = [(("t", name), array("I", values).tobytes()) for name, values in (("a", a), ("b", b), ("c", c))]
+    assert duplicates_in_bucket(entries, 0.9) == ["b"]
 
 
 def test_components_are_whole_and_splits_get_their_share_of_files():

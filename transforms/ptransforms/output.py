@@ -237,35 +237,35 @@ def OnlySplit(split: str) -> beam.PTransform:
     return beam.Filter(training_dataset.in_split, split).with_output_types(TrainingRecord)
 
 
-def _members_of_crowded_bucket(bucket):
-    """(band key, IDs) -> (ID, band key) for each member of a bucket holding two or more records."""
+def _crowded(bucket):
+    """(band key, IDs) -> the same with the IDs as a list, for a bucket holding two or more records."""
     key, ids = bucket
     ids = list(ids)
-    return [(i, key) for i in ids] if len(ids) > 1 else []
+    return [(key, ids)] if len(ids) > 1 else []
+
+
+def _duplicates_in_crowded(bucket, signed, threshold: float):
+    _, ids = bucket
+    return training_dataset.duplicates_in_bucket([((signed[i][0], i), signed[i][1]) for i in ids], threshold)
 
 
 @beam.ptransform_fn
 def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry] = None):
     """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
 
-    Bands are grouped on IDs alone; a signature travels once, and again only to the (few) buckets
-    with two or more records. The records pass through a filter on the IDs dropped.
+    Bands are grouped on IDs alone. The buckets holding two or more records read the signatures from
+    a side input: one copy of each, where joining them into their buckets made one per bucket (at
+    100k files, about ten of 256 bytes per record). The records pass through a filter on the IDs dropped.
     """
     signed = records | "Sign" >> beam.ParDo(Timed(
-        "train", lambda r: [(r["id"], ((r["task"], r["id"]), training_dataset.dedup_signature(r)))], telemetry))
-    shared_buckets = (
-        signed
-        | "Bands" >> beam.FlatMap(lambda s: [(key, s[0]) for key in training_dataset.dedup_keys(s[1][0][0], s[1][1])])
-        | "GroupBands" >> beam.GroupByKey()
-        | "Crowded" >> beam.FlatMap(_members_of_crowded_bucket)
-    )
+        "train", lambda r: [(r["id"], (r["task"], training_dataset.dedup_signature(r)))], telemetry))
     dropped = (
-        {"bucket": shared_buckets, "signed": signed}
-        | "JoinSignatures" >> beam.CoGroupByKey()
-        | "IntoBuckets" >> beam.FlatMap(lambda kv: [(bucket, s) for s in kv[1]["signed"] for bucket in kv[1]["bucket"]])
-        | "GroupCrowded" >> beam.GroupByKey()
-        | "Duplicates" >> beam.ParDo(Timed(
-            "train", lambda kv: training_dataset.duplicates_in_bucket(kv[1], threshold), telemetry))
+        signed
+        | "Bands" >> beam.FlatMap(lambda s: [(key, s[0]) for key in training_dataset.dedup_keys(*s[1])])
+        | "GroupBands" >> beam.GroupByKey()
+        | "Crowded" >> beam.FlatMap(_crowded)
+        | "Duplicates" >> beam.ParDo(Timed("train", _duplicates_in_crowded, telemetry),
+                                     signed=beam.pvalue.AsDict(signed), threshold=threshold)
         | "DistinctDropped" >> beam.Distinct()
     )
     kept = records | "Kept" >> beam.Filter(

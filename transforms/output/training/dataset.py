@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from transforms.config import SplitFractions, TrainingConfig
-from transforms.signatures import hash64, lsh_bands, minhash_jaccard, minhash_of, shingles
+from transforms.signatures import hash64, lsh_bands, minhash_of, shingles
 
 SPLITS = ("train", "validation", "test")
 DEDUP_PERM = 64
@@ -139,15 +139,31 @@ def dedup_keys(task: str, signature: bytes) -> List[str]:
 
 
 def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], threshold: float) -> List[str]:
-    """IDs of records that a smaller (task, id) in the same bucket nearly repeats."""
-    kept: List[array] = []
+    """IDs of records that a smaller (task, id) in the same bucket nearly repeats.
+
+    Each record is compared with every record kept before it in one numpy step: template-made records
+    fill some buckets with thousands that are alike but not duplicates, and the bucket's cost grows
+    with the square of its size."""
+    import numpy as np
+
+    kept: Dict[int, Tuple[Any, int]] = {}  # signature length -> (matrix of kept signatures, rows used)
     dropped = []
     for (_, record_id), packed in sorted(entries, key=lambda e: e[0]):
-        signature = _unpacked(packed)
-        if any(minhash_jaccard(signature, other) >= threshold for other in kept):
+        signature = np.frombuffer(packed, dtype=np.uint32)
+        size = len(signature)
+        if not size:
+            continue  # no words: alike nothing (minhash_jaccard is 0), so never dropped nor dropping
+        matrix, used = kept.get(size, (None, 0))
+        if used and ((np.count_nonzero(matrix[:used] == signature, axis=1) / size) >= threshold).any():
             dropped.append(record_id)
-        else:
-            kept.append(signature)
+            continue
+        if matrix is None or used == len(matrix):
+            grown = np.empty((max(16, 2 * used), size), dtype=np.uint32)
+            if used:
+                grown[:used] = matrix[:used]
+            matrix = grown
+        matrix[used] = signature
+        kept[size] = (matrix, used + 1)
     return dropped
 
 
