@@ -8,7 +8,10 @@ functions; then the training stage alone is timed: file summaries, labelled
 links, components and splits, not-related pairs, the records of every task and
 near-duplicate removal (`transforms.output.training.build_records`, what the
 Beam graph's TrainingRecords and DropNearDuplicates steps run). The stage is
-timed on one run and its memory traced on a second.
+timed on one run and its memory traced on a second. De-duplication's two parts
+are timed again on the records written: signing every record, and comparing
+the records of each LSH bucket shared by two or more (with the bucket sizes,
+whose squares that comparison grows with).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Dict, Sequence
 
 from benchmarks.blocking import corpus_records
@@ -32,8 +35,31 @@ from transforms.detect.relationships import candidate_pairs, typed_edges
 from transforms.detect.scoring import ConfidenceModel
 from transforms.model import FileRecord
 from transforms.output.training import build_records, file_summary, summary_budget, sure_thresholds
+from transforms.output.training.dataset import dedup_keys, dedup_signature, duplicates_in_bucket
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def measure_deduplication(training: Sequence[dict], threshold: float) -> Dict[str, object]:
+    """Seconds to sign the records and to compare them within their shared buckets, and the buckets' sizes."""
+    started = time.perf_counter()
+    signed = [((r["task"], r["id"]), dedup_signature(r)) for r in training]
+    sign_seconds = time.perf_counter() - started
+    buckets = defaultdict(list)
+    for entry in signed:
+        for key in dedup_keys(entry[0][0], entry[1]):
+            buckets[key].append(entry)
+    crowded = [entries for entries in buckets.values() if len(entries) > 1]
+    started = time.perf_counter()
+    for entries in crowded:
+        duplicates_in_bucket(entries, threshold)
+    return {
+        "sign_seconds": round(sign_seconds, 3),
+        "bucket_seconds": round(time.perf_counter() - started, 3),
+        "shared_buckets": len(crowded),
+        "largest_bucket": max(map(len, crowded), default=0),
+        "bucket_pairs": sum(len(entries) * (len(entries) - 1) // 2 for entries in crowded),
+    }
 
 
 def measure(records: Sequence[FileRecord], root: str, config: Config) -> Dict[str, object]:
@@ -71,6 +97,7 @@ def measure(records: Sequence[FileRecord], root: str, config: Config) -> Dict[st
         "ms_per_file": round(1000 * seconds / len(records), 3),
         "stage_peak_python_mb": round(peak / 2 ** 20, 1),
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "deduplication": measure_deduplication(training, config.training.dedup_threshold),
     }
 
 
@@ -89,6 +116,10 @@ def main(argv=None) -> int:
         print(f"{result['files']:>6} files  {result['records']:>6} records  {result['records_per_s']:>8} records/s  "
               f"{result['ms_per_file']:>7.2f} ms/file  stage peak {result['stage_peak_python_mb']} MB  "
               f"process peak RSS {result['process_peak_rss_mb']} MB", flush=True)
+        dedup = result["deduplication"]
+        print(f"{'':>6}       de-duplication: sign {dedup['sign_seconds']} s, buckets {dedup['bucket_seconds']} s "
+              f"({dedup['shared_buckets']} shared, largest {dedup['largest_bucket']}, "
+              f"{dedup['bucket_pairs']} pairs within)", flush=True)
     report = {
         "benchmark": "training",
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},

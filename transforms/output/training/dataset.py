@@ -146,22 +146,18 @@ def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], thres
     with the square of its size."""
     import numpy as np
 
-    kept: Dict[int, Tuple[Any, int]] = {}  # signature length -> (matrix of kept signatures, rows used)
+    ordered = sorted(entries, key=lambda e: e[0])
+    kept: Dict[int, Tuple[Any, int]] = {}  # signature length -> (a row for each record of the bucket, rows used)
     dropped = []
-    for (_, record_id), packed in sorted(entries, key=lambda e: e[0]):
+    for (_, record_id), packed in ordered:
         signature = np.frombuffer(packed, dtype=np.uint32)
         size = len(signature)
         if not size:
             continue  # no words: alike nothing (minhash_jaccard is 0), so never dropped nor dropping
-        matrix, used = kept.get(size, (None, 0))
+        matrix, used = kept.get(size) or (np.empty((len(ordered), size), dtype=np.uint32), 0)
         if used and ((np.count_nonzero(matrix[:used] == signature, axis=1) / size) >= threshold).any():
             dropped.append(record_id)
             continue
-        if matrix is None or used == len(matrix):
-            grown = np.empty((max(16, 2 * used), size), dtype=np.uint32)
-            if used:
-                grown[:used] = matrix[:used]
-            matrix = grown
         matrix[used] = signature
         kept[size] = (matrix, used + 1)
     return dropped
