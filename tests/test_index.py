@@ -70,7 +70,9 @@ def test_put_replaces_a_row_and_delete_and_touch_change_only_their_scope(index):
 
 
 def test_pair_scores_are_cached_and_pruned_by_run(index):
+    assert not index.has_scores("s")
     index.put_scores("s", "run1", [("d1", '{"e": 1}'), ("d2", None)])
+    assert index.has_scores("s") and not index.has_scores("t")
     assert [index.cached_score("s", d) for d in ("d1", "d2", "d3")] == [(True, '{"e": 1}'), (True, None), (False, None)]
     index.put_scores("s", "run2", [("d1", '{"e": 1}')])
     assert index.prune_scores("s", "run2") == 1

@@ -223,20 +223,44 @@ def test_minhash_of_a_set_matches_itself_and_is_order_free(words):
 
 @FAST
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
-                min_size=1, max_size=40), st.sampled_from([16, 64, 128]), st.booleans())
-def test_minhash_of_equals_a_fresh_datasketch_minhash(tokens, num_perm, crc):
+                min_size=1, max_size=40), st.sampled_from([16, 64, 128]))
+def test_minhash_of_equals_a_fresh_datasketch_minhash(tokens, num_perm):
     """Permutations are drawn once and shared; the signature is datasketch's own for the same seed."""
-    import zlib
-
     from datasketch import MinHash
 
     from transforms.signatures import MINHASH_SEED
 
-    hashfunc = zlib.crc32 if crc else None
-    fresh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **({"hashfunc": hashfunc} if crc else {}))
+    fresh = MinHash(num_perm=num_perm, seed=MINHASH_SEED)
     fresh.update_batch([t.encode("utf-8") for t in set(tokens)])
-    expected = [int(v) for v in fresh.hashvalues]
-    assert minhash_of(tokens, num_perm, hashfunc=hashfunc) == expected
+    assert minhash_of(tokens, num_perm) == [int(v) for v in fresh.hashvalues]
+
+
+@FAST
+@given(ANY_TEXT, st.integers(1, 8))
+@example("Stra\u00dfe caf\u00e9 \u0130stanbul K\u212aLVIN a\udce9b 12x 12x", 2)
+def test_shingle_hashes_hash_each_distinct_shingle_once(text, size):
+    """Words split from UTF-8 bytes are the words `shingles` finds in the text, non-ASCII letters,
+    lone surrogates and all (32-bit hashes of a few hundred shingles do not collide here)."""
+    from transforms.signatures import shingle_hashes
+
+    assert len(shingle_hashes(text, size)) == len(set(shingles(text, size)))
+
+
+def test_shingle_minhash_estimates_jaccard_and_is_stable():
+    import hashlib
+
+    from transforms.signatures import shingle_minhash
+
+    words = [f"w{i}" for i in range(400)]
+    shared, a_only, b_only = words[:300], words[300:350], words[350:]
+    a, b = shingle_minhash(" ".join(shared + a_only), 3, 256), shingle_minhash(" ".join(shared + b_only), 3, 256)
+    exact = len(set(shingles(" ".join(shared + a_only), 3)) & set(shingles(" ".join(shared + b_only), 3))) / (
+        len(set(shingles(" ".join(shared + a_only), 3)) | set(shingles(" ".join(shared + b_only), 3))))
+    assert abs(minhash_jaccard(list(a), list(b)) - exact) < 0.06  # 3 standard errors at 256 values
+    assert len(shingle_minhash("", 5, 64)) == 0 and len(shingle_minhash("!? \u00e9", 5, 64)) == 0
+    # Fixed constants, no salted hash: the same text signs alike on every machine and run.
+    assert hashlib.sha256(shingle_minhash("the quick brown fox jumps over the lazy dog", 5, 64).tobytes()).hexdigest()[
+        :16] == "c9e2b809c6def847"
 
 
 @FAST

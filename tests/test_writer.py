@@ -108,5 +108,10 @@ def test_a_training_record_travels_as_its_line_and_is_written_as_it_is(tmp_path)
     assert decoded["messages"] == json.loads(writer.dumps(record))["messages"]
     assert dict(decoded) == {**json.loads(writer.dumps(record))} and decoded == json.loads(writer.dumps(record))
     assert pickle.loads(pickle.dumps(decoded)).packed == packed.packed
+    # The de-duplication signature is made from the record once and travels with it.
+    from transforms.output.training.dataset import dedup_signature
+
+    assert packed.signature == dedup_signature(record) and len(packed.signature) == 4 * 64
+    assert decoded.signature == packed.signature == pickle.loads(pickle.dumps(decoded)).signature
     files = _write(tmp_path, [TrainingRecord({**record, "id": f"r{i}"}) for i in range(3)], fixed_shards=1)
     assert [json.loads(line)["id"] for line in files[0].read_text().splitlines()] == ["r0", "r1", "r2"]

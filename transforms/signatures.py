@@ -1,8 +1,8 @@
 """Content signatures: stable IDs, value hashes, bottom-k sets and MinHash.
 
 Everything here is deterministic across processes and runs (no use of
-Python's salted `hash()`), and every signature is a list of ints so it
-serialises as JSON and pickles cheaply.
+Python's salted `hash()`), and every signature kept on a record is a list of
+ints so it serialises as JSON and pickles cheaply.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import operator
 import re
 import struct
 import uuid
+import zlib
 from functools import lru_cache
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
@@ -149,6 +150,68 @@ def shingles(text: str, size: int = 3) -> List[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
+# _WORD_RE on UTF-8 bytes: every byte but [a-z0-9] becomes a space (other letters' bytes are >= 0x80), then split.
+_NOT_WORD_TO_SPACE = bytes(b if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for b in range(256))
+
+
+def _odd_multipliers(name: str, count: int) -> np.ndarray:
+    return np.array([hash64(f"{name}:{i}") | 1 for i in range(count)], dtype=np.uint64)
+
+
+_SHINGLE_SPAN = 8
+_SHINGLE_MULTIPLIERS = _odd_multipliers("shingle-position", _SHINGLE_SPAN)
+
+
+def shingle_hashes(text: str, size: int) -> np.ndarray:
+    """32-bit hashes (uint64) of the distinct word n-gram shingles of `text`, the shingles `shingles` makes.
+
+    Each word is hashed once (crc32) and a shingle's hash mixes its words' hashes by position
+    (multiply-shift), so no shingle string is built."""
+    if size > _SHINGLE_SPAN:
+        raise ValueError(f"shingles of at most {_SHINGLE_SPAN} words, not {size}")
+    words = text.lower().encode("utf-8", "replace").translate(_NOT_WORD_TO_SPACE).split()
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    hashes = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
+    span = min(size, len(words))
+    count = len(words) - span + 1
+    mixed = np.zeros(count, dtype=np.uint64)
+    for position in range(span):  # uint64 arithmetic wraps: the sum is taken mod 2**64
+        mixed += hashes[position:position + count] * _SHINGLE_MULTIPLIERS[position]
+    return np.unique(mixed >> np.uint64(32))
+
+
+_FMIX_MULTIPLIERS = (np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
+
+
+def _fmix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, in place: every input bit reaches every output bit."""
+    shift = np.uint64(33)
+    for multiplier in _FMIX_MULTIPLIERS:
+        values ^= values >> shift
+        values *= multiplier
+    values ^= values >> shift
+    return values
+
+
+@lru_cache(maxsize=None)
+def _permutation_seeds(num_perm: int) -> np.ndarray:
+    return _odd_multipliers("minhash-seed", num_perm)
+
+
+def shingle_minhash(text: str, size: int, num_perm: int) -> np.ndarray:
+    """MinHash (uint32 values) of the word n-gram shingles of `text`; empty for no words.
+
+    Permutation i hashes a shingle hash as fmix64(hash ^ seed_i), all in numpy: about twice as
+    fast as `minhash_of(shingles(...))` on training records. A weaker family (multiply-shift)
+    let one band of template-made records share one bucket by the thousand. Its values are only
+    comparable with each other, never with `minhash_of`'s."""
+    hashes = shingle_hashes(text, size)
+    if not len(hashes):
+        return np.empty(0, dtype=np.uint32)
+    return (_fmix64(hashes[:, None] ^ _permutation_seeds(num_perm)) >> np.uint64(32)).min(axis=0).astype(np.uint32)
+
+
 @lru_cache(maxsize=None)
 def _minhash_permutations(num_perm: int):
     """The permutations of MINHASH_SEED, drawn once: datasketch draws them again for every MinHash."""
@@ -158,19 +221,14 @@ def _minhash_permutations(num_perm: int):
     return {"permutations": template.permutations, "scheme": template.scheme}
 
 
-def minhash_of(tokens: Iterable[str], num_perm: int = 128, hashfunc=None) -> List[int]:
-    """MinHash signature (list of ints) of a token set; empty for no tokens.
-
-    `hashfunc` (bytes -> 32-bit int) replaces datasketch's SHA-1 where many
-    tokens are hashed and signatures are only compared with each other
-    (zlib.crc32 is several times faster)."""
+def minhash_of(tokens: Iterable[str], num_perm: int = 128) -> List[int]:
+    """MinHash signature (list of ints) of a token set; empty for no tokens."""
     encoded = [t.encode("utf-8") for t in set(tokens)]
     if not encoded:
         return []
     from datasketch import MinHash  # imports scipy: only where signatures are made (extraction)
 
-    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **_minhash_permutations(num_perm),
-                 **({"hashfunc": hashfunc} if hashfunc else {}))
+    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, **_minhash_permutations(num_perm))
     mh.update_batch(encoded)
     return [int(v) for v in mh.hashvalues]
 

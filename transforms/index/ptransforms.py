@@ -314,11 +314,15 @@ class CachedScoreFn(ScoreFileGroupFn):
         self._digests = None
         self._pending: list = []
         self._last = 0.0
+        self._lookups = True
 
     def setup(self):
         super().setup()
         self._index = open_index(self._spec.location)
         self._digests = cache.Digests()
+        # A scope without stored scores (a first run) has nothing to look up; scores this run stores
+        # meanwhile are of other pairs, each scored once.
+        self._lookups = self._index.has_scores(self._spec.scope)
 
     def teardown(self):
         if self._index is not None:
@@ -333,7 +337,7 @@ class CachedScoreFn(ScoreFileGroupFn):
         spec, digests = self._spec, self._digests
         digest = cache.pair_digest(spec.fingerprint, digests.corpus(stats), digests.record(a), digests.record(b),
                                    shared)
-        hit, edge_json = self._index.cached_score(spec.scope, digest)
+        hit, edge_json = self._index.cached_score(spec.scope, digest) if self._lookups else (False, None)
         if hit:
             self._telemetry.add("pairs_scored", 1)
             self._telemetry.add("pair_scores_reused", 1)

@@ -187,6 +187,12 @@ class MetadataIndex:
 
     # -- pair scores
 
+    def has_scores(self, scope: str) -> bool:
+        """Whether any pair score is stored for `scope` (none before a scope's first run)."""
+        with self._transaction() as cur:
+            cur.execute(self._sql("SELECT 1 FROM filegraph_pair_scores WHERE scope = ? LIMIT 1"), (scope,))
+            return cur.fetchone() is not None
+
     def cached_score(self, scope: str, digest: str) -> Tuple[bool, Optional[str]]:
         """(cached?, edge JSON or None when the pair scored no edge)."""
         with self._transaction() as cur:

@@ -28,20 +28,37 @@ class TrainingRecord(PackedRecord):
     the fields that splitting, counting and de-duplicating key on. Written as it is."""
 
     FIELDS = ("id", "task", "split", "label")
+    __slots__ = ("signature",)
+
+    def __init__(self, record):
+        super().__init__(record)
+        # Signed while the record is at hand: de-duplication then never decodes the line.
+        self.signature = training_dataset.dedup_signature(record)
+
+    def __reduce__(self):
+        return _training_record, (self.fields, self.packed, self.signature)
+
+
+def _training_record(fields, packed: bytes, signature: bytes) -> TrainingRecord:
+    record = packed_record(TrainingRecord, fields, packed)
+    record.signature = signature
+    return record
 
 
 class TrainingRecordCoder(beam.coders.Coder):
-    """The fields as JSON, then the compressed line as it is: filters and counts pass a record on
-    without encoding its text again."""
+    """The fields as JSON, the de-duplication signature, then the compressed line as it is: filters
+    and counts pass a record on without encoding its text again."""
 
     def encode(self, value) -> bytes:
         record = value if isinstance(value, TrainingRecord) else TrainingRecord(value)
         fields = json.dumps(record.fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return struct.pack(">I", len(fields)) + fields + record.packed
+        return struct.pack(">II", len(fields), len(record.signature)) + fields + record.signature + record.packed
 
     def decode(self, encoded: bytes) -> TrainingRecord:
-        (size,) = struct.unpack_from(">I", encoded)
-        return packed_record(TrainingRecord, json.loads(encoded[4:4 + size]), encoded[4 + size:])
+        size, signed = struct.unpack_from(">II", encoded)
+        start = 8 + size
+        return _training_record(json.loads(encoded[8:start]), encoded[start + signed:],
+                                encoded[start:start + signed])
 
     def is_deterministic(self) -> bool:
         return True
@@ -253,12 +270,12 @@ def _duplicates_in_crowded(bucket, signed, threshold: float):
 def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry] = None):
     """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
 
-    Bands are grouped on IDs alone. The buckets holding two or more records read the signatures from
-    a side input: one copy of each, where joining them into their buckets made one per bucket (5.8
-    per record on the 12,413-file scale corpus). The records pass through a filter on the IDs dropped.
+    Each TrainingRecord carries its MinHash, made when it was built. Bands are grouped on IDs alone.
+    The buckets holding two or more records read the signatures from a side input: one copy of each,
+    where joining them into their buckets made one per bucket (5.8 per record on the 12,413-file scale
+    corpus). The records pass through a filter on the IDs dropped.
     """
-    signed = records | "Sign" >> beam.ParDo(Timed(
-        "train", lambda r: [(r["id"], (r["task"], training_dataset.dedup_signature(r)))], telemetry))
+    signed = records | "Signatures" >> beam.Map(lambda r: (r["id"], (r["task"], r.signature)))
     dropped = (
         signed
         | "Bands" >> beam.FlatMap(lambda s: [(key, s[0]) for key in training_dataset.dedup_keys(*s[1])])

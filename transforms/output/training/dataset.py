@@ -15,13 +15,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import zlib
 from array import array
 from collections import Counter, defaultdict
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from transforms.config import SplitFractions, TrainingConfig
-from transforms.signatures import hash64, lsh_bands, minhash_of, shingles
+from transforms.signatures import hash64, lsh_bands, shingle_minhash
 
 SPLITS = ("train", "validation", "test")
 DEDUP_PERM = 64
@@ -123,9 +122,9 @@ def dedup_text(record: Mapping[str, Any]) -> str:
 
 
 def dedup_signature(record: Mapping[str, Any]) -> bytes:
-    """The record's MinHash as packed 32-bit values: a tenth of a list of ints in the groupings that hold
-    one per record (crc32 MinHash values are below 2**32)."""
-    return array("I", minhash_of(shingles(dedup_text(record), 5), DEDUP_PERM, hashfunc=zlib.crc32)).tobytes()
+    """The record's MinHash of 5-word shingles as packed 32-bit values: a tenth of a list of ints in the
+    groupings that hold one per record."""
+    return shingle_minhash(dedup_text(record), 5, DEDUP_PERM).tobytes()
 
 
 def _unpacked(signature: bytes) -> array:
