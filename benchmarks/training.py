@@ -25,7 +25,7 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Dict, Sequence
 
 from benchmarks.blocking import corpus_records
@@ -35,7 +35,7 @@ from transforms.detect.relationships import candidate_pairs, typed_edges
 from transforms.detect.scoring import ConfidenceModel
 from transforms.model import FileRecord
 from transforms.output.training import build_records, file_summary, summary_budget, sure_thresholds
-from transforms.output.training.dataset import dedup_keys, dedup_signature, duplicates_in_bucket
+from transforms.output.training.dataset import dedup_buckets, dedup_signature, duplicates_in_bucket
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -45,11 +45,7 @@ def measure_deduplication(training: Sequence[dict], threshold: float) -> Dict[st
     started = time.perf_counter()
     signed = [((r["task"], r["id"]), dedup_signature(r)) for r in training]
     sign_seconds = time.perf_counter() - started
-    buckets = defaultdict(list)
-    for entry in signed:
-        for key in dedup_keys(entry[0][0], entry[1]):
-            buckets[key].append(entry)
-    crowded = [entries for entries in buckets.values() if len(entries) > 1]
+    crowded = [entries for entries in dedup_buckets(signed).values() if len(entries) > 1]
     started = time.perf_counter()
     for entries in crowded:
         duplicates_in_bucket(entries, threshold)

@@ -150,16 +150,16 @@ def shingles(text: str, size: int = 3) -> List[str]:
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
-# _WORD_RE on UTF-8 bytes: every byte but [a-z0-9] becomes a space (other letters' bytes are >= 0x80), then split.
-_NOT_WORD_TO_SPACE = bytes(b if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for b in range(256))
+# _WORD_RE on UTF-8 bytes: every byte it does not match becomes a space (other letters' bytes are >= 0x80), then split.
+_NOT_WORD_TO_SPACE = bytes(b if _WORD_RE.fullmatch(chr(b)) else 32 for b in range(256))
 
 
-def _odd_multipliers(name: str, count: int) -> np.ndarray:
+def _odd_constants(name: str, count: int) -> np.ndarray:
     return np.array([hash64(f"{name}:{i}") | 1 for i in range(count)], dtype=np.uint64)
 
 
 _SHINGLE_SPAN = 8
-_SHINGLE_MULTIPLIERS = _odd_multipliers("shingle-position", _SHINGLE_SPAN)
+_SHINGLE_MULTIPLIERS = _odd_constants("shingle-position", _SHINGLE_SPAN)
 
 
 def shingle_hashes(text: str, size: int) -> np.ndarray:
@@ -196,7 +196,7 @@ def _fmix64(values: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def _permutation_seeds(num_perm: int) -> np.ndarray:
-    return _odd_multipliers("minhash-seed", num_perm)
+    return _odd_constants("minhash-seed", num_perm)
 
 
 def shingle_minhash(text: str, size: int, num_perm: int) -> np.ndarray:

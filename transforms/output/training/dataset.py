@@ -162,13 +162,18 @@ def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], thres
     return dropped
 
 
+def dedup_buckets(signed: Iterable[Tuple[Tuple[str, str], bytes]]) -> Dict[str, list]:
+    """((task, id), signature) entries -> LSH band key -> the entries that share it."""
+    buckets: Dict[str, list] = defaultdict(list)
+    for entry in signed:
+        for key in dedup_keys(entry[0][0], entry[1]):
+            buckets[key].append(entry)
+    return buckets
+
+
 def deduplicate(records: Sequence[Dict[str, Any]], threshold: float) -> Tuple[List[Dict[str, Any]], int]:
     """In memory: the records without near-duplicates, and how many were dropped."""
-    buckets: Dict[str, list] = defaultdict(list)
-    for record in records:
-        signature = dedup_signature(record)
-        for key in dedup_keys(record["task"], signature):
-            buckets[key].append(((record["task"], record["id"]), signature))
+    buckets = dedup_buckets(((r["task"], r["id"]), dedup_signature(r)) for r in records)
     dropped = {i for entries in buckets.values() for i in duplicates_in_bucket(entries, threshold)}
     return [r for r in records if r["id"] not in dropped], len(dropped)
 
