@@ -235,8 +235,9 @@ def _scored_with_cache(spec, config, pairs, views, stats):
     return outcomes
 
 
-def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(real_records, tmp_path):
+def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(real_records, tmp_path, monkeypatch):
     from transforms.detect.corpus import CorpusStats
+    from transforms.index.store import MetadataIndex
     from transforms.detect.pair_view import pair_view
     from transforms.detect.relationships import candidate_pairs
     from transforms.index.ptransforms import ScoreCacheSpec
@@ -259,15 +260,20 @@ def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(
     def cached_digests():
         return {row[0] for row in store._conn.execute("SELECT digest FROM filegraph_pair_scores")}
 
+    lookups = []
+    looked_up = MetadataIndex.cached_score
+    monkeypatch.setattr(MetadataIndex, "cached_score",
+                        lambda self, scope, digest: lookups.append(digest) or looked_up(self, scope, digest))
     spec = ScoreCacheSpec(location, "out", plan.scoring_fingerprint(config), "run1")
     first = _scored_with_cache(spec, config, pairs, views, stats)
     assert first == fresh_outcomes(stats) and sum(1 for o in first.values() if o) > 5
+    assert lookups == []  # a first run: nothing stored for the scope, so nothing looked up
     stored = cached_digests()
     assert len(stored) == len(pairs)
     # Read back from the cache: the same outcomes, and no new digest.
     again = ScoreCacheSpec(location, "out", spec.fingerprint, "run2")
     assert _scored_with_cache(again, config, pairs, views, stats) == first
-    assert cached_digests() == stored
+    assert cached_digests() == stored and sorted(lookups) == sorted(stored)
     # One more file in the corpus, or another count of a frequent key: every pair is scored anew.
     for other in (CorpusStats(stats.n_files + 1, stats.frequent),
                   CorpusStats(stats.n_files, {**stats.frequent, next(iter(stats.frequent)): 999})):
