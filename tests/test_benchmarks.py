@@ -106,7 +106,26 @@ def test_training_benchmark_reports_consistent_figures(tmp_path):
     assert result["records"] == sum(result["records_by_task"].values()) == sum(result["records_by_split"].values())
     assert set(result["records_by_task"]) == {"find_related", "explain_link", "workflow", "trajectory"}
     assert result["records_per_s"] > 0 and result["stage_peak_python_mb"] >= 0 and result["process_peak_rss_mb"] > 0
+    assert result["deduplication"]["dropped"] == result["duplicates_dropped"]
     json.dumps(result)
+
+
+def test_deduplication_figures_check_the_dropped_records_against_their_exact_likeness():
+    from benchmarks.training import measure_deduplication
+
+    def words(prefix, count):  # letters only: digits are folded before signing
+        return " ".join(f"{prefix}{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(count))
+
+    def record(record_id, text):
+        return {"id": record_id, "task": "find_related", "messages": [{"role": "user", "content": text}]}
+
+    records = [record("a", words("w", 200)), record("b", words("w", 200)),
+               record("c", words("w", 200) + " " + words("x", 6)), record("d", words("v", 200))]
+    figures = measure_deduplication(records, 0.9)
+    # b equals a (exact Jaccard 1); c differs in its last shingles (196/202 > 0.9); d is unlike them
+    assert figures["dropped"] == figures["dropped_sampled"] == 2
+    assert figures["sampled_exact_jaccard_at_threshold"] == figures["sampled_exact_jaccard_within_0_05"] == 1.0
+    assert figures["largest_bucket"] == 3 and figures["bucket_pairs"] >= 3
 
 
 def test_scoring_benchmark_times_every_part_and_digests_the_edges():

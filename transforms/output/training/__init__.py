@@ -74,6 +74,14 @@ def build_records(summaries: Mapping[str, Mapping[str, Any]], edges: Sequence[Ma
                   thresholds: Mapping[str, float]) -> Tuple[List[Dict[str, Any]], int]:
     """Every training record of a graph in memory (what the pipeline's TrainingRecords step writes),
     deduplicated; and the number of duplicates dropped."""
+    return deduplicate(all_records(summaries, edges, candidates, config, thresholds),
+                       config.training.dedup_threshold)
+
+
+def all_records(summaries: Mapping[str, Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],
+                candidates: Iterable[Tuple[Pair, Sequence[str]]], config: Config,
+                thresholds: Mapping[str, float]) -> List[Dict[str, Any]]:
+    """`build_records` before near-duplicates are dropped."""
     paths = {i: s["file_path"] for i, s in summaries.items()}
     links = edge_links(edges, paths, thresholds, config.training.precision_level)
     grouping = groups(paths, [ends(l) for l in links if l["label"] == RELATED], [ends(l) for l in links],
@@ -96,4 +104,4 @@ def build_records(summaries: Mapping[str, Mapping[str, Any]], edges: Sequence[Ma
         files = {i: summaries[i] for i in needed}
         split = grouping[members[component][0]][1]
         records += place(component_records(files, members[component], component_links, settings), component, split)
-    return deduplicate(records, config.training.dedup_threshold)
+    return records
