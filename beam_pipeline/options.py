@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import List, Optional, Sequence
 from urllib.parse import urlparse
 
@@ -15,6 +14,7 @@ from apache_beam.options.pipeline_options import (
 
 from beam_pipeline import data_plane
 from transforms.config import Config, load_config, with_overrides
+from transforms.processes import available_cores
 
 # Beam's in-process runner: never downloads anything (Prism would).
 DEFAULT_RUNNER = "FnApiRunner"
@@ -43,13 +43,6 @@ class FilegraphOptions(PipelineOptions):
                             help="Override relationships.thresholds.min_confidence.")
         parser.add_argument("--num_shards", type=int, default=None,
                             help="Fixed shard count per output (default: by record count).")
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def pipeline_options(beam_args: Sequence[str], config: Optional[Config] = None) -> PipelineOptions:

@@ -17,7 +17,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from beam_pipeline.sample_corpus import write_sample_corpus
 from tests.records import data_record, text_record
-from transforms.config import Config
+from transforms.config import Config, with_overrides
 from transforms.detect import strategies
 from transforms.output import writer
 from transforms.ptransforms import CandidatePairs, EmbedRecords, ScorePairs
@@ -159,10 +159,11 @@ def test_a_pair_whose_scoring_fails_is_an_error_record_and_the_other_pairs_are_s
         return real(a, b, names, context)
 
     monkeypatch.setattr(strategies, "run_strategies", fails_for_returns)
+    config = with_overrides(Config(), **{"batch.worker_processes": 0})  # the patch reaches this process only
     with TestPipeline(runner="FnApiRunner") as p:
         records = p | beam.Create([customers, orders, returns])
-        pairs, _, stats, _ = records | CandidatePairs(Config())
-        edges, errors = pairs | ScorePairs(records, Config(), stats)
+        pairs, _, stats, _ = records | CandidatePairs(config)
+        edges, errors = pairs | ScorePairs(records, config, stats)
         assert_that(edges | beam.Map(lambda e: (e.source, e.target)), equal_to([(orders.file_id, customers.file_id)]),
                     label="edges")
         assert_that(errors | beam.Map(lambda e: (e.stage, e.error_type, e.message,

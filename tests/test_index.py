@@ -222,17 +222,26 @@ def test_a_records_digest_survives_the_index_and_changes_with_any_field(real_rec
 
 
 def _scored_with_cache(spec, config, pairs, views, stats):
-    """Outcomes of CachedScoreFn.score for every pair (as the pipeline calls it), bundle flushed."""
+    """Outcomes per pair of CachedScoreFn over one batch of every pair (as the pipeline calls it), bundle
+    flushed. A first run scores on scoring processes, a rerun in this one: both must agree with a fresh score."""
+    from transforms.detect.pair_view import view_bucket, packed_view
     from transforms.index.ptransforms import CachedScoreFn
 
+    buckets = {}
+    for view in views.values():
+        buckets.setdefault(view_bucket(view.file_id), []).append((view.file_id, packed_view(view)))
     scorer = CachedScoreFn(config, spec)
     scorer.setup()
     scorer.start_bundle()
-    outcomes = {pair: list(scorer.score(views[pair[0]], views[pair[1]], shared, stats))
-                for pair, shared in sorted(pairs.items())}
+    batch = [(a, b, shared) for (a, b), shared in sorted(pairs.items())]
+    edges = {}
+    for kind, edge in scorer.process((0, batch), buckets, stats):
+        assert kind == "ok"
+        pair = (edge.source, edge.target)
+        edges[pair if pair in pairs else pair[::-1]] = edge
     scorer.finish_bundle()
     scorer.teardown()
-    return outcomes
+    return {pair: edges[pair].to_dict() if pair in edges else None for pair in sorted(pairs)}
 
 
 def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(real_records, tmp_path, monkeypatch):
@@ -240,18 +249,18 @@ def test_a_cached_score_equals_a_fresh_one_and_is_used_only_for_the_same_corpus(
     from transforms.index.store import MetadataIndex
     from transforms.detect.pair_view import pair_view
     from transforms.detect.relationships import candidate_pairs
+    from transforms.detect.pair_scoring import PairScorer
     from transforms.index.ptransforms import ScoreCacheSpec
-    from transforms.ptransforms.detect import ScoreFileGroupFn
 
     config = Config()
     pairs, _, stats = candidate_pairs(real_records, config)
     views = {r.file_id: pair_view(r) for r in real_records}
-    fresh = ScoreFileGroupFn(config)
-    fresh.setup()
 
     def fresh_outcomes(corpus):
-        return {pair: list(fresh.score(views[pair[0]], views[pair[1]], shared, corpus))
-                for pair, shared in sorted(pairs.items())}
+        fresh = PairScorer(config, corpus)
+        scored = {pair: fresh.score(views[pair[0]], views[pair[1]], shared) for pair, shared in sorted(pairs.items())}
+        assert not any(s.error for s in scored.values())
+        return {pair: s.edge.to_dict() if s.edge is not None else None for pair, s in scored.items()}
 
     location = str(tmp_path / "index.sqlite")
     store = open_index(location)

@@ -204,21 +204,21 @@ class _CountingViews(dict):
 
 
 def test_scoring_reads_each_bucket_of_views_once_per_bundle(data_views):
-    from transforms.ptransforms.detect import ScoreFileGroupFn
+    from transforms.ptransforms.detect import ScoreBatchFn
 
     pairs, _, stats = candidate_pairs(data_views, Config())
-    by_first = {}
+    batches = {}
     for (a_id, b_id), shared in sorted(pairs.items()):
-        by_first.setdefault(a_id, []).append((b_id, shared))
+        batches.setdefault(sum(map(ord, a_id)) % 3, []).append((a_id, b_id, shared))
     views = _CountingViews(data_views)
-    scorer = ScoreFileGroupFn(Config())
+    scorer = ScoreBatchFn(Config())
     scorer.setup()
-    first = [o for element in sorted(by_first.items()) for o in scorer.process(element, views, stats)]
+    first = [o for element in sorted(batches.items()) for o in scorer.process(element, views, stats)]
     files = {f for pair in pairs for f in pair}
     buckets = {view_bucket(f) for f in files}
     assert sorted(views.reads) == sorted(buckets) and len(pairs) > 2 * len(files)
     scorer.finish_bundle()  # the next bundle reads its views again, and scores alike
     views.reads.clear()
-    again = [o for element in sorted(by_first.items()) for o in scorer.process(element, views, stats)]
+    again = [o for element in sorted(batches.items()) for o in scorer.process(element, views, stats)]
     assert sorted(views.reads) == sorted(buckets)
     assert [(k, e.to_dict()) for k, e in again] == [(k, e.to_dict()) for k, e in first] and len(first) > 20

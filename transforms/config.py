@@ -46,6 +46,9 @@ class BatchConfig:
     patterns: Tuple[str, ...] = DEFAULT_PATTERNS
     max_workers: int = 4  # workers of a multi-process/thread local run without --direct_num_workers (per core at most)
     num_shards: int = 0  # 0: let the runner decide; >0 fixes output shard counts
+    # Processes that score pairs and build training records beside the runner's worker, at most
+    # one per core; 0 or 1 does that work in the worker itself.
+    worker_processes: int = 2
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,8 @@ def validate(config: Config) -> Config:
     for name in ("max_bucket_size", "max_weak_bucket_size"):
         if getattr(config.relationships.blocking, name) < 2:
             raise ConfigError(f"relationships.blocking.{name} must be at least 2")
+    if config.batch.worker_processes < 0:
+        raise ConfigError("batch.worker_processes must be at least 0 (0 works in the runner's worker)")
     if config.relationships.blocking.top_partners < 0:
         raise ConfigError("relationships.blocking.top_partners must be at least 0 (0 keeps every pair)")
     unknown = set(config.exports.formats) - set(EXPORT_FORMATS)

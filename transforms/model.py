@@ -203,6 +203,14 @@ class ErrorRecord:
         return dataclasses.asdict(self)
 
 
+def stage_error(stage: str, exc: BaseException, path: str, paired_with: Optional[str] = None) -> ErrorRecord:
+    """The error record of one element that failed at a stage after extraction."""
+    from transforms.extract import describe
+    from transforms.signatures import file_id_for
+
+    return ErrorRecord(path, stage, "internal_error", describe(exc), file_id_for(path), paired_with)
+
+
 class ExtractionError(Exception):
     """Raised by extractors for a file that cannot become a node."""
 

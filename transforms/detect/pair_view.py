@@ -111,12 +111,12 @@ class ViewCache:
     """Decoded pair views by file id (or any values by key, with their own `weigh`), least recently
     used dropped past a byte budget.
 
-    A scoring worker reads a file's view for each of its pairs. Here a view is
-    decoded once per bundle (ScoreFileGroupFn's: the whole stage on the local
-    runners), with the facts built lazily on it (facts.per_file_lazily), while
-    the budget holds it: every view of a run of about 20,000 files. Past that, a
-    view dropped here is unpickled again from PackedViews, never fetched again
-    from Beam.
+    A scoring process reads a file's view for each of its pairs. Here a view is
+    decoded once per bundle (pair_scoring.PairScorer's, one per scoring process:
+    the whole stage on the local runners), with the facts built lazily on it
+    (facts.per_file_lazily), while the budget holds it: every view of a run of
+    about 20,000 files. Past that, a view dropped here is unpickled again from
+    the packed view its chunk carries.
     """
 
     def __init__(self, budget_bytes: int = VIEW_CACHE_BYTES, weigh: Callable[[Any], int] = view_weight):

@@ -36,10 +36,7 @@ stderr goes to a file whose tail names the cause of a native crash.
 from __future__ import annotations
 
 import collections
-import contextlib
-import importlib.machinery
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
@@ -50,6 +47,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
 from typing import Deque, Hashable, List, Mapping, Optional, Tuple, Union
 
+from transforms import processes
 from transforms.config import Config
 from transforms.extract.encoding import display_path
 from transforms.model import ErrorRecord, ExtractionError, FileRecord
@@ -92,10 +90,7 @@ def file_error(path: str, error_type: str, message: str, stage: str = "extract")
 
 def unavailable_reason() -> str:
     """Why this process cannot own parser processes ("" when it can)."""
-    if multiprocessing.current_process().daemon:
-        return ("this worker is a daemonic process, which may not start processes (Dask's workers are, "
-                "unless distributed.worker.daemon is set to False); files are extracted in the worker itself")
-    return ""
+    return processes.unavailable_reason("files are extracted in the worker itself")
 
 
 # ---------------------------------------------------------------- the child
@@ -201,7 +196,7 @@ class ParserPool:
         self._memory_limit = limits.worker_memory_bytes
         self._max_files = limits.worker_max_files
         self._readers = dict(readers or {})
-        self._context = _context()
+        self._context = processes.process_context()
         self._directory = tempfile.mkdtemp(prefix="filegraph-parsers-")
         self._children: List[_Child] = []
         self._queue: Deque[_Job] = collections.deque()
@@ -311,7 +306,7 @@ class ParserPool:
             name=f"filegraph-parser-{self._started}",
             daemon=True,
         )
-        with _main_not_reimported():
+        with processes.main_not_reimported():
             process.start()
         child_end.close()
         child = _Child(process, parent_end, stderr_path)
@@ -412,36 +407,6 @@ class ParserPool:
                 return handle.read().decode("utf-8", "replace")
         except OSError:
             return ""
-
-
-@contextlib.contextmanager
-def _main_not_reimported():
-    """Starts children without re-running the parent's main script in them.
-
-    multiprocessing re-imports `__main__` in a spawned or fork-server child
-    unless it was run as a module named __main__; a script without a
-    `__name__ == "__main__"` guard would run again (or fail) in every parser
-    process. The readers need nothing from the main script, so the main
-    module is announced under that name while the child is prepared.
-    """
-    main = sys.modules.get("__main__")
-    if main is None or getattr(main, "__spec__", None) is not None:
-        yield
-        return
-    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
-    try:
-        yield
-    finally:
-        main.__spec__ = None
-
-
-def _context():
-    """A fork-server context with the readers preloaded (spawn where fork servers do not exist)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["transforms.extract.preload"])
-    return context
 
 
 def _exit_cause(code: Optional[int]) -> str:

@@ -14,6 +14,7 @@ pair's score while everything scoring reads is unchanged (cache.py).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -24,13 +25,14 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.detect import blocking
 from transforms.detect.corpus import CorpusStats
+from transforms.detect.pair_scoring import PairDigester, PairScorer
 from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile
-from transforms.index import cache, plan
+from transforms.index import plan
 from transforms.index.store import IndexEntry, decode_payload, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
 from transforms.ptransforms.common import FAILED, OK, Counted, Timed, split_outcomes
-from transforms.ptransforms.detect import ScoreFileGroupFn
+from transforms.ptransforms.detect import ScoreBatchFn
 from transforms.telemetry import NAMESPACE, Telemetry
 
 # A writer commits when this many rows wait or this many seconds passed,
@@ -299,19 +301,19 @@ def score_cache_spec(index: Optional[IndexSpec], config: Config, run_id: str) ->
     return ScoreCacheSpec(index.location, index.scope, plan.scoring_fingerprint(config), run_id)
 
 
-class CachedScoreFn(ScoreFileGroupFn):
-    """ScoreFileGroupFn whose pairs reuse a cached score when their digest is in the index.
+class CachedScoreFn(ScoreBatchFn):
+    """ScoreBatchFn whose pairs reuse a cached score when their digest is in the index.
 
-    The hook is per pair (`score`), so it fits however pairs reach scoring.
-    Scores are stored (and cached ones marked as used by this run) in small
-    transactions; a failure is never cached, so the next run scores it again.
+    Each scored pair carries its digest and edge (pair_scoring.PairDigester),
+    stored here in small transactions (cached ones marked as used by this run); a
+    failure is never cached, so the next run scores it again. Lookups run in this
+    worker, against its own connection, so a run that may reuse scores scores here too.
     """
 
     def __init__(self, config: Config, spec: ScoreCacheSpec, telemetry: Optional[Telemetry] = None):
         super().__init__(config, telemetry)
         self._spec = spec
         self._index = None
-        self._digests = None
         self._pending: list = []
         self._last = 0.0
         self._lookups = True
@@ -319,12 +321,12 @@ class CachedScoreFn(ScoreFileGroupFn):
     def setup(self):
         super().setup()
         self._index = open_index(self._spec.location)
-        self._digests = cache.Digests()
         # A scope without stored scores (a first run) has nothing to look up; scores this run stores
         # meanwhile are of other pairs, each scored once.
         self._lookups = self._index.has_scores(self._spec.scope)
 
     def teardown(self):
+        super().teardown()
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -333,31 +335,25 @@ class CachedScoreFn(ScoreFileGroupFn):
         self._pending = []
         self._last = time.monotonic()
 
-    def score(self, a, b, shared, stats: CorpusStats):
-        spec, digests = self._spec, self._digests
-        digest = cache.pair_digest(spec.fingerprint, digests.corpus(stats), digests.record(a), digests.record(b),
-                                   shared)
-        hit, edge_json = self._index.cached_score(spec.scope, digest) if self._lookups else (False, None)
-        if hit:
-            self._telemetry.add("pairs_scored", 1)
-            self._telemetry.add("pair_scores_reused", 1)
-            self._pending.append((digest, edge_json))
-            edge = cache.edge_from_json(edge_json)
-            outcomes = [(OK, edge)] if edge is not None else []
-        else:
-            outcomes = list(super().score(a, b, shared, stats))
-            if all(kind == OK for kind, _ in outcomes):
-                self._pending.append((digest, cache.edge_to_json(outcomes[0][1] if outcomes else None)))
+    def pair_scorer(self, stats: CorpusStats) -> PairScorer:
+        lookup = functools.partial(self._index.cached_score, self._spec.scope) if self._lookups else None
+        return PairScorer(self._config, stats, PairDigester(self._spec.fingerprint), lookup)
+
+    def keep(self, scored):
+        reused = sum(1 for pair in scored if pair.reused)
+        if reused:
+            self._telemetry.add("pair_scores_reused", reused)
+        self._pending.extend(pair.cache_row for pair in scored if pair.cache_row is not None)
         if len(self._pending) >= COMMIT_ROWS * 8 or time.monotonic() - self._last >= COMMIT_SECONDS:
             self._flush()
-        return outcomes
 
     def finish_bundle(self):
         self._flush()
-        super().finish_bundle()  # releases the bundle's decoded views
+        super().finish_bundle()  # releases the bundle's views and scoring processes
 
     def _flush(self):
-        self._index.put_scores(self._spec.scope, self._spec.run_id, self._pending)
+        if self._pending:
+            self._index.put_scores(self._spec.scope, self._spec.run_id, self._pending)
         self._pending = []
         self._last = time.monotonic()
 

@@ -9,8 +9,7 @@ import typing
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.model import ErrorRecord
-from transforms.signatures import file_id_for
+from transforms.model import stage_error
 from transforms.telemetry import NAMESPACE, Telemetry
 
 NO_TELEMETRY = Telemetry()
@@ -79,13 +78,6 @@ def split_outcomes(outcomes, label: str, ok_type=None):
         ok_type or typing.Any)
     failed = outcomes | f"{label}Failed" >> beam.FlatMap(lambda o: [o[1]] if o[0] == FAILED else [])
     return ok, failed
-
-
-def stage_error(stage: str, exc: BaseException, path: str, paired_with: Optional[str] = None) -> ErrorRecord:
-    """The error record of one element that failed at a stage after extraction."""
-    from transforms.extract import describe
-
-    return ErrorRecord(path, stage, "internal_error", describe(exc), file_id_for(path), paired_with)
 
 
 def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable = lambda element: None):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
-from transforms.detect import blocking, corpus, declared, families, mentions, parents, strategies
-from transforms.detect.corpus import CorpusStats, PairContext
-from transforms.detect.pair_view import PackedViews, ViewCache, packed_view, unpacked_view, view_bucket
-from transforms.detect.scoring import ConfidenceModel, Edge, typed_edge
+from transforms.detect import blocking, corpus, declared, families, mentions, parents
+from transforms.detect.corpus import CorpusStats
+from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, file_groups, files_of, score_chunk
+from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
+from transforms.detect.scoring import Edge
 from transforms.model import FileRecord
+from transforms.processes import ChunkPool, worker_pool
+from transforms.signatures import hash64
 from transforms.telemetry import NAMESPACE, Telemetry
 
 from transforms.ptransforms.common import (
@@ -24,7 +27,6 @@ from transforms.ptransforms.common import (
     Timed,
     guarded,
     split_outcomes,
-    stage_error,
 )
 
 # ---------------------------------------------------------------- block and pair
@@ -147,63 +149,85 @@ def _keyed_by_blocking_key(cfg):
 
 # ---------------------------------------------------------------- score
 
+# First files per scoring batch: a batch's chunks keep the scoring processes busy (about
+# 9,000 pairs at 10k files), and a run has few enough batches that each one's last,
+# unshared chunk costs little.
+SCORE_BATCH_FILES = 512
 
-class ScoreFileGroupFn(beam.DoFn):
-    """Scores one file's candidate pairs: (a, [(b, shared keys)]) with every file's PairView at hand.
+
+class ScoreBatchFn(beam.DoFn):
+    """Scores a batch of candidate pairs, (batch, [(first id, second id, shared keys)]), with every
+    file's PairView at hand: (OK, Edge) per related pair, (FAILED, ErrorRecord) per failure.
 
     Views come from a side input keyed by bucket (pair_view.view_bucket), so each
-    view is shipped once per worker rather than copied into each of its pairs
-    (memory follows the files, not the pairs), kept packed (pair_view.PackedViews)
-    and decoded about once per bundle (pair_view.ViewCache).
+    view is shipped once per worker rather than copied into each of its pairs,
+    and stay packed (pair_view.PackedViews). The batch is cut into chunks of whole
+    file groups (pair_scoring.chunks_of) that `batch.worker_processes`
+    scoring processes score (processes.ChunkPool), each decoding a view about
+    once; with 0, or where this worker may not start processes, they are scored here.
+    Every outcome is emitted before `process` returns.
     """
 
     def __init__(self, config: Config, telemetry: Optional[Telemetry] = None):
         self._config = config
         self._telemetry = telemetry or NO_TELEMETRY
-        self._model: Optional[ConfidenceModel] = None
-        self._strategies: Tuple[str, ...] = ()
-        self._views: Optional[ViewCache] = None
+        self._stats: Optional[CorpusStats] = None
+        self._scorer: Optional[PairScorer] = None
+        self._pool: Optional[ChunkPool] = None
         self._packed: Optional[PackedViews] = None
 
     def setup(self):
-        from transforms.detect.relationships import active_strategies
-
-        self._model = ConfidenceModel.load()
-        self._strategies = active_strategies(self._config)
-        self._views = ViewCache()  # the side input is one for the whole run (global window)
         self._packed = PackedViews()
 
     def finish_bundle(self):
-        # Views are kept for a bundle (the whole stage on the local runners), not for the rest of the run.
-        self._views = ViewCache()
+        # Views and scoring processes are kept for a bundle (the whole stage on the local runners),
+        # not for the rest of the run; the next bundle starts them again.
+        self._close()
+        self._scorer = None
         self._packed = PackedViews()
 
+    def teardown(self):
+        self._close()
+
+    def pair_scorer(self, stats: CorpusStats) -> PairScorer:
+        """The scorer of this worker's pairs (a subclass may cache scores: transforms/index/ptransforms.py)."""
+        return PairScorer(self._config, stats)
+
+    def keep(self, scored: Sequence[ScoredPair]) -> None:
+        """Called with each chunk's outcomes (a subclass stores their cache rows)."""
+
     def process(self, element, views, stats: CorpusStats):
-        """(OK, Edge) per related pair, nothing for an unrelated one, (FAILED, ErrorRecord) per failure."""
-        first_id, partners = element
+        _, pairs = element
+        if self._scorer is None or stats is not self._stats:
+            self._close()
+            self._stats, self._scorer = stats, self.pair_scorer(stats)
+            # Lookups go to this worker's index, so a scorer that looks up scores here.
+            self._pool = None if self._scorer.looks_up else worker_pool(
+                self._config.batch.worker_processes, self._scorer, score_chunk, "scoring")
+        load_bucket = lambda bucket: views[bucket]  # noqa: E731
+        chunks = ((groups, {f: self._packed.get(f, load_bucket) for f in files_of(groups)})
+                  for groups in chunks_of(file_groups(pairs)))
+        scored_chunks = (self._pool.map(chunks) if self._pool is not None
+                         else (score_chunk(self._scorer, chunk) for chunk in chunks))
+        for scored in scored_chunks:
+            self.keep(scored)
+            self._telemetry.add("pairs_scored", len(scored))
+            yield from outcomes_of(scored)
 
-        def load(file_id: str):
-            return unpacked_view(self._packed.get(file_id, lambda bucket: views[bucket]))
+    def _close(self):
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
-        a = self._views.get(first_id, load)
-        for second_id, shared in sorted(partners, key=lambda partner: partner[0]):
-            b = self._views.get(second_id, load)
-            if a is None or b is None:  # a file without a record (it failed) has no pairs to score
-                continue
-            yield from self.score(a, b, shared, stats)
 
-    def score(self, a, b, shared, stats: CorpusStats):
-        self._telemetry.add("pairs_scored", 1)
-        try:
-            context = PairContext(shared=shared, stats=stats)
-            results = strategies.run_strategies(a, b, self._strategies, context)
-            edge = typed_edge(a, b, results, self._model, self._config.relationships.thresholds)
-        except Exception as exc:  # this pair's failure, recorded; the other pairs go on
+def outcomes_of(scored: Iterable[ScoredPair]):
+    """(OK, Edge) per related pair and (FAILED, ErrorRecord) per failed one; unrelated pairs give nothing."""
+    for pair in scored:
+        if pair.error is not None:
             STAGE_ERRORS.inc()
-            yield FAILED, stage_error("score", exc, a.file_path, b.file_path)
-            return
-        if edge is not None:
-            yield OK, edge
+            yield FAILED, pair.error
+        elif pair.edge is not None:
+            yield OK, pair.edge
 
 
 class _ResolveFamiliesFn(beam.DoFn):
@@ -237,14 +261,15 @@ class ScorePairs(beam.PTransform):
     """Candidate pairs ((a, b), shared keys) -> (typed edges, scoring errors); key columns given one
     parent; version families resolved; min_confidence applied.
 
-    Pairs are grouped by their first file and scored against the PairViews of
-    `records` (transforms/detect/pair_view.py), read as a side input keyed by
-    bucket of file ids: a view travels once per worker, never once per pair. `scorer`
-    replaces the plain ScoreFileGroupFn (a subclass, e.g. one reusing cached scores).
+    Pairs are grouped in batches of their first files' pairs (score_batch) and
+    scored against the PairViews of `records` (transforms/detect/pair_view.py), read
+    as a side input keyed by bucket of file ids: a view travels once per worker,
+    never once per pair. `scorer` replaces the plain ScoreBatchFn (a subclass, e.g.
+    one reusing cached scores).
     """
 
     def __init__(self, records, config: Config, stats, telemetry: Optional[Telemetry] = None,
-                 scorer: Optional["ScoreFileGroupFn"] = None, label: Optional[str] = None):
+                 scorer: Optional["ScoreBatchFn"] = None, label: Optional[str] = None):
         super().__init__(label)
         self._records = records
         self._config = config
@@ -257,14 +282,14 @@ class ScorePairs(beam.PTransform):
         telemetry = self._telemetry
         views = self._records | "SlimForScoring" >> beam.ParDo(
             Timed("join", lambda r: [(view_bucket(r.file_id), (r.file_id, packed_view(r)))], telemetry))
-        by_first = (
+        batches = (
             pairs
-            | "KeyByFirst" >> beam.MapTuple(lambda pair, shared: (pair[0], (pair[1], shared)))
-            | "GroupByFirst" >> beam.GroupByKey()
+            | "KeyByBatch" >> beam.Map(_keyed_by_batch, stats=beam.pvalue.AsSingleton(self._stats))
+            | "GroupBatches" >> beam.GroupByKey()
         )
-        scorer = self._scorer or ScoreFileGroupFn(self._config, telemetry)
+        scorer = self._scorer or ScoreBatchFn(self._config, telemetry)
         scored, errors = split_outcomes(
-            by_first | "Score" >> beam.ParDo(Timed("score", scorer, telemetry),
+            batches | "Score" >> beam.ParDo(Timed("score", scorer, telemetry),
                                              views=beam.pvalue.AsMultiMap(views),
                                              stats=beam.pvalue.AsSingleton(self._stats)),
             "SplitScored")
@@ -292,6 +317,16 @@ class ScorePairs(beam.PTransform):
             | "MinConfidence" >> beam.Filter(lambda e: e.confidence >= threshold)
         )
         return edges, errors
+
+
+def score_batch(first_id: str, n_files: int) -> int:
+    """The scoring batch of the pairs whose first file is `first_id`: about SCORE_BATCH_FILES files a batch."""
+    return hash64(first_id) % max(1, -(-n_files // SCORE_BATCH_FILES))
+
+
+def _keyed_by_batch(pair_shared, stats: CorpusStats):
+    (first_id, second_id), shared = pair_shared
+    return score_batch(first_id, stats.n_files), (first_id, second_id, shared)
 
 
 def _concat_pair_lists(pair_lists) -> list:

@@ -12,37 +12,22 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.extract.matching import relative_path
 from transforms.output import review
-from transforms.output.lines import PackedRecord, packed_record
 from transforms.output.training import dataset as training_dataset
-from transforms.output.training import ends, link_from_candidate, link_from_edge, place, record_path, record_settings
+from transforms.output.training import ends, link_from_candidate, link_from_edge, record_path, record_settings
+from transforms.output.training.components import (
+    TrainingRecord,
+    chunk_records,
+    component_batch,
+    component_tasks,
+    task_chunks,
+    training_record,
+)
 from transforms.output.training.reasoner import RELATED
-from transforms.output.training.variants import component_records
 from transforms.telemetry import NAMESPACE, Telemetry
 
-from transforms.ptransforms.common import Timed, guarded, split_outcomes
-
-
-class TrainingRecord(PackedRecord):
-    """A training record between stages: its output line, compressed (a record repeats its files'
-    text in several fields, and the in-process runner holds every stage's output in memory), and
-    the fields that splitting, counting and de-duplicating key on. Written as it is."""
-
-    FIELDS = ("id", "task", "split", "label")
-    __slots__ = ("signature",)
-
-    def __init__(self, record):
-        super().__init__(record)
-        # Signed while the record is at hand: de-duplication then never decodes the line.
-        self.signature = training_dataset.dedup_signature(record)
-
-    def __reduce__(self):
-        return _training_record, (self.fields, self.packed, self.signature)
-
-
-def _training_record(fields, packed: bytes, signature: bytes) -> TrainingRecord:
-    record = packed_record(TrainingRecord, fields, packed)
-    record.signature = signature
-    return record
+from transforms.model import ErrorRecord
+from transforms.processes import ChunkPool, worker_pool
+from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, Timed, split_outcomes
 
 
 class TrainingRecordCoder(beam.coders.Coder):
@@ -57,7 +42,7 @@ class TrainingRecordCoder(beam.coders.Coder):
     def decode(self, encoded: bytes) -> TrainingRecord:
         size, signed = struct.unpack_from(">II", encoded)
         start = 8 + size
-        return _training_record(json.loads(encoded[8:start]), encoded[start + signed:],
+        return training_record(json.loads(encoded[8:start]), encoded[start + signed:],
                                 encoded[start:start + signed])
 
     def is_deterministic(self) -> bool:
@@ -181,22 +166,43 @@ def NotRelatedPairs(pairs, links, grouping, per_file: int):
     )
 
 
-def _component_path(element) -> str:
-    """The file a failing component's error record names: its first file."""
-    component, grouped = element
-    paths = sorted(s["file_path"] for s in grouped["files"])
-    return paths[0] if paths else str(component)
+class ComponentBatchFn(beam.DoFn):
+    """A batch of components, (batch, {"files": [(component, summary)], "links": [(component, link)]}) ->
+    (OK, TrainingRecord) per record and (FAILED, ErrorRecord) per component that failed.
 
+    Components are built in chunks (components.task_chunks) on `batch.worker_processes`
+    processes (processes.ChunkPool), or here with 0 or where this worker may not start
+    processes. Every outcome is emitted before `process` returns.
+    """
 
-def _component_records(element, grouping, settings):
-    component, grouped = element
-    if not grouped["links"]:
-        return
-    files = {s["file_id"]: s for s in grouped["files"]}
-    own = [i for i in files if grouping[i][0] == component]
-    split = grouping[own[0]][1]
-    for record in place(component_records(files, own, list(grouped["links"]), settings), component, split):
-        yield TrainingRecord(record)
+    def __init__(self, settings, workers: int):
+        self._settings = settings
+        self._workers = workers
+        self._pool: Optional[ChunkPool] = None
+        self._started = False
+
+    def process(self, element, grouping):
+        _, grouped = element
+        if not self._started:
+            self._started, self._pool = True, worker_pool(self._workers, self._settings, chunk_records, "training")
+        chunks = task_chunks(component_tasks(grouped["files"], grouped["links"], grouping))
+        built = self._pool.map(chunks) if self._pool is not None else (
+            chunk_records(self._settings, chunk) for chunk in chunks)
+        for outcomes in built:
+            for outcome in outcomes:
+                if isinstance(outcome, ErrorRecord):
+                    STAGE_ERRORS.inc()
+                    yield FAILED, outcome
+                else:
+                    yield OK, outcome
+
+    def finish_bundle(self):
+        self.teardown()  # the processes' memory need not wait for the end of the run
+
+    def teardown(self):
+        if self._pool is not None:
+            self._pool.close()
+        self._pool, self._started = None, False
 
 
 @beam.ptransform_fn
@@ -238,14 +244,21 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     own = summaries | "OwnFiles" >> beam.Map(lambda kv, g: (g[kv[0]][0], kv[1]), g=grouping)
     keyed_links = taught | "LinksByComponent" >> beam.FlatMap(
         lambda l, g: [(c, l) for c in {g[i][0] for i in ends(l)}], g=grouping)
-    settings = record_settings(config)
+    # Components travel in batches (keyed by component_batch), so that worker processes build them side by side.
     outcomes = (
-        {"files": (own, external) | "Files" >> beam.Flatten(), "links": keyed_links}
-        | "GroupComponents" >> beam.CoGroupByKey()
-        | "ComponentRecords" >> beam.ParDo(Timed("train", lambda element, g: guarded(
-            "train", lambda e: _component_records(e, g, settings), _component_path)(element), telemetry), grouping)
+        {"files": (own, external) | "Files" >> beam.Flatten() | "FilesByBatch" >> beam.Map(_by_batch, g=grouping),
+         "links": keyed_links | "LinksByBatch" >> beam.Map(_by_batch, g=grouping)}
+        | "GroupBatches" >> beam.CoGroupByKey()
+        | "ComponentRecords" >> beam.ParDo(
+            Timed("train", ComponentBatchFn(record_settings(config), config.batch.worker_processes), telemetry),
+            grouping)
     )
     return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
+
+
+def _by_batch(entry, g):
+    """(component, value) -> (its batch, (component, value)); `g` holds every file, so its size is the run's."""
+    return component_batch(entry[0], len(g)), entry
 
 
 def OnlySplit(split: str) -> beam.PTransform:

@@ -23,11 +23,12 @@ from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateS
 from transforms.config import BlockingConfig, Config
 from transforms.detect import blocking, streaming
 from transforms.detect.corpus import EMPTY_STATS
+from transforms.detect.pair_scoring import PairScorer
 from transforms.detect.pair_view import pair_view
 from transforms.detect.relationships import needs_embeddings
 from transforms.extract.matching import MatchedFile, matched_file, name_matches, watch_pattern
 from transforms.ptransforms.common import guarded, split_outcomes
-from transforms.ptransforms.detect import ScoreFileGroupFn
+from transforms.ptransforms.detect import outcomes_of
 from transforms.ptransforms.extract import EmbedRecords, ExtractBatchFn
 from transforms.telemetry import NAMESPACE
 
@@ -118,14 +119,11 @@ class _ScorePairFn(beam.DoFn):
     """(view_a, view_b, shared keys) -> outcomes, each pair scored as a batch run scores it."""
 
     def __init__(self, config: Config):
-        self._scorer = ScoreFileGroupFn(config)
-
-    def setup(self):
-        self._scorer.setup()
+        self._scorer = PairScorer(config, EMPTY_STATS)
 
     def process(self, element):
         a, b, shared = element
-        return self._scorer.score(a, b, shared, EMPTY_STATS)
+        return outcomes_of([self._scorer.score(a, b, shared)])
 
 
 def _keyed_views(record, cfg: BlockingConfig):

@@ -1,0 +1,240 @@
+"""Work done on worker processes (processes.ChunkPool) equals the same work done in the runner's worker:
+pairs scored in chunks, training records built a batch of components at a time, a whole run's shards.
+A worker process that dies loses nothing, and a failure inside one is an error record like any other."""
+
+import glob
+import os
+
+import pytest
+
+from beam_pipeline.sample_corpus import write_sample_corpus
+from transforms.config import Config, ConfigError, with_overrides
+from transforms.detect.pair_scoring import (
+    PairScorer,
+    chunks_of,
+    file_groups,
+    files_of,
+    score_chunk,
+)
+from transforms.processes import ChunkPool
+from transforms.detect.pair_view import packed_view, pair_view, view_bucket
+from transforms.detect.relationships import candidate_pairs
+from transforms.extract.local import extract_paths
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """The records of a small sample corpus."""
+    _, drive = write_sample_corpus(str(tmp_path_factory.mktemp("corpus")), projects=3, seed=2)
+    paths = sorted(p for p in glob.glob(os.path.join(drive, "**", "*"), recursive=True) if os.path.isfile(p))
+    records, _ = extract_paths(paths, Config())
+    return records
+
+
+@pytest.fixture(scope="module")
+def scored_corpus(extracted):
+    """Pair views of the records, their candidate pairs and corpus statistics."""
+    pairs, _, stats = candidate_pairs(extracted, Config())
+    return {r.file_id: pair_view(r) for r in extracted}, pairs, stats
+
+
+def _one_at_a_time(views, pairs, stats):
+    scorer = PairScorer(Config(), stats)
+    return [scorer.score(views[a], views[b], shared) for (a, b), shared in sorted(pairs.items())]
+
+
+def _chunks(views, pairs, pairs_per_chunk):
+    groups = file_groups((a, b, shared) for (a, b), shared in pairs.items())
+    packed = {file_id: packed_view(view) for file_id, view in views.items()}
+    return [(chunk, {f: packed[f] for f in files_of(chunk)}) for chunk in chunks_of(groups, pairs_per_chunk)]
+
+
+def _edges(scored):
+    return [(p.edge.to_dict() if p.edge else None, p.error) for p in scored]
+
+
+def test_file_groups_and_chunks_keep_every_pair_once_in_order_and_whole_groups():
+    triples = [("b", "c", {"k": 2}), ("a", "c", {}), ("a", "b", {}), ("c", "d", {}), ("b", "d", {})]
+    groups = file_groups(triples)
+    assert groups == [("a", [("b", {}), ("c", {})]), ("b", [("c", {"k": 2}), ("d", {})]), ("c", [("d", {})])]
+    assert chunks_of(groups, 2) == [[groups[0]], [groups[1]], [groups[2]]]
+    assert chunks_of(groups, 3) == [groups[:2], groups[2:]]
+    assert chunks_of(groups, 100) == [groups] and chunks_of([], 5) == []
+    assert files_of(groups[:2]) == ["a", "b", "c", "d"]
+
+
+def test_chunks_scored_on_scoring_processes_equal_pairs_scored_one_at_a_time(scored_corpus):
+    views, pairs, stats = scored_corpus
+    expected = _one_at_a_time(views, pairs, stats)
+    assert sum(1 for p in expected if p.edge) > 20 and not any(p.error for p in expected)
+    chunks = _chunks(views, pairs, 50)
+    assert len(chunks) > 4
+    pool = ChunkPool(2, PairScorer(Config(), stats), score_chunk, "scoring")
+    try:
+        pooled = [pair for scored in pool.map(chunks) for pair in scored]
+    finally:
+        pool.close()
+    assert _edges(pooled) == _edges(expected)
+    here = PairScorer(Config(), stats)
+    assert _edges([pair for groups, packed in chunks for pair in here.score_chunk(groups, packed)]) == _edges(expected)
+
+
+class DyingScorer(PairScorer):
+    """Kills its scoring process on the chunk holding `fatal_file` (it scores normally in the test's own)."""
+
+    def __init__(self, config, stats, fatal_file, parent_pid):
+        super().__init__(config, stats)
+        self.fatal_file, self.parent_pid = fatal_file, parent_pid
+
+    def score_chunk(self, groups, packed):
+        if os.getpid() != self.parent_pid and any(first == self.fatal_file for first, _ in groups):
+            os._exit(9)
+        return super().score_chunk(groups, packed)
+
+
+def test_a_scoring_process_that_dies_loses_no_pair(scored_corpus, caplog):
+    views, pairs, stats = scored_corpus
+    expected = _one_at_a_time(views, pairs, stats)
+    chunks = _chunks(views, pairs, 50)
+    fatal = chunks[len(chunks) // 2][0][0][0]
+    pool = ChunkPool(2, DyingScorer(Config(), stats, fatal, os.getpid()), score_chunk, "scoring")
+    try:
+        pooled = [pair for scored in pool.map(chunks) for pair in scored]
+        again = [pair for scored in pool.map(chunks) for pair in scored]  # the pool is gone: scored here
+    finally:
+        pool.close()
+    assert _edges(pooled) == _edges(expected) and _edges(again) == _edges(expected)
+    assert "a scoring process stopped" in caplog.text
+
+
+class FailingScorer(PairScorer):
+    """Fails every pair of `fatal_file`, wherever it runs."""
+
+    def __init__(self, config, stats, fatal_file):
+        super().__init__(config, stats)
+        self.fatal_file = fatal_file
+
+    def _typed_edge(self, a, b, shared):
+        if self.fatal_file in (a.file_id, b.file_id):
+            raise ValueError("boom")
+        return super()._typed_edge(a, b, shared)
+
+
+def test_a_pair_that_fails_in_a_scoring_process_comes_back_as_its_error_record(scored_corpus):
+    views, pairs, stats = scored_corpus
+    fatal = sorted(pairs)[0][0]
+    pool = ChunkPool(2, FailingScorer(Config(), stats, fatal), score_chunk, "scoring")
+    try:
+        pooled = [pair for scored in pool.map(_chunks(views, pairs, 50)) for pair in scored]
+    finally:
+        pool.close()
+    failed = [p.error for p in pooled if p.error is not None]
+    assert len(failed) == sum(1 for pair in pairs if fatal in pair) and len(pooled) == len(pairs)
+    assert {e.message for e in failed} == {"ValueError: boom"} and all(e.stage == "score" for e in failed)
+    assert all(views[fatal].file_path in (e.file_path, e.paired_with) for e in failed)
+
+
+def test_scoring_batches_give_the_same_outcomes_with_and_without_scoring_processes(scored_corpus):
+    from transforms.ptransforms.detect import ScoreBatchFn
+
+    views, pairs, stats = scored_corpus
+    buckets = {}
+    for file_id, view in views.items():
+        buckets.setdefault(view_bucket(file_id), []).append((file_id, packed_view(view)))
+    batch = (0, [(a, b, shared) for (a, b), shared in sorted(pairs.items())])
+    outcomes = {}
+    for workers in (0, 2):
+        fn = ScoreBatchFn(with_overrides(Config(), **{"batch.worker_processes": workers}))
+        fn.setup()
+        outcomes[workers] = [(kind, value.to_dict()) for kind, value in fn.process(batch, buckets, stats)]
+        assert (fn._pool is not None) == (workers == 2 and (os.cpu_count() or 1) > 1)
+        fn.finish_bundle()
+        fn.teardown()
+    assert outcomes[0] == outcomes[2] and len(outcomes[0]) > 20
+
+
+def test_worker_processes_must_not_be_negative():
+    with pytest.raises(ConfigError, match="worker_processes"):
+        with_overrides(Config(), **{"batch.worker_processes": -1})
+
+
+# ---------------------------------------------------------------- training records
+
+
+def _component_tasks(scored_corpus, records):
+    from transforms.output.training import edge_links, ends, groups, sure_thresholds
+    from transforms.output.training import FileSummary, file_summary
+    from transforms.output.training.components import component_tasks
+    from transforms.output.training.reasoner import RELATED
+    from transforms.detect.scoring import ConfidenceModel
+
+    views, pairs, stats = scored_corpus
+    edges = [p.edge.to_dict() for p in _one_at_a_time(views, pairs, stats) if p.edge]
+    summaries = {r.file_id: FileSummary(file_summary(r, [], 400)) for r in records}
+    paths = {i: s["file_path"] for i, s in summaries.items()}
+    links = edge_links(edges, paths, sure_thresholds(Config(), ConfidenceModel.load()), 0.9)
+    grouping = groups(paths, [ends(l) for l in links if l["label"] == RELATED], [ends(l) for l in links],
+                      Config().training.splits)
+    files = [(grouping[i][0], s) for i, s in summaries.items()]
+    files += [(grouping[j][0], summaries[i]) for l in links for i, j in (ends(l), ends(l)[::-1])
+              if grouping[i][0] != grouping[j][0]]
+    keyed_links = [(c, l) for l in links for c in {grouping[i][0] for i in ends(l)}]
+    return component_tasks(files, keyed_links, grouping)
+
+
+def _lines(built):
+    return [(r.fields, r.packed, r.signature) if not hasattr(r, "stage") else r for r in built]
+
+
+def test_training_records_built_on_worker_processes_equal_those_built_here(scored_corpus, extracted):
+    from transforms.output.training import record_settings
+    from transforms.output.training.components import chunk_records, task_chunks
+
+    tasks = _component_tasks(scored_corpus, extracted)
+    chunks = task_chunks(tasks, 8)
+    assert len(tasks) > 5 and len(chunks) > 2
+    assert [t.component for chunk in chunks for t in chunk] == sorted(t.component for t in tasks)
+    settings = record_settings(Config())
+    here = [r for chunk in chunks for r in chunk_records(settings, chunk)]
+    pool = ChunkPool(2, settings, chunk_records, "training")
+    try:
+        pooled = [r for built in pool.map(chunks) for r in built]
+    finally:
+        pool.close()
+    assert len(here) > 50 and not any(hasattr(r, "stage") for r in here)
+    assert _lines(pooled) == _lines(here)
+
+
+def test_a_component_that_fails_is_one_error_record_and_the_others_are_built(scored_corpus, extracted):
+    from transforms.output.training import record_settings
+    from transforms.output.training.components import chunk_records
+
+    tasks = _component_tasks(scored_corpus, extracted)
+    broken = tasks[1]._replace(links=[{"source_id": "missing", "target_id": "missing"}])
+    built = chunk_records(record_settings(Config()), [tasks[0], broken, tasks[2]])
+    errors = [r for r in built if hasattr(r, "stage")]
+    assert len(errors) == 1 and errors[0].stage == "train" and errors[0].error_type == "internal_error"
+    assert errors[0].file_path == sorted(s["file_path"] for s in broken.files.values())[0]
+    assert _lines([r for r in built if not hasattr(r, "stage")]) == _lines(
+        chunk_records(record_settings(Config()), [tasks[0], tasks[2]]))
+
+
+def test_a_run_gives_the_same_shards_with_and_without_worker_processes(tmp_path):
+    import filecmp
+
+    from beam_pipeline.pipeline import run_pipeline
+
+    _, drive = write_sample_corpus(str(tmp_path / "corpus"), projects=2, seed=4, rows_scale=0.3)
+    outs = {}
+    for workers in (0, 2):
+        outs[workers] = tmp_path / f"out{workers}"
+        run_pipeline([drive], str(outs[workers]), with_overrides(Config(), **{"batch.worker_processes": workers}),
+                     progress=False)
+    compared = 0
+    for folder in ("nodes", "edges", "errors", os.path.join("training", "data")):
+        names = sorted(os.listdir(outs[0] / folder))
+        assert names == sorted(os.listdir(outs[2] / folder))
+        for name in names:
+            assert filecmp.cmp(outs[0] / folder / name, outs[2] / folder / name, shallow=False), name
+            compared += 1
+    assert compared >= 4 and (outs[0] / "training" / "data").exists()

@@ -1,0 +1,101 @@
+"""Training records of connected components, built a batch of components at a time, in chunks that
+worker processes (processes.ChunkPool) or this process build.
+
+A record is packed and signed where it is built (`TrainingRecord`): that is most
+of the work, so it happens in the worker processes, and what comes back is
+compressed lines and signatures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Sequence, Tuple, Union
+
+from transforms.model import ErrorRecord, stage_error
+from transforms.output.lines import PackedRecord, packed_record
+from transforms.output.training import dataset as training_dataset
+from transforms.output.training import place
+from transforms.output.training.variants import RecordSettings, component_records
+from transforms.processes import chunked
+from transforms.signatures import hash64
+
+# Files per batch of components (one element of the step), and per chunk of a batch: a chunk
+# is about a tenth of a second of work, and a batch's chunks keep the processes busy.
+BATCH_FILES = 512
+CHUNK_FILES = 32
+
+
+class TrainingRecord(PackedRecord):
+    """A training record between stages: its output line, compressed (a record repeats its files'
+    text in several fields, and the in-process runner holds every stage's output in memory), and
+    the fields that splitting, counting and de-duplicating key on. Written as it is."""
+
+    FIELDS = ("id", "task", "split", "label")
+    __slots__ = ("signature",)
+
+    def __init__(self, record):
+        super().__init__(record)
+        # Signed while the record is at hand: de-duplication then never decodes the line.
+        self.signature = training_dataset.dedup_signature(record)
+
+    def __reduce__(self):
+        return training_record, (self.fields, self.packed, self.signature)
+
+
+def training_record(fields, packed: bytes, signature: bytes) -> TrainingRecord:
+    record = packed_record(TrainingRecord, fields, packed)
+    record.signature = signature
+    return record
+
+
+class ComponentTask(NamedTuple):
+    """What one component's records are built from."""
+
+    component: str
+    split: str
+    own: List[str]  # the component's files
+    files: Dict[str, Mapping[str, Any]]  # summaries of its files and of the other ends of its links
+    links: List[Mapping[str, Any]]
+
+
+def component_batch(component: str, n_files: int) -> int:
+    """The batch of a component: about BATCH_FILES files a batch."""
+    return hash64(component) % max(1, -(-n_files // BATCH_FILES))
+
+
+def component_tasks(files: Iterable[Tuple[str, Mapping[str, Any]]], links: Iterable[Tuple[str, Mapping[str, Any]]],
+                    grouping: Mapping[str, Tuple[str, ...]]) -> List[ComponentTask]:
+    """(component, file summary) and (component, link) entries of a batch -> one task per component
+    with a link, in component order."""
+    summaries: Dict[str, Dict[str, Mapping[str, Any]]] = {}
+    for component, summary in files:
+        summaries.setdefault(component, {})[summary["file_id"]] = summary
+    linked: Dict[str, List[Mapping[str, Any]]] = {}
+    for component, link in links:
+        linked.setdefault(component, []).append(link)
+    tasks = []
+    for component in sorted(linked):
+        component_files = summaries.get(component, {})
+        own = [i for i in component_files if grouping[i][0] == component]
+        if own:
+            tasks.append(ComponentTask(component, grouping[own[0]][1], own, component_files, linked[component]))
+    return tasks
+
+
+def task_chunks(tasks: Sequence[ComponentTask], files_per_chunk: int = CHUNK_FILES) -> List[List[ComponentTask]]:
+    """Whole tasks in order, cut into chunks of about `files_per_chunk` files."""
+    return chunked(tasks, lambda task: len(task.own), files_per_chunk)
+
+
+def chunk_records(settings: RecordSettings, chunk: Sequence[ComponentTask]
+                  ) -> List[Union[TrainingRecord, ErrorRecord]]:
+    """Every record of a chunk's components; a component that fails gives one error, naming its first file."""
+    out: List[Union[TrainingRecord, ErrorRecord]] = []
+    for task in chunk:
+        try:
+            records = place(component_records(task.files, task.own, task.links, settings), task.component,
+                            task.split)
+            out.extend([TrainingRecord(record) for record in records])  # all of a component's, or its error
+        except Exception as exc:  # this component's failure, recorded; the others go on
+            paths = sorted(s["file_path"] for s in task.files.values())
+            out.append(stage_error("train", exc, paths[0] if paths else task.component))
+    return out

@@ -1,0 +1,173 @@
+"""Worker processes on this machine: how they start, and a pool that maps chunks of work over them.
+
+Parser processes (extract/isolation.py), scoring processes and training-record
+processes start from one fork server (spawn where none exists), so none of them
+is a fork of a Beam worker with its threads and gigabytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.machinery
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Deque, Generic, Iterable, Iterator, List, Optional, Tuple, TypeVar
+
+Item = TypeVar("Item")
+Chunk = TypeVar("Chunk")
+Result = TypeVar("Result")
+
+_log = logging.getLogger(__name__)
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def unavailable_reason(instead: str) -> str:
+    """Why this process cannot start worker processes ("" when it can); `instead` says what happens."""
+    if multiprocessing.current_process().daemon:
+        return ("this worker is a daemonic process, which may not start processes (Dask's workers are, "
+                f"unless distributed.worker.daemon is set to False); {instead}")
+    return ""
+
+
+@contextlib.contextmanager
+def main_not_reimported():
+    """Starts children without re-running the parent's main script in them.
+
+    multiprocessing re-imports `__main__` in a spawned or fork-server child
+    unless it was run as a module named __main__; a script without a
+    `__name__ == "__main__"` guard would run again (or fail) in every child.
+    Children need nothing from the main script, so the main module is
+    announced under that name while the child is prepared.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
+
+
+def process_context():
+    """A fork-server context with the readers preloaded (spawn where fork servers do not exist)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["transforms.extract.preload"])
+    return context
+
+
+def chunked(items: Iterable[Item], size_of: Callable[[Item], int], target: int) -> List[List[Item]]:
+    """Items in order, cut into chunks whose sizes (`size_of` summed) first reach `target`; the last may be smaller."""
+    chunks: List[List[Item]] = []
+    current: List[Item] = []
+    size = 0
+    for item in items:
+        current.append(item)
+        size += size_of(item)
+        if size >= target:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def worker_pool(workers: int, state: Any, fn: Callable[[Any, Any], Any], name: str) -> Optional["ChunkPool"]:
+    """A ChunkPool of `workers` processes (at most one per core), or None where there is no use for
+    one (fewer than two) or this process may not start processes (the work is then done in it)."""
+    workers = min(workers, available_cores())
+    if workers < 2:
+        return None
+    reason = unavailable_reason(f"{name} runs in the worker itself")
+    if reason:
+        _log.warning("%s processes are off: %s", name, reason)
+        return None
+    return ChunkPool(workers, state, fn, name)
+
+
+_STATE: Any = None
+
+
+def _start(state: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run through its launcher
+    global _STATE
+    _STATE = state
+
+
+def _apply(fn: Callable[[Any, Any], Any], chunk: Any) -> Any:
+    return fn(_STATE, chunk)
+
+
+class ChunkPool(Generic[Chunk, Result]):
+    """`workers` processes, each holding a copy of `state`, that compute `fn(state, chunk)` for
+    chunks in order (`fn` a module-level function).
+
+    Chunks are taken as the processes need them (two each in flight), so
+    preparing one overlaps with working on others. A chunk whose process died
+    (out of memory, killed) is computed here, with this process's `state`,
+    and so is every later one: losing the pool costs time, never work.
+    """
+
+    def __init__(self, workers: int, state: Any, fn: Callable[[Any, Chunk], Result], name: str):
+        self._state = state
+        self._fn = fn
+        self._workers = workers
+        self._name = name
+        self._pool: Optional[ProcessPoolExecutor] = ProcessPoolExecutor(
+            max_workers=workers, mp_context=process_context(), initializer=_start, initargs=(state,))
+
+    def map(self, chunks: Iterable[Chunk]) -> Iterator[Result]:
+        in_flight: Deque[Tuple[Chunk, Optional[Future]]] = deque()
+        for chunk in chunks:
+            in_flight.append((chunk, self._submit(chunk)))
+            if len(in_flight) > 2 * self._workers:
+                yield self._result(*in_flight.popleft())
+        while in_flight:
+            yield self._result(*in_flight.popleft())
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _submit(self, chunk: Chunk) -> Optional[Future]:
+        if self._pool is None:
+            return None
+        try:
+            with main_not_reimported():  # the first submit starts the processes
+                return self._pool.submit(_apply, self._fn, chunk)
+        except (BrokenProcessPool, RuntimeError) as exc:
+            self._lost(exc)
+            return None
+
+    def _result(self, chunk: Chunk, future: Optional[Future]) -> Result:
+        if future is not None and self._pool is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:
+                self._lost(exc)
+            except Exception:  # e.g. a result that could not be pickled: computed here, where it shows
+                pass
+        return self._fn(self._state, chunk)
+
+    def _lost(self, exc: BaseException) -> None:
+        _log.warning("a %s process stopped (%s); the work goes on in this process", self._name, exc)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
