@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator, List, Optional, Sequence, Set, Tuple
 
-from apache_beam.io.filesystems import FileSystems
+
+def _filesystems():
+    """Beam's FileSystems (local, gs://), imported on first use: training workers read paths with
+    `relative_path` and need none of Beam."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems
+
 
 _GLOB_CHARS = set("*?[")
 
@@ -68,17 +75,17 @@ def match_outcomes(spec: str, patterns: Sequence[str], exclude: Sequence[str] = 
         return not path.startswith(excluded)
 
     if is_glob(spec):
-        results = FileSystems.match([spec])[0].metadata_list
+        results = _filesystems().match([spec])[0].metadata_list
         for m in sorted(results, key=lambda m: m.path):
             if not m.path.endswith("/") and kept(m.path):
                 yield True, matched_file(m)
         return
-    exact = [m for m in FileSystems.match([spec])[0].metadata_list if m.path.rstrip("/") == spec.rstrip("/")]
+    exact = [m for m in _filesystems().match([spec])[0].metadata_list if m.path.rstrip("/") == spec.rstrip("/")]
     if exact and not (spec.endswith("/") or os.path.isdir(spec)):
         yield True, matched_file(exact[0])
         return
     directory = spec.rstrip("/") + "/"
-    listed = FileSystems.match([directory + "**"])[0].metadata_list
+    listed = _filesystems().match([directory + "**"])[0].metadata_list
     outcomes: List[Tuple[bool, object]] = []
     for m in listed:
         if m.path.endswith("/") or not kept(m.path):
@@ -109,7 +116,7 @@ def input_root(spec: str) -> str:
     if is_glob(spec):
         fixed = spec[:min(spec.index(ch) for ch in _GLOB_CHARS if ch in spec)]
         return fixed.rsplit("/", 1)[0] + "/"
-    folder = os.path.isdir(spec) if "://" not in spec else not FileSystems.exists(spec)  # a bucket prefix
+    folder = os.path.isdir(spec) if "://" not in spec else not _filesystems().exists(spec)  # a bucket prefix
     if spec.endswith("/") or folder:
         return spec.rstrip("/") + "/"
     return spec.rsplit("/", 1)[0] + "/"
@@ -139,12 +146,12 @@ def missing_inputs(specs: Sequence[str]) -> List[str]:
     for spec in specs:
         path = _normalise(spec)
         if is_glob(path):
-            if not FileSystems.match([path], limits=[1])[0].metadata_list:
+            if not _filesystems().match([path], limits=[1])[0].metadata_list:
                 missing.append(spec)  # a glob that matches nothing is almost always a typo
             continue
         if os.path.isdir(path) if "://" not in path else False:
             continue
-        if not FileSystems.exists(path) and not FileSystems.match([path.rstrip("/") + "/**"], limits=[1])[0].metadata_list:
+        if not _filesystems().exists(path) and not _filesystems().match([path.rstrip("/") + "/**"], limits=[1])[0].metadata_list:
             missing.append(spec)
     return missing
 
