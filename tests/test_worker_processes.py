@@ -149,8 +149,23 @@ def test_scoring_batches_give_the_same_outcomes_with_and_without_scoring_process
         outcomes[workers] = [(kind, value.to_dict()) for kind, value in fn.process(batch, buckets, stats)]
         assert (fn._pool is not None) == (workers == 2 and (os.cpu_count() or 1) > 1)
         fn.finish_bundle()
+        assert fn._pool is None  # stopped with the bundle; the next bundle starts its own
+        assert [(kind, value.to_dict()) for kind, value in fn.process(batch, buckets, stats)] == outcomes[workers]
+        assert (fn._pool is not None) == (workers == 2 and (os.cpu_count() or 1) > 1)
+        fn.finish_bundle()
         fn.teardown()
     assert outcomes[0] == outcomes[2] and len(outcomes[0]) > 20
+
+
+def test_what_worker_processes_run_imports_no_beam():
+    """Spawned workers import only their work's modules: Beam, and pandas with it, would load into each one."""
+    import subprocess
+    import sys
+
+    code = ("import sys, transforms.detect.pair_scoring, transforms.output.training.components, "
+            "transforms.index.cache; print(sorted(m for m in ('apache_beam', 'pandas') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
 
 
 def test_worker_processes_must_not_be_negative():

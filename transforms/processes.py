@@ -3,8 +3,7 @@
 No child is a fork of a Beam worker with its threads and gigabytes. Parser
 processes (extract/isolation.py) start from a fork server with the readers
 preloaded; the processes of a ChunkPool (scoring, training records) are spawned,
-importing only what their work needs (112 MB resident each at 1k files, against
-164 MB forked from the readers' fork server).
+importing only what their work needs, not the readers.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Deque, Generic, Iterable, Iterator, List, Optional, Tuple, TypeVar
+
+from transforms.signatures import hash64
 
 Item = TypeVar("Item")
 Chunk = TypeVar("Chunk")
@@ -72,6 +73,11 @@ def process_context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["transforms.extract.preload"])
     return context
+
+
+def batch_of(key: str, total: int, per_batch: int) -> int:
+    """The batch of `key`: a stable hash of it over about total / per_batch batches."""
+    return hash64(key) % max(1, -(-total // per_batch))
 
 
 def chunked(items: Iterable[Item], size_of: Callable[[Item], int], target: int) -> List[List[Item]]:

@@ -10,7 +10,7 @@ the outcome.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from transforms.config import Config
 from transforms.detect.corpus import CorpusStats, PairContext
@@ -27,6 +27,8 @@ CHUNK_PAIRS = 256
 FileGroup = Tuple[str, Sequence[Tuple[str, Mapping[str, int]]]]
 # Some file groups with the packed view of every file they name (None for a file without one).
 Chunk = Tuple[Sequence[FileGroup], Mapping[str, Optional[bytes]]]
+# (view a, view b, shared keys, corpus statistics) -> the pair's cache digest (index/cache.PairDigester).
+Digester = Callable[[Any, Any, Mapping[str, int], CorpusStats], str]
 # (pair digest) -> (hit, the cached edge as JSON or None); see transforms/index/cache.py.
 Lookup = Callable[[str], Tuple[bool, Optional[str]]]
 
@@ -40,25 +42,6 @@ class ScoredPair(NamedTuple):
     reused: bool = False  # the edge came from the score cache
 
 
-class PairDigester:
-    """Cache digests of pairs (transforms/index/cache.py), each view's and the corpus's computed once."""
-
-    def __init__(self, fingerprint: str):
-        self._fingerprint = fingerprint
-        self._digests = None
-
-    def __call__(self, a, b, shared: Mapping[str, int], stats: CorpusStats) -> str:
-        from transforms.index import cache
-
-        if self._digests is None:
-            self._digests = cache.Digests()
-        d = self._digests
-        return cache.pair_digest(self._fingerprint, d.corpus(stats), d.record(a), d.record(b), shared)
-
-    def __getstate__(self):
-        return {"_fingerprint": self._fingerprint, "_digests": None}
-
-
 class PairScorer:
     """The strategies, then typing, for pairs of pair views against one run's corpus statistics.
 
@@ -66,7 +49,7 @@ class PairScorer:
     too, a pair whose digest is cached takes the cached edge instead of being scored.
     """
 
-    def __init__(self, config: Config, stats: CorpusStats, digester: Optional[PairDigester] = None,
+    def __init__(self, config: Config, stats: CorpusStats, digester: Optional[Digester] = None,
                  lookup: Optional[Lookup] = None):
         self._config = config
         self._stats = stats

@@ -71,6 +71,24 @@ def edge_from_json(text: Optional[str]) -> Optional[Edge]:
     return None if text is None else Edge(**json.loads(text))
 
 
+class PairDigester:
+    """A pair's digest under a scoring fingerprint, each view's and the corpus's computed once
+    (a scoring process gets its own Digests)."""
+
+    def __init__(self, fingerprint: str):
+        self._fingerprint = fingerprint
+        self._digests: Optional[Digests] = None
+
+    def __call__(self, a, b, shared: Mapping[str, int], stats: CorpusStats) -> str:
+        if self._digests is None:
+            self._digests = Digests()
+        d = self._digests
+        return pair_digest(self._fingerprint, d.corpus(stats), d.record(a), d.record(b), shared)
+
+    def __getstate__(self):
+        return {"_fingerprint": self._fingerprint, "_digests": None}
+
+
 class Digests:
     """Digests computed once per worker: a file ID names one record within a run, and the
     corpus statistics are one side input (kept referenced, so its identity is never reused)."""

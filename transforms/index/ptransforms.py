@@ -25,10 +25,11 @@ from apache_beam.metrics import Metrics
 from transforms.config import Config
 from transforms.detect import blocking
 from transforms.detect.corpus import CorpusStats
-from transforms.detect.pair_scoring import PairDigester, PairScorer
+from transforms.detect.pair_scoring import PairScorer
 from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile
 from transforms.index import plan
+from transforms.index.cache import PairDigester
 from transforms.index.store import IndexEntry, decode_payload, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
 from transforms.ptransforms.common import FAILED, OK, Counted, Timed, split_outcomes
@@ -304,7 +305,7 @@ def score_cache_spec(index: Optional[IndexSpec], config: Config, run_id: str) ->
 class CachedScoreFn(ScoreBatchFn):
     """ScoreBatchFn whose pairs reuse a cached score when their digest is in the index.
 
-    Each scored pair carries its digest and edge (pair_scoring.PairDigester),
+    Each scored pair carries its digest and edge (cache.PairDigester),
     stored here in small transactions (cached ones marked as used by this run); a
     failure is never cached, so the next run scores it again. Lookups run in this
     worker, against its own connection, so a run that may reuse scores scores here too.

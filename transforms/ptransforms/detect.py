@@ -14,8 +14,7 @@ from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, fi
 from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
 from transforms.detect.scoring import Edge
 from transforms.model import FileRecord
-from transforms.processes import ChunkPool, worker_pool
-from transforms.signatures import hash64
+from transforms.processes import ChunkPool, batch_of, worker_pool
 from transforms.telemetry import NAMESPACE, Telemetry
 
 from transforms.ptransforms.common import (
@@ -321,7 +320,7 @@ class ScorePairs(beam.PTransform):
 
 def score_batch(first_id: str, n_files: int) -> int:
     """The scoring batch of the pairs whose first file is `first_id`: about SCORE_BATCH_FILES files a batch."""
-    return hash64(first_id) % max(1, -(-n_files // SCORE_BATCH_FILES))
+    return batch_of(first_id, n_files, SCORE_BATCH_FILES)
 
 
 def _keyed_by_batch(pair_shared, stats: CorpusStats):

@@ -12,7 +12,7 @@ from transforms.config import Config
 from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile, match_outcomes
 from transforms.model import ErrorRecord, FileRecord
-from transforms.signatures import hash64
+from transforms.processes import batch_of
 from transforms.telemetry import NAMESPACE, Telemetry
 
 from transforms.ptransforms.common import (
@@ -122,11 +122,6 @@ class ExtractBatchFn(beam.DoFn):
         self._processed.inc()
         self._bytes.inc(result.file_size)
         return OK, result
-
-
-def batch_of(path: str, files: int, batch_files: int) -> int:
-    """The batch of a file: a stable hash of its path over about files / batch_files batches."""
-    return hash64(path) % max(1, -(-files // batch_files))
 
 
 @beam.typehints.with_input_types(MatchedFile)

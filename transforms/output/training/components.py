@@ -15,8 +15,7 @@ from transforms.output.lines import PackedRecord, packed_record
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import place
 from transforms.output.training.variants import RecordSettings, component_records
-from transforms.processes import chunked
-from transforms.signatures import hash64
+from transforms.processes import batch_of, chunked
 
 # Files per batch of components (one element of the step), and per chunk of a batch: a chunk
 # is about a tenth of a second of work, and a batch's chunks keep the processes busy.
@@ -59,7 +58,7 @@ class ComponentTask(NamedTuple):
 
 def component_batch(component: str, n_files: int) -> int:
     """The batch of a component: about BATCH_FILES files a batch."""
-    return hash64(component) % max(1, -(-n_files // BATCH_FILES))
+    return batch_of(component, n_files, BATCH_FILES)
 
 
 def component_tasks(files: Iterable[Tuple[str, Mapping[str, Any]]], links: Iterable[Tuple[str, Mapping[str, Any]]],
