@@ -11,7 +11,9 @@ report gives files, candidate pairs, edges, wall and CPU seconds of detection,
 microseconds per pair, the seconds of each part (blocking, views, each
 strategy, inclusion within content_similarity, typing, global steps), the
 process's RSS before detection and its peak, F1 against the corpus's truth,
-and `edges_sha256`, a digest of every edge with its evidence.
+and `edges_sha256`, a digest of every edge with its evidence. `scoring_step`
+times the pipeline's scoring step on the same records in this process and on
+two worker processes (`batch.worker_processes` 0 and 2).
 
 It only uses names that older checkouts have too, so
 `PYTHONPATH=OTHER_CHECKOUT python benchmarks/scoring.py --report other.json`
@@ -120,11 +122,52 @@ def measure(records: Sequence[Any], truth: Optional[dict] = None, root: str = ""
     return result
 
 
+def measure_scoring_step(records: Sequence[Any], worker_processes: Sequence[int] = (0, 2)) -> Dict[str, Any]:
+    """The pipeline's scoring step (ScoreBatchFn over every batch, views from packed buckets) with each
+    `batch.worker_processes`: wall seconds, this process's CPU seconds, its children's (the worker
+    processes') CPU seconds, and whether every setting gave the same outcomes. {} for a checkout
+    without the step."""
+    try:
+        from transforms.ptransforms.detect import ScoreBatchFn, score_batch
+    except ImportError:
+        return {}
+    import psutil
+
+    from transforms.config import Config, with_overrides
+    from transforms.detect.pair_view import packed_view, view_bucket
+    from transforms.detect.relationships import candidate_pairs
+
+    pairs, _, stats = candidate_pairs(records, Config())
+    buckets: Dict[int, list] = {}
+    for record in records:
+        buckets.setdefault(view_bucket(record.file_id), []).append((record.file_id, packed_view(record)))
+    batches: Dict[int, list] = {}
+    for (a, b), shared in pairs.items():
+        batches.setdefault(score_batch(a, stats.n_files), []).append((a, b, shared))
+    figures: Dict[str, Any] = {"pairs": len(pairs), "batches": len(batches)}
+    outcomes = {}
+    for workers in worker_processes:
+        fn = ScoreBatchFn(with_overrides(Config(), **{"batch.worker_processes": workers}))
+        fn.setup()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        outcomes[workers] = [(kind, value.to_dict()) for key in sorted(batches)
+                             for kind, value in fn.process((key, batches[key]), buckets, stats)]
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        children = sum(sum(child.cpu_times()[:2]) for child in psutil.Process().children(recursive=True)
+                       if "spawn" in " ".join(child.cmdline()))
+        fn.finish_bundle()
+        fn.teardown()
+        figures[f"worker_processes_{workers}"] = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
+                                                  "worker_cpu_seconds": round(children, 2)}
+    figures["same_outcomes"] = all(o == outcomes[worker_processes[0]] for o in outcomes.values())
+    return figures
+
+
 def _measure_size(size: int, workers: int) -> Dict[str, Any]:
     from benchmarks.blocking import corpus_records
 
     records, truth, root = corpus_records(size, workers)
-    return {"target_size": size, **measure(records, truth, root)}
+    return {"target_size": size, **measure(records, truth, root), "scoring_step": measure_scoring_step(records)}
 
 
 def _in_fresh_process(size: int, workers: int) -> Dict[str, Any]:
@@ -141,7 +184,8 @@ def format_row(row: Dict[str, Any]) -> str:
     return (f"{row['files']:>7} files {row['candidate_pairs']:>8} pairs {row['edges']:>6} edges  "
             f"{row['seconds']:>7.1f} s ({row['cpu_seconds']:.1f} s CPU)  {row['microseconds_per_pair']:>6.0f} us/pair  "
             f"peak RSS {row['peak_rss_mb']:.0f} MB (before {row['rss_before_mb']:.0f})  F1 {row.get('f1')}\n"
-            f"          {parts}\n          edges_sha256 {row['edges_sha256']}")
+            f"          {parts}\n          edges_sha256 {row['edges_sha256']}"
+            f"\n          pipeline scoring step {json.dumps(row.get('scoring_step', {}))}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

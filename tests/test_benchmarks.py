@@ -148,3 +148,20 @@ def test_scoring_benchmark_times_every_part_and_digests_the_edges():
     assert first["peak_rss_mb"] >= first["rss_before_mb"] > 0
     assert first["edges_sha256"] == second["edges_sha256"]  # same records, same edges
     assert (dict(strategies.STRATEGY_FUNCTIONS), relationships.candidate_pairs, relationships.typed_edge) == before
+
+
+def test_scoring_benchmark_times_the_scoring_step_with_and_without_worker_processes():
+    from benchmarks.scoring import measure_scoring_step
+    from tests.records import data_record, text_record
+    from transforms.processes import available_cores
+
+    customers = data_record("/d/customers.csv", {"customers": (
+        ["customer_id", "name"], [[f"C-{i:04d}", f"Name {i}"] for i in range(40)])})
+    orders = data_record("/d/orders.csv", {"orders": (
+        ["order_id", "customer_id", "amount"], [[i, f"C-{i % 40:04d}", 10 * i] for i in range(120)])})
+    memo = text_record("/d/customers_notes.md", "customers.csv lists customer_id and name for every customer.")
+    figures = measure_scoring_step([customers, orders, memo])
+    assert figures["pairs"] >= 2 and figures["batches"] == 1 and figures["same_outcomes"] is True
+    assert figures["worker_processes_0"]["worker_cpu_seconds"] == 0
+    if available_cores() > 1:  # the pairs were scored in spawned processes
+        assert figures["worker_processes_2"]["worker_cpu_seconds"] > 0
