@@ -128,17 +128,23 @@ def test_deduplication_figures_check_the_dropped_records_against_their_exact_lik
     assert figures["largest_bucket"] == 3 and figures["bucket_pairs"] >= 3
 
 
-def test_scoring_benchmark_times_every_part_and_digests_the_edges():
-    """benchmarks/scoring.py on a foreign key and a memo: parts add up, the patches are undone."""
-    from benchmarks.scoring import measure
+def _foreign_key_and_memo():
     from tests.records import data_record, text_record
-    from transforms.detect import relationships, strategies
 
     customers = data_record("/d/customers.csv", {"customers": (
         ["customer_id", "name"], [[f"C-{i:04d}", f"Name {i}"] for i in range(40)])})
     orders = data_record("/d/orders.csv", {"orders": (
         ["order_id", "customer_id", "amount"], [[i, f"C-{i % 40:04d}", 10 * i] for i in range(120)])})
     memo = text_record("/d/customers_notes.md", "customers.csv lists customer_id and name for every customer.")
+    return customers, orders, memo
+
+
+def test_scoring_benchmark_times_every_part_and_digests_the_edges():
+    """benchmarks/scoring.py on a foreign key and a memo: parts add up, the patches are undone."""
+    from benchmarks.scoring import measure
+    from transforms.detect import relationships, strategies
+
+    customers, orders, memo = _foreign_key_and_memo()
     before = dict(strategies.STRATEGY_FUNCTIONS), relationships.candidate_pairs, relationships.typed_edge
 
     first, second = measure([customers, orders, memo]), measure([customers, orders, memo])
@@ -152,14 +158,9 @@ def test_scoring_benchmark_times_every_part_and_digests_the_edges():
 
 def test_scoring_benchmark_times_the_scoring_step_with_and_without_worker_processes():
     from benchmarks.scoring import measure_scoring_step
-    from tests.records import data_record, text_record
     from transforms.processes import available_cores
 
-    customers = data_record("/d/customers.csv", {"customers": (
-        ["customer_id", "name"], [[f"C-{i:04d}", f"Name {i}"] for i in range(40)])})
-    orders = data_record("/d/orders.csv", {"orders": (
-        ["order_id", "customer_id", "amount"], [[i, f"C-{i % 40:04d}", 10 * i] for i in range(120)])})
-    memo = text_record("/d/customers_notes.md", "customers.csv lists customer_id and name for every customer.")
+    customers, orders, memo = _foreign_key_and_memo()
     figures = measure_scoring_step([customers, orders, memo])
     assert figures["pairs"] >= 2 and figures["batches"] == 1 and figures["same_outcomes"] is True
     assert figures["worker_processes_0"]["worker_cpu_seconds"] == 0
