@@ -32,6 +32,7 @@ from transforms.index.ptransforms import (
 )
 from transforms.output import exports, review, writer
 from transforms.output.appending import AppendJsonl
+from transforms.output.spill import remove_spill
 from transforms.ptransforms.stream import StreamingGraph, WatchInputs
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import FileSummary, file_summary, summary_budget, sure_thresholds
@@ -171,8 +172,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     summaries = records | "Summaries" >> beam.ParDo(Timed(
         "train", lambda r: [(r.file_id, FileSummary(file_summary(r, roots, budget)))], t))
     thresholds = sure_thresholds(config, ConfidenceModel.load())
+    spill_dir = writer.join_path(output, *writer.TRAINING_SPILL)  # records' lines wait on disk, not in memory
     training, train_errors = (
-        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t))
+        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t, spill_dir))
     training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold, t)
     # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
     file_errors = (extract_errors, embed_errors, reused_errors) | "FileErrors" >> beam.Flatten()
@@ -190,14 +192,17 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         error_dicts | "WriteErrors" >> writer.WriteJsonlShards(
             writer.join_path(output, "errors"), "errors", writer.error_sort_key, shards, t),
     ]
-    for split in training_dataset.SPLITS:
-        written.append(
-            training
-            | f"Only{split.title()}" >> OnlySplit(split)
-            | f"Write{split.title()}" >> writer.WriteJsonlShards(
-                writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
-                records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)
-        )
+    training_written = [
+        training
+        | f"Only{split.title()}" >> OnlySplit(split)
+        | f"Write{split.title()}" >> writer.WriteJsonlShards(
+            writer.join_path(output, *writer.TRAINING_DATA), split, training_dataset.sort_key,
+            records_per_shard=config.training.records_per_shard, write_empty=False, telemetry=t)
+        for split in training_dataset.SPLITS
+    ]
+    spill_removed = p | "SpillRead" >> beam.Create([spill_dir]) | "RemoveSpill" >> beam.Map(
+        remove_spill, *[beam.pvalue.AsList(paths) for paths in training_written])
+    written += training_written
 
     counts = [
         matched | "CountMatched" >> _count("matched"),
@@ -246,7 +251,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
             c["training_duplicates_dropped"])))
     # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
     counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
-                                         *[beam.pvalue.AsList(paths) for paths in written + [card]])
+                                         *[beam.pvalue.AsList(paths) for paths in written + [card, spill_removed]])
 
 
 def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,

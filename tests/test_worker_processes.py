@@ -234,6 +234,27 @@ def test_a_component_that_fails_is_one_error_record_and_the_others_are_built(sco
         chunk_records(record_settings(Config()), [tasks[0], tasks[2]]))
 
 
+def test_component_batches_spill_the_same_records_they_would_hold(tmp_path, scored_corpus, extracted):
+    from transforms.output.training import record_settings
+    from transforms.ptransforms.output import ComponentBatchFn
+
+    tasks = _component_tasks(scored_corpus, extracted)
+    grouping = {i: (t.component, t.split) for t in tasks for i in t.own}
+    files = [(t.component, s) for t in tasks for s in t.files.values()]
+    links = [(t.component, link) for t in tasks for link in t.links]
+    element = (5, {"files": files, "links": links})
+    outcomes = {}
+    for spill_dir in (None, str(tmp_path / "spill")):
+        fn = ComponentBatchFn(record_settings(Config()), 0, spill_dir)
+        outcomes[spill_dir] = list(fn.process(element, grouping))
+        fn.teardown()
+    held, spilled = outcomes[None], outcomes[str(tmp_path / "spill")]
+    assert len(held) > 50 and [k for k, _ in held] == [k for k, _ in spilled]
+    assert all(r.packed is None and r.spilled.path.endswith("batch-5.bin") for _, r in spilled)
+    assert [r.compressed() for _, r in spilled] == [r.packed for _, r in held]
+    assert [r.signature for _, r in spilled] == [r.signature for _, r in held]
+
+
 def test_a_run_gives_the_same_shards_with_and_without_worker_processes(tmp_path):
     import filecmp
 

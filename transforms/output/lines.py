@@ -21,7 +21,7 @@ def dumps(record: Mapping[str, Any]) -> str:
     escape, which reads back to the same string: the line is always valid UTF-8.
     """
     if isinstance(record, PackedRecord):
-        return unpacked_line(record.packed)
+        return unpacked_line(record.compressed())
     return _utf8_line(record).decode("utf-8")
 
 
@@ -39,7 +39,7 @@ def _utf8_line(record: Mapping[str, Any]) -> bytes:
 def packed_line(record: Mapping[str, Any]) -> bytes:
     """A record's line compressed while its shard is gathered (a shard's lines wait in memory)."""
     if isinstance(record, PackedRecord):
-        return record.packed
+        return record.compressed()
     return zlib.compress(_utf8_line(record), 1)
 
 
@@ -71,9 +71,13 @@ class PackedRecord(Mapping):
         self.fields = {k: record[k] for k in self.FIELDS if k in record}
         self._record: Optional[Dict[str, Any]] = None
 
+    def compressed(self) -> bytes:
+        """The compressed line."""
+        return self.packed
+
     def _decoded(self) -> Dict[str, Any]:
         if self._record is None:
-            self._record = json.loads(unpacked_line(self.packed))
+            self._record = json.loads(unpacked_line(self.compressed()))
         return self._record
 
     def __getitem__(self, key: str) -> Any:

@@ -16,18 +16,19 @@ finished, and the next run over the same folder replaces everything.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import posixpath
-import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.output.lines import dumps, packed_line, unpacked_line  # noqa: F401 (dumps re-exported)
+from transforms.output.files import TEMPORARY as _TEMPORARY
+from transforms.output.files import atomic as _atomic
+from transforms.output.files import join_path
+from transforms.output.spill import Payload, SpilledLine, read_payloads
 from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 
@@ -35,12 +36,8 @@ RECORDS_PER_SHARD = 50_000
 # Output folder -> shard prefix; "training" holds shards of the layout before training/data/.
 OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/data": "*", "training": "train"}
 TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
+TRAINING_SPILL = ("training", ".spill")  # training records' lines until their shards are written (spill.py)
 SUMMARY = "run_summary.json"
-_TEMPORARY = ".tmp-"  # infix of files being written: <dir>/.<name>.tmp-<unique>
-
-
-def join_path(base: str, *parts: str) -> str:
-    return FileSystems.join(base, *parts) if "://" in base else posixpath.join(base, *parts)
 
 
 def error_sort_key(error: Mapping[str, Any]) -> str:
@@ -76,23 +73,10 @@ def write_json(path: str, document: Mapping[str, Any]) -> None:
         handle.write(json.dumps(document, indent=2, sort_keys=True, default=str).encode("utf-8") + b"\n")
 
 
-@contextlib.contextmanager
-def _atomic(path: str):
-    """A handle on a temporary file beside `path`, renamed to `path` when the block succeeds."""
-    directory, name = posixpath.split(path) if "://" in path else os.path.split(path)
-    temporary = join_path(directory, f".{name}{_TEMPORARY}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    handle = FileSystems.create(temporary)
-    try:
-        yield handle
-        handle.close()
-    except BaseException:
-        handle.close()
-        FileSystems.delete([temporary])
-        raise
-    if "://" not in path:
-        os.replace(temporary, path)  # atomic on one filesystem, and replaces an earlier run's file
-    else:
-        FileSystems.rename([temporary], [path])
+def shard_payload(record: Mapping[str, Any]) -> Payload:
+    """What a shard carries for a record until it is written: the compressed line, or where it was spilled."""
+    spilled = getattr(record, "spilled", None)
+    return spilled if isinstance(spilled, SpilledLine) else packed_line(record)
 
 
 def read_jsonl(directory: str, prefix: str) -> List[Dict[str, Any]]:
@@ -143,7 +127,8 @@ def clear_outputs(output_dir: str) -> None:
         patterns += [join_path(output_dir, sub, name)
                      for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl", f".*{_TEMPORARY}*")]
     patterns.append(join_path(output_dir, "training", "README.md"))
-    stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
+    patterns += [join_path(output_dir, *TRAINING_SPILL, name) for name in ("*", ".*")]
+    stale = sorted({m.path for result in FileSystems.match(patterns) for m in result.metadata_list})
     if stale:
         FileSystems.delete(stale)
 
@@ -154,9 +139,10 @@ class _WriteShard(beam.DoFn):
         self._prefix = prefix
 
     def process(self, element: Tuple[Tuple[int, int], Iterable[Tuple[str, bytes]]]):
-        (index, shards), keyed_lines = element
+        (index, shards), keyed_payloads = element
         path = shard_path(self._directory, self._prefix, index, shards)
-        write_lines(path, (unpacked_line(packed) for _, packed in sorted(keyed_lines)))
+        ordered = [payload for _, payload in sorted(keyed_payloads)]
+        write_lines(path, (unpacked_line(packed) for packed in read_payloads(ordered)))
         yield path
 
 
@@ -200,7 +186,7 @@ class WriteJsonlShards(beam.PTransform):
         written = (
             records
             | "KeyByShard" >> beam.Map(
-                lambda r, n: ((shard_of(sort_key(r), n), n), (sort_key(r), packed_line(r))),
+                lambda r, n: ((shard_of(sort_key(r), n), n), (sort_key(r), shard_payload(r))),
                 n=beam.pvalue.AsSingleton(shards),
             )
             | "GroupShards" >> beam.GroupByKey()

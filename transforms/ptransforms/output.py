@@ -14,6 +14,7 @@ from transforms.extract.matching import relative_path
 from transforms.output import review
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import ends, link_from_candidate, link_from_edge, record_path, record_settings
+from transforms.output.spill import SpilledLine, spill_file, spill_writer
 from transforms.output.training.components import (
     TrainingRecord,
     chunk_records,
@@ -31,19 +32,29 @@ from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, Timed, split
 
 
 class TrainingRecordCoder(beam.coders.Coder):
-    """The fields as JSON, the de-duplication signature, then the compressed line as it is: filters
-    and counts pass a record on without encoding its text again."""
+    """The fields as JSON, the de-duplication signature, then the compressed line as it is (filters
+    and counts pass a record on without encoding its text again), or where the line was spilled."""
 
     def encode(self, value) -> bytes:
         record = value if isinstance(value, TrainingRecord) else TrainingRecord(value)
         fields = json.dumps(record.fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return struct.pack(">II", len(fields), len(record.signature)) + fields + record.signature + record.packed
+        head = fields + record.signature
+        if record.spilled is None:
+            return struct.pack(">III", len(fields), len(record.signature), 0) + head + record.packed
+        path = record.spilled.path.encode("utf-8")
+        return (struct.pack(">III", len(fields), len(record.signature), len(path)) + head + path
+                + struct.pack(">QQ", record.spilled.offset, record.spilled.length))
 
     def decode(self, encoded: bytes) -> TrainingRecord:
-        size, signed = struct.unpack_from(">II", encoded)
-        start = 8 + size
-        return training_record(json.loads(encoded[8:start]), encoded[start + signed:],
-                                encoded[start:start + signed])
+        size, signed, spilled = struct.unpack_from(">III", encoded)
+        start = 12 + size
+        end = start + signed
+        fields, signature = json.loads(encoded[12:start]), encoded[start:end]
+        if not spilled:
+            return training_record(fields, encoded[end:], signature)
+        offset, length = struct.unpack_from(">QQ", encoded, end + spilled)
+        return training_record(fields, None, signature,
+                               SpilledLine(encoded[end:end + spilled].decode("utf-8"), offset, length))
 
     def is_deterministic(self) -> bool:
         return True
@@ -173,28 +184,40 @@ class ComponentBatchFn(beam.DoFn):
     Components are built in chunks (components.task_chunks) on `batch.worker_processes`
     processes (processes.ChunkPool), or here with 0 or where this worker may not start
     processes. Every outcome is emitted before `process` returns.
+
+    With `spill_dir`, a batch's lines go to one spill file there (spill.py), and its records
+    carry only where their lines are.
     """
 
-    def __init__(self, settings, workers: int):
+    def __init__(self, settings, workers: int, spill_dir: Optional[str] = None):
         self._settings = settings
         self._workers = workers
+        self._spill_dir = spill_dir
         self._pool: Optional[ChunkPool] = None
         self._started = False
 
     def process(self, element, grouping):
-        _, grouped = element
+        batch, grouped = element
         if not self._started:
             self._started, self._pool = True, worker_pool(self._workers, self._settings, chunk_records, "training")
         chunks = task_chunks(component_tasks(grouped["files"], grouped["links"], grouping))
         built = self._pool.map(chunks) if self._pool is not None else (
             chunk_records(self._settings, chunk) for chunk in chunks)
+        if self._spill_dir is None:
+            yield from self._outcomes(built, None)
+        else:
+            with spill_writer(spill_file(self._spill_dir, batch)) as spill:
+                yield from self._outcomes(built, spill)
+
+    @staticmethod
+    def _outcomes(built, spill):
         for outcomes in built:
             for outcome in outcomes:
                 if isinstance(outcome, ErrorRecord):
                     STAGE_ERRORS.inc()
                     yield FAILED, outcome
                 else:
-                    yield OK, outcome
+                    yield OK, outcome if spill is None else outcome.spilled_to(spill)
 
     def finish_bundle(self):
         self.teardown()  # the processes' memory need not wait for the end of the run
@@ -207,9 +230,10 @@ class ComponentBatchFn(beam.DoFn):
 
 @beam.ptransform_fn
 def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float],
-                    telemetry: Optional[Telemetry] = None):
+                    telemetry: Optional[Telemetry] = None, spill_dir: Optional[str] = None):
     """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
-    errors of components whose records failed)."""
+    errors of components whose records failed). With `spill_dir`, the records' lines wait there for
+    their shards (spill.remove_spill deletes it after)."""
     level = config.training.precision_level
     links = edges | "Links" >> beam.Map(lambda e: link_from_edge(
         e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
@@ -250,7 +274,8 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
          "links": keyed_links | "LinksByBatch" >> beam.Map(_by_batch, g=grouping)}
         | "GroupBatches" >> beam.CoGroupByKey()
         | "ComponentRecords" >> beam.ParDo(
-            Timed("train", ComponentBatchFn(record_settings(config), config.batch.worker_processes), telemetry),
+            Timed("train", ComponentBatchFn(record_settings(config), config.batch.worker_processes, spill_dir),
+                  telemetry),
             grouping)
     )
     return split_outcomes(outcomes, "SplitRecords", TrainingRecord)

@@ -8,10 +8,11 @@ compressed lines and signatures.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from transforms.model import ErrorRecord, stage_error
 from transforms.output.lines import PackedRecord, packed_record
+from transforms.output.spill import SpilledLine, SpillWriter, read_payloads
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import place
 from transforms.output.training.variants import RecordSettings, component_records
@@ -26,23 +27,37 @@ CHUNK_FILES = 32
 class TrainingRecord(PackedRecord):
     """A training record between stages: its output line, compressed (a record repeats its files'
     text in several fields, and the in-process runner holds every stage's output in memory), and
-    the fields that splitting, counting and de-duplicating key on. Written as it is."""
+    the fields that splitting, counting and de-duplicating key on. Written as it is.
+
+    Once spilled (`spilled_to`), the line is on disk and the record carries only where it is."""
 
     FIELDS = ("id", "task", "split", "label")
-    __slots__ = ("signature",)
+    __slots__ = ("signature", "spilled")
 
     def __init__(self, record):
         super().__init__(record)
         # Signed while the record is at hand: de-duplication then never decodes the line.
         self.signature = training_dataset.dedup_signature(record)
+        self.spilled: Optional[SpilledLine] = None
+
+    def compressed(self) -> bytes:
+        return self.packed if self.spilled is None else next(read_payloads([self.spilled]))
+
+    def spilled_to(self, spill: SpillWriter) -> "TrainingRecord":
+        """This record with its line written to `spill` and no longer held."""
+        if self.spilled is not None:
+            return self
+        return training_record(self.fields, None, self.signature, spill.add(self.packed))
 
     def __reduce__(self):
-        return training_record, (self.fields, self.packed, self.signature)
+        return training_record, (self.fields, self.packed, self.signature, self.spilled)
 
 
-def training_record(fields, packed: bytes, signature: bytes) -> TrainingRecord:
+def training_record(fields, packed: Optional[bytes], signature: bytes,
+                    spilled: Optional[SpilledLine] = None) -> TrainingRecord:
     record = packed_record(TrainingRecord, fields, packed)
     record.signature = signature
+    record.spilled = spilled
     return record
 
 

@@ -1,0 +1,111 @@
+"""Training records' lines spilled to disk between the step that builds them and their shards."""
+
+import json
+import os
+import pickle
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+
+from transforms.output import writer
+from transforms.output.spill import read_payloads, remove_spill, spill_file, spill_writer
+from transforms.output.training.components import TrainingRecord
+from transforms.ptransforms.output import TrainingRecordCoder
+
+
+def _record(i, text="the quarterly revenue table by region"):
+    return {"id": f"r{i:03d}", "task": "find_related", "split": "train", "label": "related",
+            "messages": [{"role": "user", "content": f"{text} {i} " * 20}]}
+
+
+def _spilled(tmp_path, batch, records):
+    with spill_writer(spill_file(str(tmp_path), batch)) as spill:
+        return [TrainingRecord(r).spilled_to(spill) for r in records]
+
+
+def test_a_spilled_record_keeps_its_fields_and_signature_and_reads_its_line_back(tmp_path):
+    records = [_record(i) for i in range(5)]
+    spilled = _spilled(tmp_path, 7, records)
+    assert os.listdir(tmp_path) == ["batch-7.bin"]  # one file per batch, no temporary left
+    for record, handle in zip(records, spilled):
+        packed = TrainingRecord(record)
+        assert handle.packed is None and handle.spilled.path == str(tmp_path / "batch-7.bin")
+        assert handle["split"] == "train" and handle._record is None  # fields without reading the file
+        assert handle.signature == packed.signature
+        assert handle.compressed() == packed.packed and writer.dumps(handle) == writer.dumps(record)
+        assert handle["messages"] == record["messages"]
+    offsets = [h.spilled.offset for h in spilled]
+    assert offsets == sorted(offsets) and offsets[0] == 0
+    assert os.path.getsize(tmp_path / "batch-7.bin") == sum(h.spilled.length for h in spilled)
+
+
+def test_the_coder_and_pickle_carry_where_a_line_is_not_the_line(tmp_path):
+    handle = _spilled(tmp_path, 1, [_record(1)])[0]
+    coder = TrainingRecordCoder()
+    encoded = coder.encode(handle)
+    held = coder.encode(TrainingRecord(_record(1)))
+    path = handle.spilled.path.encode()
+    assert len(encoded) == len(held) - handle.spilled.length + len(path) + 16  # the line's place, not the line
+    decoded = coder.decode(encoded)
+    assert decoded.spilled == handle.spilled and decoded.fields == handle.fields
+    assert decoded.signature == handle.signature and coder.encode(decoded) == encoded
+    assert pickle.loads(pickle.dumps(handle)).spilled == handle.spilled
+    assert writer.shard_payload(decoded) == handle.spilled
+    assert writer.shard_payload(TrainingRecord(_record(1))) == TrainingRecord(_record(1)).packed
+
+
+def test_payloads_come_back_in_their_order_reading_each_file_forward(tmp_path):
+    first = _spilled(tmp_path, 1, [_record(i) for i in range(4)])
+    second = _spilled(tmp_path, 2, [_record(i, "a memo about the budget") for i in range(4, 8)])
+    in_memory = TrainingRecord(_record(99)).packed
+    mixed = [second[2].spilled, first[3].spilled, in_memory, first[0].spilled, second[0].spilled]
+    expected = [second[2].compressed(), first[3].compressed(), in_memory, first[0].compressed(),
+                second[0].compressed()]
+    assert list(read_payloads(mixed)) == expected
+
+
+def test_a_spill_file_shorter_than_its_lines_is_a_clear_error(tmp_path):
+    handle = _spilled(tmp_path, 3, [_record(1)])[0]
+    with open(handle.spilled.path, "r+b") as f:
+        f.truncate(handle.spilled.length // 2)
+    with pytest.raises(IOError, match="ends before a line"):
+        list(read_payloads([handle.spilled]))
+
+
+def test_a_batch_that_fails_midway_leaves_no_spill_file(tmp_path):
+    def failing():
+        yield _record(1)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        with spill_writer(spill_file(str(tmp_path), 4)) as spill:
+            for record in failing():
+                TrainingRecord(record).spilled_to(spill)
+    assert os.listdir(tmp_path) == []
+
+
+def test_shards_written_from_spilled_records_equal_shards_from_records_in_memory(tmp_path):
+    records = [_record(i) for i in range(40)]
+    spilled = _spilled(tmp_path / "spill", 0, records[:25]) + _spilled(tmp_path / "spill", 1, records[25:])
+    for name, items in (("memory", [TrainingRecord(r) for r in records]), ("spilled", spilled)):
+        with TestPipeline(runner="FnApiRunner") as p:
+            (p | beam.Create(list(reversed(items))).with_output_types(TrainingRecord)
+               | writer.WriteJsonlShards(str(tmp_path / name), "train", lambda r: f"{r['task']}|{r['id']}", 3))
+    names = sorted(os.listdir(tmp_path / "memory"))
+    assert len(names) == 3 and names == sorted(os.listdir(tmp_path / "spilled"))
+    for name in names:
+        assert (tmp_path / "memory" / name).read_bytes() == (tmp_path / "spilled" / name).read_bytes()
+    lines = [json.loads(line) for name in names for line in (tmp_path / "spilled" / name).read_text().splitlines()]
+    assert sorted(r["id"] for r in lines) == [r["id"] for r in records]
+
+
+def test_the_spill_folder_is_removed_and_a_stale_one_is_cleared(tmp_path):
+    _spilled(tmp_path / "out" / "training" / ".spill", 0, [_record(1)])
+    (tmp_path / "out" / "training" / ".spill" / ".batch-1.bin.tmp-1-abc").write_bytes(b"half")
+    writer.clear_outputs(str(tmp_path / "out"))
+    assert os.listdir(tmp_path / "out" / "training" / ".spill") == []
+    _spilled(tmp_path / "out" / "training" / ".spill", 0, [_record(1)])
+    remove_spill(str(tmp_path / "out" / "training" / ".spill"), ["a shard"])
+    assert not (tmp_path / "out" / "training" / ".spill").exists()
+

@@ -1,0 +1,116 @@
+"""Output lines kept on disk between the step that makes them and the shard that holds them.
+
+Training records are most of a run's output bytes (about 3 KB compressed each,
+several per file), and the in-process runner holds every stage's output in
+memory, often in several copies: the step's output, a filter's, the shard
+grouping. So each batch of records writes its compressed lines to one spill
+file under the output folder, and the records travel on as their fields, their
+signature and a `SpilledLine` (where the line is). The shard writer reads the
+lines back, a file at a time in offset order, and the spill folder is removed
+once every shard is written.
+
+A spill file is named after its batch, and a batch always gives the same lines
+in the same order: a retried bundle rewrites the same file, byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Dict, Iterator, List, NamedTuple, Sequence, Tuple, Union
+
+# Beam's filesystems are imported on first use: training worker processes build records with this
+# module loaded and never touch a file.
+
+
+class SpilledLine(NamedTuple):
+    """Where a compressed output line was spilled."""
+
+    path: str
+    offset: int
+    length: int
+
+
+# What a shard carries for a record until it is written: the compressed line, or where it was spilled.
+Payload = Union[bytes, SpilledLine]
+
+
+class SpillWriter:
+    """Appends compressed lines to one open spill file; `add` says where each line went."""
+
+    def __init__(self, path: str, handle):
+        self.path = path
+        self._handle = handle
+        self._offset = 0
+
+    def add(self, packed: bytes) -> SpilledLine:
+        self._handle.write(packed)
+        where = SpilledLine(self.path, self._offset, len(packed))
+        self._offset += len(packed)
+        return where
+
+
+def spill_file(directory: str, batch: object) -> str:
+    from transforms.output.files import join_path
+
+    return join_path(directory, f"batch-{batch}.bin")
+
+
+@contextlib.contextmanager
+def spill_writer(path: str) -> Iterator[SpillWriter]:
+    """A spill file being written (renamed into place when the block succeeds)."""
+    from transforms.output.files import atomic
+
+    with atomic(path) as handle:
+        yield SpillWriter(path, handle)
+
+
+def remove_spill(directory: str, *_written) -> str:
+    """Deletes a spill folder; `_written` (side inputs: the shards that read it) makes the step wait for them."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from transforms.output.files import join_path
+
+    found = sorted({m.path for result in FileSystems.match([join_path(directory, "*"), join_path(directory, ".*")])
+                    for m in result.metadata_list})
+    if found:
+        FileSystems.delete(found)
+    if "://" not in directory and os.path.isdir(directory):
+        os.rmdir(directory)
+    return directory
+
+
+def read_payloads(payloads: Sequence[Payload]) -> Iterator[bytes]:
+    """The compressed lines of `payloads`, in their order; spilled ones are read a file at a time,
+    in offset order, so a shard reads each spill file once and forward only."""
+    wanted: Dict[str, List[Tuple[int, int, int]]] = {}
+    for index, payload in enumerate(payloads):
+        if isinstance(payload, SpilledLine):
+            wanted.setdefault(payload.path, []).append((payload.offset, payload.length, index))
+    if not wanted:
+        yield from payloads  # type: ignore[misc]
+        return
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    resolved: Dict[int, bytes] = {}
+    for path in sorted(wanted):
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            position = 0
+            for offset, length, index in sorted(wanted[path]):
+                if offset != position:
+                    handle.seek(offset)
+                resolved[index] = _read_exactly(handle, length, path)
+                position = offset + length
+    for index, payload in enumerate(payloads):
+        yield resolved.pop(index) if isinstance(payload, SpilledLine) else payload  # type: ignore[misc]
+
+
+def _read_exactly(handle, length: int, path: str) -> bytes:
+    data = handle.read(length)
+    while len(data) < length:  # a remote reader may return less than asked
+        more = handle.read(length - len(data))
+        if not more:
+            raise IOError(f"spill file {path} ends before a line it should hold")
+        data += more
+    return data
