@@ -9,7 +9,8 @@ cached under benchmarks/.cache/scale-SIZE), then `python -m beam_pipeline run`
 runs on it in a fresh process with the default runner (or the Beam arguments
 given after `--`). The benchmark samples the resident memory of that process
 and all its children (the runner's worker processes) with psutil every 0.2 s
-and reports the peak of the sum. Stage times are the run's own
+and reports the peak of the sum. It also reports the main process's own peak and a
+timeline of both every 5 s. Stage times are the run's own
 `run_summary.json` `stages` section (time inside filegraph's code per stage,
 summed over workers). Precision / recall / F1 are the run's edges against the
 corpus's truth.
@@ -28,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from benchmarks import write_report
 
@@ -38,6 +39,7 @@ DEFAULT_REPORT = os.path.join(HERE, "reports", "scale.json")
 ROWS_SCALE = 0.02
 FILES_PER_PROJECT = 11.0  # measured on generated corpora; sizes are approximate
 SAMPLE_SECONDS = 0.2
+TIMELINE_SECONDS = 5.0
 
 
 def corpus(size: int, workers: int, cache: str = CACHE) -> Dict[str, Any]:
@@ -61,36 +63,47 @@ def corpus(size: int, workers: int, cache: str = CACHE) -> Dict[str, Any]:
     return {"root": root, "truth": truth, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _tree_rss(process) -> int:
+def _tree_rss(process) -> Tuple[int, int]:
+    """(RSS of the process, RSS of it and all its children)."""
     import psutil
 
-    total = 0
+    main = total = 0
     for proc in [process] + process.children(recursive=True):
         try:
-            total += proc.memory_info().rss
+            rss = proc.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return total
+            continue
+        total += rss
+        main = rss if proc is process else main
+    return main, total
 
 
 def run_measured(command: Sequence[str], log_path: str) -> Dict[str, Any]:
-    """Runs a command, sampling the RSS of its process tree: {returncode, wall_seconds, peak_rss_mb}."""
+    """Runs a command, sampling the RSS of its process tree: {returncode, wall_seconds, peak_rss_mb,
+    peak_rss_main_mb, rss_timeline_mb}. The timeline has one [seconds, main MB, tree MB] sample every
+    TIMELINE_SECONDS, so a report shows in which part of the run memory rose."""
     import psutil
 
     started = time.perf_counter()
+    timeline: List[List[float]] = []
     with open(log_path, "wb") as log:
         child = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT)
         process = psutil.Process(child.pid)
-        peak = 0
+        peak = peak_main = 0
         while child.poll() is None:
             try:
-                peak = max(peak, _tree_rss(process))
+                main, tree = _tree_rss(process)
             except psutil.NoSuchProcess:
                 break
+            peak, peak_main = max(peak, tree), max(peak_main, main)
+            elapsed = time.perf_counter() - started
+            if not timeline or elapsed - timeline[-1][0] >= TIMELINE_SECONDS:
+                timeline.append([round(elapsed, 1), round(main / 2**20), round(tree / 2**20)])
             time.sleep(SAMPLE_SECONDS)
         child.wait()
     return {"returncode": child.returncode, "wall_seconds": round(time.perf_counter() - started, 2),
-            "peak_rss_mb": round(peak / 2**20, 1)}
+            "peak_rss_mb": round(peak / 2**20, 1), "peak_rss_main_mb": round(peak_main / 2**20, 1),
+            "rss_timeline_mb": timeline}
 
 
 def measure(root: str, truth: dict, out: str, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
@@ -139,14 +152,14 @@ def build_report(points: Dict[int, Dict[str, Any]], beam_args: Sequence[str]) ->
 
 
 def format_table(report: Dict[str, Any]) -> str:
-    lines = [f"{'files':>8} {'wall s':>9} {'files/s':>8} {'peak MB':>8} {'F1':>6}  stage seconds"]
+    lines = [f"{'files':>8} {'wall s':>9} {'files/s':>8} {'peak MB':>8} {'main MB':>8} {'F1':>6}  stage seconds"]
     for point in report["points"].values():
         if "error" in point:
             lines.append(f"{'-':>8} {point['wall_seconds']:>9} {point['error']}")
             continue
         stages = " ".join(f"{k}={v:g}" for k, v in point["stage_seconds"].items())
         lines.append(f"{point['files']:>8} {point['wall_seconds']:>9.1f} {point['files_per_s']:>8.2f} "
-                     f"{point['peak_rss_mb']:>8.0f} {point['f1']:>6.3f}  {stages}")
+                     f"{point['peak_rss_mb']:>8.0f} {point.get('peak_rss_main_mb', 0):>8.0f} {point['f1']:>6.3f}  {stages}")
     return "\n".join(lines)
 
 
@@ -167,7 +180,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         out = os.path.join(CACHE, f"scale-out-{size}")
         points[size] = {**measure(drive["root"], drive["truth"], out, beam_args),
                         "generation_seconds": drive["seconds"]}
-        print(f"{size}: {json.dumps(points[size])}", flush=True)
+        shown = {k: v for k, v in points[size].items() if k != "rss_timeline_mb"}  # the report keeps it
+        print(f"{size}: {json.dumps(shown)}", flush=True)
     report = build_report(points, beam_args)
     write_report(args.report, report, sort_keys=True)
     print(format_table(report))

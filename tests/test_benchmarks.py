@@ -166,3 +166,22 @@ def test_scoring_benchmark_times_the_scoring_step_with_and_without_worker_proces
     assert figures["worker_processes_0"]["worker_cpu_seconds"] == 0
     if available_cores() > 1:  # the pairs were scored in spawned processes
         assert figures["worker_processes_2"]["worker_cpu_seconds"] > 0
+
+
+def test_the_scale_benchmark_samples_the_main_process_and_its_children(tmp_path):
+    """A parent holding 40 MB that starts a child holding 120 MB: the tree's peak counts both,
+    the main process's peak only the parent, and the timeline shows when."""
+    import sys
+
+    from benchmarks.scale import run_measured
+
+    child = "import time; b = bytearray(120 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.5)"
+    parent = ("import subprocess, sys, time; a = bytearray(40 << 20); a[::4096] = b'x' * len(a[::4096]); "
+              f"time.sleep(0.5); subprocess.run([sys.executable, '-c', {child!r}]); time.sleep(5.5)")
+    measured = run_measured([sys.executable, "-c", parent], str(tmp_path / "log"))
+    assert measured["returncode"] == 0
+    assert measured["peak_rss_mb"] >= measured["peak_rss_main_mb"] + 120
+    assert 40 <= measured["peak_rss_main_mb"] < 120
+    timeline = measured["rss_timeline_mb"]
+    assert len(timeline) >= 2 and [t for t, _, _ in timeline] == sorted(t for t, _, _ in timeline)
+    assert all(tree >= main for _, main, tree in timeline)
