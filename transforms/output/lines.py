@@ -75,6 +75,10 @@ class PackedRecord(Mapping):
         """The compressed line."""
         return self.packed
 
+    def payload(self):
+        """What a shard carries for this record until it is written (writer.shard_payload)."""
+        return self.packed
+
     def _decoded(self) -> Dict[str, Any]:
         if self._record is None:
             self._record = json.loads(unpacked_line(self.compressed()))

@@ -24,11 +24,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.output.lines import dumps, packed_line, unpacked_line  # noqa: F401 (dumps re-exported)
+from transforms.output.lines import PackedRecord, dumps, packed_line, unpacked_line  # noqa: F401 (dumps re-exported)
 from transforms.output.files import TEMPORARY as _TEMPORARY
 from transforms.output.files import atomic as _atomic
 from transforms.output.files import join_path
-from transforms.output.spill import Payload, SpilledLine, read_payloads
+from transforms.output.spill import Payload, read_payloads
 from transforms.ptransforms import Timed
 from transforms.signatures import hash64
 
@@ -75,8 +75,7 @@ def write_json(path: str, document: Mapping[str, Any]) -> None:
 
 def shard_payload(record: Mapping[str, Any]) -> Payload:
     """What a shard carries for a record until it is written: the compressed line, or where it was spilled."""
-    spilled = getattr(record, "spilled", None)
-    return spilled if isinstance(spilled, SpilledLine) else packed_line(record)
+    return record.payload() if isinstance(record, PackedRecord) else packed_line(record)
 
 
 def read_jsonl(directory: str, prefix: str) -> List[Dict[str, Any]]:

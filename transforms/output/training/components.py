@@ -43,10 +43,11 @@ class TrainingRecord(PackedRecord):
     def compressed(self) -> bytes:
         return self.packed if self.spilled is None else next(read_payloads([self.spilled]))
 
+    def payload(self):
+        return self.packed if self.spilled is None else self.spilled
+
     def spilled_to(self, spill: SpillWriter) -> "TrainingRecord":
         """This record with its line written to `spill` and no longer held."""
-        if self.spilled is not None:
-            return self
         return training_record(self.fields, None, self.signature, spill.add(self.packed))
 
     def __reduce__(self):
