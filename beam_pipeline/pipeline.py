@@ -158,7 +158,10 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
     scorer = CachedScoreFn(config, score_cache, t) if score_cache else None  # reuses unchanged pairs' scores
-    scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer)
+    views_dir = writer.join_path(output, *writer.VIEW_SPILL)  # scoring's views wait on disk, not in the runner
+    scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer, views_dir)
+    views_removed = p | "ViewSpill" >> beam.Create([views_dir]) | "RemoveViewSpill" >> beam.Map(
+        remove_spill, beam.pvalue.AsSingleton(scored | "ScoringDone" >> beam.combiners.Count.Globally()))
     (scored, score_errors) | "PruneScores" >> PruneScores(score_cache)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
@@ -251,7 +254,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
             c["training_duplicates_dropped"])))
     # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
     counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
-                                         *[beam.pvalue.AsList(paths) for paths in written + [card, spill_removed]])
+                                         *[beam.pvalue.AsList(paths) for paths in written + [card, spill_removed, views_removed]])
 
 
 def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,

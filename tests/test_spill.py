@@ -109,3 +109,38 @@ def test_the_spill_folder_is_removed_and_a_stale_one_is_cleared(tmp_path):
     remove_spill(str(tmp_path / "out" / "training" / ".spill"), ["a shard"])
     assert not (tmp_path / "out" / "training" / ".spill").exists()
 
+
+
+def test_a_bundle_spill_writes_one_file_on_close_and_a_reader_reads_any_line_back(tmp_path):
+    from transforms.output.spill import BundleSpill, SpillReader
+
+    lines = [f"packed view {i} ".encode() * (i + 1) for i in range(30)]
+    empty = BundleSpill(str(tmp_path), "views")
+    empty.close()
+    assert os.listdir(tmp_path) == []  # a bundle without lines leaves no file
+    places = []
+    for start in (0, 10, 20):  # three bundles, three files
+        bundle = BundleSpill(str(tmp_path), "views")
+        places += [bundle.add(line) for line in lines[start:start + 10]]
+        assert not os.path.exists(places[-1].path)  # under a temporary name until the bundle ends
+        bundle.close()
+    files = sorted(os.listdir(tmp_path))
+    assert len(files) == 3 and all(f.startswith("views-") and f.endswith(".bin") for f in files)
+    reader = SpillReader(open_files=2)
+    order = list(range(30))[::-1] + [5, 17, 29, 0]  # backwards and across files: at most two kept open
+    assert [reader.read(places[i]) for i in order] == [lines[i] for i in order]
+    assert len(reader._handles) == 2
+    reader.close()
+    assert not reader._handles
+    copied = pickle.loads(pickle.dumps(places[3]))
+    assert SpillReader().read(copied) == lines[3]
+
+
+def test_a_spilled_line_past_the_end_of_its_file_is_a_clear_error(tmp_path):
+    from transforms.output.spill import BundleSpill, SpilledLine, SpillReader
+
+    bundle = BundleSpill(str(tmp_path), "views")
+    where = bundle.add(b"0123456789")
+    bundle.close()
+    with pytest.raises(IOError, match="ends before"):
+        SpillReader().read(SpilledLine(where.path, 5, 10))

@@ -69,14 +69,36 @@ def test_chunks_scored_on_scoring_processes_equal_pairs_scored_one_at_a_time(sco
     assert sum(1 for p in expected if p.edge) > 20 and not any(p.error for p in expected)
     chunks = _chunks(views, pairs, 50)
     assert len(chunks) > 4
+    pooled, here = _scored_on_processes_and_here(chunks, stats)
+    assert _edges(pooled) == _edges(expected) and _edges(here) == _edges(expected)
+
+
+def _scored_on_processes_and_here(chunks, stats):
+    """The chunks scored on two scoring processes, and in this process."""
     pool = ChunkPool(2, PairScorer(Config(), stats), score_chunk, "scoring")
     try:
         pooled = [pair for scored in pool.map(chunks) for pair in scored]
     finally:
         pool.close()
-    assert _edges(pooled) == _edges(expected)
-    here = PairScorer(Config(), stats)
-    assert _edges([pair for groups, packed in chunks for pair in here.score_chunk(groups, packed)]) == _edges(expected)
+    scorer = PairScorer(Config(), stats)
+    here = [pair for groups, packed in chunks for pair in scorer.score_chunk(groups, packed)]
+    scorer.close()
+    return pooled, here
+
+
+def test_chunks_of_spilled_views_score_as_chunks_of_packed_views(scored_corpus, tmp_path):
+    """Views spilled to disk (ScorePairs with a spill folder): the scoring processes read them themselves."""
+    from transforms.output.spill import BundleSpill, SpilledLine
+
+    views, pairs, stats = scored_corpus
+    expected = _one_at_a_time(views, pairs, stats)
+    bundle = BundleSpill(str(tmp_path), "views")
+    spilled = {file_id: bundle.add(packed_view(view)) for file_id, view in sorted(views.items())}
+    bundle.close()
+    chunks = [(groups, {f: spilled[f] for f in packed}) for groups, packed in _chunks(views, pairs, 50)]
+    assert all(isinstance(place, SpilledLine) for _, packed in chunks for place in packed.values())
+    pooled, here = _scored_on_processes_and_here(chunks, stats)
+    assert _edges(pooled) == _edges(expected) and _edges(here) == _edges(expected)
 
 
 class DyingScorer(PairScorer):

@@ -1,7 +1,8 @@
 """Scoring candidate pairs in chunks, in this process or on scoring processes (processes.ChunkPool).
 
 A chunk is some files' candidate pairs with the packed views they need
-(pair_view.packed_view): it travels to a scoring process as bytes, and what
+(pair_view.packed_view), or where those were spilled (spill.py), which the
+scoring process reads itself: it travels to a scoring process as bytes, and what
 comes back is one `ScoredPair` per pair. The process decodes each view once
 while its ViewCache holds it. Scoring is a pure function of the pair, its shared
 keys and the run's corpus statistics, so where a chunk is scored never changes
@@ -10,13 +11,14 @@ the outcome.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from transforms.config import Config
 from transforms.detect.corpus import CorpusStats, PairContext
 from transforms.detect.pair_view import ViewCache, unpacked_view
 from transforms.detect.scoring import Edge
 from transforms.model import ErrorRecord, stage_error
+from transforms.output.spill import SpilledLine, SpillReader
 from transforms.processes import chunked
 
 # Pairs per chunk: enough to make shipping a chunk cheap beside scoring it (~0.2 ms a pair),
@@ -25,8 +27,10 @@ CHUNK_PAIRS = 256
 
 # One file's candidate pairs: (first file id, [(second file id, shared keys)]).
 FileGroup = Tuple[str, Sequence[Tuple[str, Mapping[str, int]]]]
+# A packed view, or where it was spilled (ScorePairs with a spill folder): read by whoever scores.
+Packed = Union[bytes, SpilledLine]
 # Some file groups with the packed view of every file they name (None for a file without one).
-Chunk = Tuple[Sequence[FileGroup], Mapping[str, Optional[bytes]]]
+Chunk = Tuple[Sequence[FileGroup], Mapping[str, Optional[Packed]]]
 # (view a, view b, shared keys, corpus statistics) -> the pair's cache digest (index/cache.PairDigester).
 Digester = Callable[[Any, Any, Mapping[str, int], CorpusStats], str]
 # (pair digest) -> (hit, the cached edge as JSON or None); see transforms/index/cache.py.
@@ -58,13 +62,15 @@ class PairScorer:
         self._model = None
         self._strategies: Tuple[str, ...] = ()
         self._views = ViewCache()
+        self._spilled = SpillReader()
 
-    def __getstate__(self):  # what a scoring process receives: no loaded model, no views, no lookup
-        return {**vars(self), "_model": None, "_views": None, "_lookup": None}
+    def __getstate__(self):  # what a scoring process receives: no loaded model, views, lookup or open files
+        return {**vars(self), "_model": None, "_views": None, "_lookup": None, "_spilled": None}
 
     def __setstate__(self, state):
         vars(self).update(state)
         self._views = ViewCache()
+        self._spilled = SpillReader()
 
     @property
     def looks_up(self) -> bool:
@@ -89,9 +95,9 @@ class PairScorer:
 
         return ScoredPair(edge, None, (digest, edge_to_json(edge)))
 
-    def score_chunk(self, groups: Sequence[FileGroup], packed: Mapping[str, Optional[bytes]]) -> List[ScoredPair]:
+    def score_chunk(self, groups: Sequence[FileGroup], packed: Mapping[str, Optional[Packed]]) -> List[ScoredPair]:
         """Every pair of `groups` whose two files have a view in `packed`, in order."""
-        load = lambda file_id: unpacked_view(packed.get(file_id))  # noqa: E731
+        load = lambda file_id: unpacked_view(self._read(packed.get(file_id)))  # noqa: E731
         out = []
         for first_id, partners in groups:
             a = self._views.get(first_id, load)
@@ -101,6 +107,13 @@ class PairScorer:
                     continue
                 out.append(self.score(a, b, shared))
         return out
+
+    def _read(self, packed: Optional[Packed]) -> Optional[bytes]:
+        return self._spilled.read(packed) if isinstance(packed, SpilledLine) else packed
+
+    def close(self) -> None:
+        """Closes the spill files this scorer has open."""
+        self._spilled.close()
 
     def _typed_edge(self, a, b, shared) -> Optional[Edge]:
         from transforms.detect import strategies

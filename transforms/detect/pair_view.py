@@ -90,6 +90,8 @@ VIEW_BUCKETS = 4096
 # Packed views a scoring worker keeps (about 5 KB a file on the sample corpus: every view of a
 # run of about 150,000 such files).
 PACKED_VIEWS_BYTES = 768 << 20
+# A spilled view's place (path, offset, length) as a decoded tuple.
+SPILLED_VIEW_BYTES = 200
 
 
 def packed_view(record: FileRecord) -> bytes:
@@ -105,6 +107,11 @@ def view_bucket(file_id: str) -> int:
 
 def unpacked_view(packed: Optional[bytes]) -> Optional[PairView]:
     return None if packed is None else pickle.loads(packed)
+
+
+def packed_weight(packed: Any) -> int:
+    """Bytes a side-input value holds: a packed view, or where one was spilled (spill.SpilledLine)."""
+    return len(packed) if isinstance(packed, bytes) else SPILLED_VIEW_BYTES
 
 
 class ViewCache:
@@ -148,14 +155,15 @@ class PackedViews:
     recently used bucket is dropped past a byte budget."""
 
     def __init__(self, budget_bytes: int = PACKED_VIEWS_BYTES):
-        self._buckets = ViewCache(budget_bytes, weigh=lambda views: sum(map(len, views.values())))
+        self._buckets = ViewCache(budget_bytes, weigh=lambda views: sum(map(packed_weight, views.values())))
 
     @property
     def loaded(self) -> int:
         """Buckets read from the side input so far."""
         return self._buckets.decoded
 
-    def get(self, file_id: str, load_bucket: Callable[[int], Iterable[Tuple[str, bytes]]]) -> Optional[bytes]:
-        """The packed view of `file_id` (None when its bucket has none), loading its bucket the first time."""
+    def get(self, file_id: str, load_bucket: Callable[[int], Iterable[Tuple[str, Any]]]) -> Any:
+        """The packed view of `file_id`, or where it was spilled (None when its bucket has none), loading
+        its bucket the first time."""
         views = self._buckets.get(view_bucket(file_id), lambda bucket: dict(load_bucket(bucket)))
         return views.get(file_id)

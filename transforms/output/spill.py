@@ -11,13 +11,18 @@ once every shard is written.
 
 A spill file is named after its batch, and a batch always gives the same lines
 in the same order: a retried bundle rewrites the same file, byte for byte.
+
+Scoring's pair views wait the same way (BundleSpill, one file per bundle of
+records): its side input carries where each view is, and the scoring processes
+read the views they need themselves (SpillReader).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from typing import Dict, Iterator, List, NamedTuple, Sequence, Tuple, Union
+from collections import OrderedDict
+from typing import Any, Dict, Iterator, List, NamedTuple, Sequence, Tuple, Union
 
 # Beam's filesystems are imported on first use: training worker processes build records with this
 # module loaded and never touch a file.
@@ -50,10 +55,10 @@ class SpillWriter:
         return where
 
 
-def spill_file(directory: str, batch: object) -> str:
+def spill_file(directory: str, batch: object, prefix: str = "batch") -> str:
     from transforms.output.files import join_path
 
-    return join_path(directory, f"batch-{batch}.bin")
+    return join_path(directory, f"{prefix}-{batch}.bin")
 
 
 @contextlib.contextmanager
@@ -104,6 +109,62 @@ def read_payloads(payloads: Sequence[Payload]) -> Iterator[bytes]:
                 position = offset + length
     for index, payload in enumerate(payloads):
         yield resolved.pop(index) if isinstance(payload, SpilledLine) else payload  # type: ignore[misc]
+
+
+class BundleSpill:
+    """One spill file for whatever a bundle spills, opened with its first line and renamed into place
+    by `close` (a DoFn's finish_bundle). Named at random: a retried bundle writes a new file, and the
+    one it replaces goes with the folder."""
+
+    def __init__(self, directory: str, prefix: str):
+        self._directory = directory
+        self._prefix = prefix
+        self._stack = contextlib.ExitStack()
+        self._writer = None
+
+    def add(self, packed: bytes) -> SpilledLine:
+        if self._writer is None:
+            import uuid
+
+            path = spill_file(self._directory, uuid.uuid4().hex, self._prefix)
+            self._writer = self._stack.enter_context(spill_writer(path))
+        return self._writer.add(packed)
+
+    def close(self) -> None:
+        self._stack.close()
+        self._writer = None
+
+
+class SpillReader:
+    """Reads spilled lines one at a time, keeping up to `open_files` spill files open (least recently
+    used closed first): for lookups by file, where read_payloads serves whole shards."""
+
+    def __init__(self, open_files: int = 64):
+        self._limit = open_files
+        self._handles: "OrderedDict[str, Any]" = OrderedDict()
+
+    def read(self, where: SpilledLine) -> bytes:
+        handle = self._handles.pop(where.path, None)
+        if handle is None:
+            handle = _open_spill(where.path)
+            while len(self._handles) >= self._limit:
+                self._handles.popitem(last=False)[1].close()
+        self._handles[where.path] = handle
+        handle.seek(where.offset)
+        return _read_exactly(handle, where.length, where.path)
+
+    def close(self) -> None:
+        while self._handles:
+            self._handles.popitem()[1].close()
+
+
+def _open_spill(path: str):
+    if "://" not in path:  # a local file: no Beam in the worker processes that read these
+        return open(path, "rb")
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
 def _read_exactly(handle, length: int, path: str) -> bytes:

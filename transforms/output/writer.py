@@ -37,6 +37,7 @@ RECORDS_PER_SHARD = 50_000
 OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/data": "*", "training": "train"}
 TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
 TRAINING_SPILL = ("training", ".spill")  # training records' lines until their shards are written (spill.py)
+VIEW_SPILL = (".scoring-views",)  # scoring's packed views until every pair is scored (spill.py)
 SUMMARY = "run_summary.json"
 
 
@@ -126,7 +127,7 @@ def clear_outputs(output_dir: str) -> None:
         patterns += [join_path(output_dir, sub, name)
                      for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl", f".*{_TEMPORARY}*")]
     patterns.append(join_path(output_dir, "training", "README.md"))
-    patterns += [join_path(output_dir, *TRAINING_SPILL, name) for name in ("*", ".*")]
+    patterns += [join_path(output_dir, *spill, name) for spill in (TRAINING_SPILL, VIEW_SPILL) for name in ("*", ".*")]
     stale = sorted({m.path for result in FileSystems.match(patterns) for m in result.metadata_list})
     if stale:
         FileSystems.delete(stale)

@@ -14,6 +14,7 @@ from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, fi
 from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
 from transforms.detect.scoring import Edge
 from transforms.model import FileRecord
+from transforms.output.spill import BundleSpill
 from transforms.processes import ChunkPool, batch_of, worker_pool
 from transforms.telemetry import NAMESPACE, Telemetry
 
@@ -160,7 +161,8 @@ class ScoreBatchFn(beam.DoFn):
 
     Views come from a side input keyed by bucket (pair_view.view_bucket), so each
     view is shipped once per worker rather than copied into each of its pairs,
-    and stay packed (pair_view.PackedViews). The batch is cut into chunks of whole
+    and stay packed (pair_view.PackedViews), or are where they were spilled,
+    which the scoring processes read. The batch is cut into chunks of whole
     file groups (pair_scoring.chunks_of) that `batch.worker_processes`
     scoring processes score (processes.ChunkPool), each decoding a view about
     once; with 0, or where this worker may not start processes, they are scored here.
@@ -182,6 +184,8 @@ class ScoreBatchFn(beam.DoFn):
         # Views and scoring processes are kept for a bundle (the whole stage on the local runners),
         # not for the rest of the run; the next bundle starts them again.
         self._close()
+        if self._scorer is not None:
+            self._scorer.close()
         self._scorer = None
         self._packed = PackedViews()
 
@@ -256,6 +260,25 @@ def ResolveParents(edges):
     return (kept, others) | "AllResolved" >> beam.Flatten()
 
 
+class SpillViewsFn(beam.DoFn):
+    """A record -> (its view bucket, (file id, where its packed view was spilled)): one spill file a
+    bundle (spill.BundleSpill), closed when the bundle ends, before any scoring step reads it."""
+
+    def __init__(self, spill_dir: str):
+        self._spill_dir = spill_dir
+        self._spill: Optional[BundleSpill] = None
+
+    def process(self, record: FileRecord):
+        if self._spill is None:
+            self._spill = BundleSpill(self._spill_dir, "views")
+        yield view_bucket(record.file_id), (record.file_id, self._spill.add(packed_view(record)))
+
+    def finish_bundle(self):
+        if self._spill is not None:
+            self._spill.close()
+        self._spill = None
+
+
 class ScorePairs(beam.PTransform):
     """Candidate pairs ((a, b), shared keys) -> (typed edges, scoring errors); key columns given one
     parent; version families resolved; min_confidence applied.
@@ -265,22 +288,30 @@ class ScorePairs(beam.PTransform):
     as a side input keyed by bucket of file ids: a view travels once per worker,
     never once per pair. `scorer` replaces the plain ScoreBatchFn (a subclass, e.g.
     one reusing cached scores).
+
+    With `spill_dir`, the packed views wait there (SpillViewsFn) and the side input
+    holds where each one is: the runner keeps a side input until the run ends, and
+    the scoring processes read the views they need from the files themselves.
+    spill.remove_spill deletes the folder once scoring is done.
     """
 
     def __init__(self, records, config: Config, stats, telemetry: Optional[Telemetry] = None,
-                 scorer: Optional["ScoreBatchFn"] = None, label: Optional[str] = None):
+                 scorer: Optional["ScoreBatchFn"] = None, spill_dir: Optional[str] = None,
+                 label: Optional[str] = None):
         super().__init__(label)
         self._records = records
         self._config = config
         self._stats = stats
         self._telemetry = telemetry
         self._scorer = scorer
+        self._spill_dir = spill_dir
 
     def expand(self, pairs):
         threshold = self._config.relationships.thresholds.min_confidence
         telemetry = self._telemetry
-        views = self._records | "SlimForScoring" >> beam.ParDo(
-            Timed("join", lambda r: [(view_bucket(r.file_id), (r.file_id, packed_view(r)))], telemetry))
+        slim = (SpillViewsFn(self._spill_dir) if self._spill_dir
+                else lambda r: [(view_bucket(r.file_id), (r.file_id, packed_view(r)))])
+        views = self._records | "SlimForScoring" >> beam.ParDo(Timed("join", slim, telemetry))
         batches = (
             pairs
             | "KeyByBatch" >> beam.Map(_keyed_by_batch, stats=beam.pvalue.AsSingleton(self._stats))
