@@ -337,3 +337,52 @@ def test_a_file_summary_travels_compressed_and_reads_as_the_summary():
     assert packed.fields == {"file_id": "f1", "file_path": "q3/report.docx"}
     assert dict(packed) == summary
     assert len(pickle.dumps(FileSummary(summary))) < len(pickle.dumps(summary)) / 3
+
+
+def test_links_travel_compressed_and_read_as_the_links(run):
+    """Links cross training's groupings packed: ends and label readable as they are, the rest on use."""
+    from apache_beam.coders import coders
+
+    from transforms.output.training import link_from_edge
+    from transforms.output.training.evidence import PackedLink
+
+    edges = writer.read_jsonl(str(run["out"] / "edges"), "edges")
+    links = [link_from_edge(e, {e["source"]: e["source_path"], e["target"]: e["target_path"]}, 0.8, 0.9)
+             for e in edges]
+    coder = coders.FastPrimitivesCoder()
+    for link in links:
+        packed = PackedLink(link)
+        assert packed.fields == {"source_id": link["source_id"], "target_id": link["target_id"], "label": link["label"]}
+        assert packed._record is None  # keying and filtering never decode it
+        travelled = coder.decode(coder.encode(packed))
+        assert dict(travelled) == json.loads(json.dumps(link))
+    plain = sum(len(coder.encode(link)) for link in links)
+    packed = sum(len(coder.encode(PackedLink(link))) for link in links)
+    assert len(links) > 50 and packed < plain * 0.55  # measured: 0.49 on this drive
+
+
+def test_packed_band_blobs_find_the_same_crowded_buckets_as_band_keys():
+    """De-duplication's grouping of packed band entries gives exactly the buckets that band keys share,
+    however the records fall into batches."""
+    from transforms.output.training.dataset import band_blobs, crowded_buckets, dedup_buckets, dedup_signature
+    from transforms.signatures import hash64
+
+    def record(i, task, text):
+        return {"id": f"id-{i:03d}", "task": task, "messages": [{"role": "user", "content": text}]}
+
+    bases = [" ".join(f"{word}{i % 40} w{i % 9}" for i in range(200)) for word in ("alpha", "bravo", "delta", "echo")]
+    records = [record(n, task, f"{base} {year}") for n, (task, base, year) in enumerate(
+        (t, b, y) for t in ("explain_link", "find_related") for b in bases for y in range(2019, 2025))]
+    records += [record(500 + i, "explain_link", f"unrelated note {i} " * (10 + i)) for i in range(20)]
+    signed = [(r["id"], (r["task"], dedup_signature(r))) for r in records]
+    expected = sorted((hash64(key), sorted(i for (_, i), _ in entries))
+                      for key, entries in dedup_buckets(((t, i), s) for i, (t, s) in signed).items() if len(entries) > 1)
+    assert len(expected) > 20
+    for batch in (7, 50, len(signed)):
+        shards = defaultdict(list)
+        for start in range(0, len(signed), batch):
+            for shard, blob in band_blobs(signed[start:start + batch]):
+                shards[shard].append(blob)
+        found = sorted(bucket for blobs in shards.values() for bucket in crowded_buckets(blobs))
+        assert found == expected
+    assert crowded_buckets([]) == [] and band_blobs([]) == []

@@ -13,7 +13,14 @@ from transforms.config import Config
 from transforms.extract.matching import relative_path
 from transforms.output import review
 from transforms.output.training import dataset as training_dataset
-from transforms.output.training import ends, link_from_candidate, link_from_edge, record_path, record_settings
+from transforms.output.training import (
+    PackedLink,
+    ends,
+    link_from_candidate,
+    link_from_edge,
+    record_path,
+    record_settings,
+)
 from transforms.output.spill import SpilledLine, spill_file, spill_writer
 from transforms.output.training.components import (
     TrainingRecord,
@@ -173,7 +180,8 @@ def NotRelatedPairs(pairs, links, grouping, per_file: int):
         | "Picked" >> beam.FlatMap(lambda kv: [(pair, kinds) for _, pair, kinds in kv[1]])
         | "DistinctPairs" >> beam.CombinePerKey(lambda kinds: min(kinds))
         | "NotRelatedLinks" >> beam.Map(
-            lambda pk, g: link_from_candidate(pk[0][0], pk[0][1], pk[1], {i: g[i][2] for i in pk[0]}), g=grouping)
+            lambda pk, g: PackedLink(link_from_candidate(pk[0][0], pk[0][1], pk[1], {i: g[i][2] for i in pk[0]})),
+            g=grouping)
     )
 
 
@@ -235,9 +243,9 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     errors of components whose records failed). With `spill_dir`, the records' lines wait there for
     their shards (spill.remove_spill deletes it after)."""
     level = config.training.precision_level
-    links = edges | "Links" >> beam.Map(lambda e: link_from_edge(
+    links = edges | "Links" >> beam.Map(lambda e: PackedLink(link_from_edge(
         e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
-        thresholds[e.relationship_type], level))
+        thresholds[e.relationship_type], level)))
     grouping = beam.pvalue.AsSingleton(
         (
             summaries | "FileEntries" >> beam.Map(lambda kv: ("file", kv[0], kv[1]["file_path"])),
@@ -292,13 +300,6 @@ def OnlySplit(split: str) -> beam.PTransform:
     return beam.Filter(training_dataset.in_split, split).with_output_types(TrainingRecord)
 
 
-def _crowded(bucket):
-    """(band key, IDs) -> the same with the IDs as a list, for a bucket holding two or more records."""
-    key, ids = bucket
-    ids = list(ids)
-    return [(key, ids)] if len(ids) > 1 else []
-
-
 def _duplicates_in_crowded(bucket, signed, threshold: float):
     _, ids = bucket
     return training_dataset.duplicates_in_bucket([((signed[i][0], i), signed[i][1]) for i in ids], threshold)
@@ -308,17 +309,20 @@ def _duplicates_in_crowded(bucket, signed, threshold: float):
 def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry] = None):
     """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
 
-    Each TrainingRecord carries its MinHash, made when it was built. Bands are grouped on IDs alone.
-    The buckets holding two or more records read the signatures from a side input: one copy of each,
-    where joining them into their buckets made one per bucket (5.8 per record on the 12,413-file scale
-    corpus). The records pass through a filter on the IDs dropped.
+    Each TrainingRecord carries its MinHash, made when it was built. Bands are grouped on IDs alone,
+    packed a batch of records at a time (dataset.band_blobs) and keyed by shard of buckets, so the
+    grouping holds arrays, not an object per band entry. The buckets holding two or more records
+    read the signatures from a side input: one copy of each, where joining them into their buckets
+    made one per bucket (5.8 per record on the 12,413-file scale corpus). The records pass through a
+    filter on the IDs dropped.
     """
     signed = records | "Signatures" >> beam.Map(lambda r: (r["id"], (r["task"], r.signature)))
     dropped = (
         signed
-        | "Bands" >> beam.FlatMap(lambda s: [(key, s[0]) for key in training_dataset.dedup_keys(*s[1])])
+        | "BatchSigned" >> beam.BatchElements(min_batch_size=256, max_batch_size=8192)
+        | "Bands" >> beam.FlatMap(training_dataset.band_blobs)
         | "GroupBands" >> beam.GroupByKey()
-        | "Crowded" >> beam.FlatMap(_crowded)
+        | "Crowded" >> beam.FlatMap(lambda shard: training_dataset.crowded_buckets(shard[1]))
         | "Duplicates" >> beam.ParDo(Timed("train", _duplicates_in_crowded, telemetry),
                                      signed=beam.pvalue.AsDict(signed), threshold=threshold)
         | "DistinctDropped" >> beam.Distinct()

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 from transforms.config import Config
 from transforms.detect.scoring import RELATIONSHIP_TYPES, ConfidenceModel, confidence_for_precision
 from transforms.output.training.dataset import deduplicate, groups, negative_allowed, same_split, sampled
-from transforms.output.training.evidence import FileSummary, file_summary, record_path  # noqa: F401
+from transforms.output.training.evidence import FileSummary, PackedLink, file_summary, record_path  # noqa: F401
 from transforms.output.training.reasoner import RELATED, link_from_candidate, link_from_edge
 from transforms.output.training.variants import RecordSettings, component_records
 

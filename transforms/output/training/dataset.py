@@ -162,6 +162,47 @@ def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], thres
     return dropped
 
 
+# Shards of LSH buckets that de-duplication groups band entries by (a shard's entries are packed).
+DEDUP_SHARDS = 16
+
+
+def band_blobs(signed: Iterable[Tuple[str, Tuple[str, bytes]]]) -> List[Tuple[int, Tuple[bytes, bytes]]]:
+    """A batch of (id, (task, signature)) -> (shard, (bucket hashes as uint64, the entries' ids joined
+    by newlines)) per shard of LSH buckets. Packed, a grouping of every record's DEDUP_BANDS entries
+    holds a few arrays a batch, where (band key, id) pairs were two strings and a list slot each:
+    about 250 bytes an entry, 16 entries a record."""
+    import numpy as np
+
+    hashes: Dict[int, List[int]] = defaultdict(list)
+    ids: Dict[int, List[str]] = defaultdict(list)
+    for record_id, (task, signature) in signed:
+        for key in dedup_keys(task, signature):
+            bucket = hash64(key)
+            hashes[bucket % DEDUP_SHARDS].append(bucket)
+            ids[bucket % DEDUP_SHARDS].append(record_id)
+    return [(shard, (np.array(hashes[shard], dtype=np.uint64).tobytes(), "\n".join(ids[shard]).encode("utf-8")))
+            for shard in sorted(hashes)]
+
+
+def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, List[str]]]:
+    """A shard's band blobs -> (bucket hash, ids) for each bucket that two or more entries share."""
+    import numpy as np
+
+    blobs = list(blobs)
+    if not blobs:
+        return []
+    hashes = np.concatenate([np.frombuffer(packed, dtype=np.uint64) for packed, _ in blobs])
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    if not (sizes > 1).any():
+        return []
+    ids = [i for _, packed in blobs for i in packed.decode("utf-8").split("\n")]
+    return [(int(ordered[start]), sorted(ids[k] for k in order[start:start + size]))
+            for start, size in zip(starts.tolist(), sizes.tolist()) if size > 1]
+
+
 def dedup_buckets(signed: Iterable[Tuple[Tuple[str, str], bytes]]) -> Dict[str, list]:
     """((task, id), signature) entries -> LSH band key -> the entries that share it."""
     buckets: Dict[str, list] = defaultdict(list)
