@@ -197,5 +197,7 @@ def test_drop_near_duplicates_equals_the_in_memory_dedup():
         kept, gone = (p | beam.Create([TrainingRecord(r) for r in records])
                       | DropNearDuplicates(0.9))
         assert_that(kept | beam.Map(lambda r: r["id"]), equal_to([r["id"] for r in expected]), label="Kept")
+        assert_that(kept | beam.Map(lambda r: (r.signature, r.compressed() == TrainingRecord(r).packed)),
+                    equal_to([(b"", True)] * len(expected)), label="Unsigned")
         assert_that(gone, equal_to(sorted({r["id"] for r in records} - {r["id"] for r in expected})),
                     label="Gone")

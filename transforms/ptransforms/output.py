@@ -314,7 +314,7 @@ def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry]
     grouping holds arrays, not an object per band entry. The buckets holding two or more records
     read the signatures from a side input: one copy of each, where joining them into their buckets
     made one per bucket (5.8 per record on the 12,413-file scale corpus). The records pass through a
-    filter on the IDs dropped.
+    filter on the IDs dropped, without their signatures from there on.
     """
     signed = records | "Signatures" >> beam.Map(lambda r: (r["id"], (r["task"], r.signature)))
     dropped = (
@@ -327,9 +327,9 @@ def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry]
                                      signed=beam.pvalue.AsDict(signed), threshold=threshold)
         | "DistinctDropped" >> beam.Distinct()
     )
-    kept = records | "Kept" >> beam.Filter(
-        lambda r, gone: r["id"] not in gone, gone=beam.pvalue.AsDict(dropped | "MarkDropped" >> beam.Map(
-            lambda i: (i, True)))).with_output_types(TrainingRecord)
+    kept = records | "Kept" >> beam.FlatMap(
+        lambda r, gone: [] if r["id"] in gone else [r.unsigned()], gone=beam.pvalue.AsDict(
+            dropped | "MarkDropped" >> beam.Map(lambda i: (i, True)))).with_output_types(TrainingRecord)
     return kept, dropped
 
 

@@ -46,6 +46,11 @@ class TrainingRecord(PackedRecord):
     def payload(self):
         return self.packed if self.spilled is None else self.spilled
 
+    def unsigned(self) -> "TrainingRecord":
+        """This record without its signature, once de-duplication has read it (256 bytes a record
+        that the split filters and the shard groupings would carry for nothing)."""
+        return training_record(self.fields, self.packed, b"", self.spilled)
+
     def spilled_to(self, spill: SpillWriter) -> "TrainingRecord":
         """This record with its line written to `spill` and no longer held."""
         return training_record(self.fields, None, self.signature, spill.add(self.packed))
