@@ -95,12 +95,9 @@ def read_payloads(payloads: Sequence[Payload]) -> Iterator[bytes]:
     if not wanted:
         yield from payloads  # type: ignore[misc]
         return
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
     resolved: Dict[int, bytes] = {}
     for path in sorted(wanted):
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        with _open_spill(path) as handle:
             position = 0
             for offset, length, index in sorted(wanted[path]):
                 if offset != position:

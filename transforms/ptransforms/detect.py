@@ -184,8 +184,6 @@ class ScoreBatchFn(beam.DoFn):
         # Views and scoring processes are kept for a bundle (the whole stage on the local runners),
         # not for the rest of the run; the next bundle starts them again.
         self._close()
-        if self._scorer is not None:
-            self._scorer.close()
         self._scorer = None
         self._packed = PackedViews()
 
@@ -221,6 +219,8 @@ class ScoreBatchFn(beam.DoFn):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self._scorer is not None:
+            self._scorer.close()  # the spill files it read views from here
 
 
 def outcomes_of(scored: Iterable[ScoredPair]):

@@ -178,8 +178,9 @@ def band_blobs(signed: Iterable[Tuple[str, Tuple[str, bytes]]]) -> List[Tuple[in
     for record_id, (task, signature) in signed:
         for key in dedup_keys(task, signature):
             bucket = hash64(key)
-            hashes[bucket % DEDUP_SHARDS].append(bucket)
-            ids[bucket % DEDUP_SHARDS].append(record_id)
+            shard = bucket % DEDUP_SHARDS
+            hashes[shard].append(bucket)
+            ids[shard].append(record_id)
     return [(shard, (np.array(hashes[shard], dtype=np.uint64).tobytes(), "\n".join(ids[shard]).encode("utf-8")))
             for shard in sorted(hashes)]
 

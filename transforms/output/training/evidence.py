@@ -93,8 +93,8 @@ class FileSummary(PackedRecord):
 
 class PackedLink(PackedRecord):
     """A link (reasoner.link_from_edge, link_from_candidate) between stages: its JSON compressed (a
-    third of its encoded size; a grouping holds values decoded, where a link dict is several times
-    that), and the fields that keying on its ends and its label read."""
+    third to a half of the dict's encoded size; a grouping holds values decoded, where a link dict is
+    several times that), and the fields that keying on its ends and its label read."""
 
     FIELDS = ("source_id", "target_id", "label")
 
