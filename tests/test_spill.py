@@ -110,6 +110,26 @@ def test_the_spill_folder_is_removed_and_a_stale_one_is_cleared(tmp_path):
     assert not (tmp_path / "out" / "training" / ".spill").exists()
 
 
+def test_a_stale_view_spill_is_cleared_and_a_run_leaves_no_spill_behind(tmp_path):
+    from beam_pipeline.pipeline import run_pipeline
+    from beam_pipeline.sample_corpus import write_sample_corpus
+    from transforms.config import Config
+    from transforms.output.spill import BundleSpill
+
+    out = tmp_path / "out"
+    views = out / writer.VIEW_SPILL[0]
+    stale = BundleSpill(str(views), "views")
+    stale.add(b"a view of a killed run")
+    stale.close()
+    (views / ".views-1.bin.tmp-1-abc").write_bytes(b"half")
+    writer.clear_outputs(str(out))
+    assert os.listdir(views) == []
+    _, drive = write_sample_corpus(str(tmp_path / "corpus"), projects=2, seed=3)
+    summary = run_pipeline([drive], str(out), Config())
+    assert summary["counts"]["edges"] > 0 and summary["counts"]["training_records"] > 0
+    assert not views.exists() and not (out / "training" / ".spill").exists()
+
+
 
 def test_a_bundle_spill_writes_one_file_on_close_and_a_reader_reads_any_line_back(tmp_path):
     from transforms.output.spill import BundleSpill, SpillReader
