@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
@@ -11,6 +12,7 @@ from typing import Any, Dict, Optional, Sequence
 
 import apache_beam as beam
 
+from beam_pipeline.memory import ReturnedMemory
 from beam_pipeline.options import pipeline_options, runs_locally
 from beam_pipeline.progress import ProgressDisplay
 from transforms.config import Config
@@ -100,11 +102,11 @@ def run_pipeline(inputs: Sequence[str], output: str, config: Config, beam_args: 
     try:
         p = beam.Pipeline(options=options)
         build_pipeline(p, inputs, output, config, Telemetry(channel))
-        if channel and progress is not False:
-            with ProgressDisplay(channel):
-                result = p.run()
-                result.wait_until_finish()
-        else:
+        with contextlib.ExitStack() as local:
+            if channel:  # a local runner frees each stage's buffers as it goes: hand them back to the system
+                local.enter_context(ReturnedMemory())
+                if progress is not False:
+                    local.enter_context(ProgressDisplay(channel))
             result = p.run()
             result.wait_until_finish()
         if getattr(result, "client", None) is not None:
