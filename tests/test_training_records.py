@@ -11,6 +11,8 @@ import jsonschema
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beam_pipeline.pipeline import run_pipeline
 from beam_pipeline.sample_corpus import write_sample_corpus
@@ -18,10 +20,10 @@ from transforms.config import Config, config_from_dict
 from transforms.detect.scoring import MIN_RELIABILITY_PAIRS, ConfidenceModel, confidence_for_precision
 from transforms.output import writer
 from transforms.output.training.dataset import (assign_splits, components, deduplicate, duplicates_in_bucket,
-                                                split_of)
+                                                groups, negative_allowed, split_of)
 from transforms.extract.matching import input_root
 from transforms.output.training.evidence import SUPPORTING_SIGNALS, FileSummary, approx_tokens, record_path
-from transforms.output.training import sure_thresholds
+from transforms.output.training import select_negatives, sure_thresholds
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((REPO / "schemas" / "training.schema.json").read_text())
@@ -386,3 +388,17 @@ def test_packed_band_blobs_find_the_same_crowded_buckets_as_band_keys():
         found = sorted(bucket for blobs in shards.values() for bucket in crowded_buckets(blobs))
         assert found == expected
     assert crowded_buckets([]) == [] and band_blobs([]) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29), st.booleans()), max_size=40))
+def test_a_pair_with_an_edge_is_never_a_negative(links):
+    """NotRelatedPairs and select_negatives rely on this instead of joining candidates with the edges."""
+    paths = {f"f{i}": f"d{i % 4}/f{i}.csv" for i in range(30)}
+    related = [(f"f{a}", f"f{b}") for a, b, sure in links if sure]
+    linked = [(f"f{a}", f"f{b}") for a, b, _ in links]
+    grouping = groups(paths, related, linked, Config().training.splits)
+    assert not any(negative_allowed(a, b, grouping) or negative_allowed(b, a, grouping) for a, b in linked)
+    candidates = [((f"f{a}", f"f{b}"), ["name"]) for a in range(30) for b in range(a + 1, 30)]
+    chosen = {pair for pair, _ in select_negatives(candidates, grouping, per_file=30)}
+    assert not chosen & {tuple(sorted(p)) for p in linked}

@@ -42,15 +42,15 @@ def edge_links(edges: Iterable[Mapping[str, Any]], paths: Mapping[str, str], thr
             if e["source"] in paths and e["target"] in paths]
 
 
-def select_negatives(candidates: Iterable[Tuple[Pair, Sequence[str]]], linked: Iterable[Pair],
-                     grouping: Mapping[str, Tuple[str, ...]], per_file: int) -> List[Tuple[Pair, List[str]]]:
-    """Candidate pairs without an edge that may be taught as not related, at most `per_file` picked per file."""
-    linked = {tuple(sorted(p)) for p in linked}
+def select_negatives(candidates: Iterable[Tuple[Pair, Sequence[str]]], grouping: Mapping[str, Tuple[str, ...]],
+                     per_file: int) -> List[Tuple[Pair, List[str]]]:
+    """Candidate pairs without an edge that may be taught as not related, at most `per_file` picked per file
+    (negative_allowed refuses every pair that a chain of edges joins, those with an edge among them)."""
     picks: Dict[str, List[Tuple[int, Pair]]] = defaultdict(list)
     kinds_of: Dict[Pair, List[str]] = {}
     for pair, kinds in candidates:
         pair = tuple(sorted(pair))
-        if pair in linked or not negative_allowed(pair[0], pair[1], grouping):
+        if not negative_allowed(pair[0], pair[1], grouping):
             continue
         kinds_of[pair] = sorted(kinds)
         for end in pair:
@@ -87,7 +87,7 @@ def all_records(summaries: Mapping[str, Mapping[str, Any]], edges: Sequence[Mapp
     grouping = groups(paths, [ends(l) for l in links if l["label"] == RELATED], [ends(l) for l in links],
                       config.training.splits)
     negatives = [link_from_candidate(a, b, kinds, paths) for (a, b), kinds in select_negatives(
-        candidates, [ends(l) for l in links], grouping, config.training.negatives_per_file)]
+        candidates, grouping, config.training.negatives_per_file)]
     members: Dict[str, List[str]] = defaultdict(list)
     for file_id, (component, *_) in grouping.items():
         members[component].append(file_id)
