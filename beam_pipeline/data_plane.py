@@ -25,14 +25,26 @@ SDK-side channels made in this process therefore flush by size, after whole
 elements, on the writing thread, as SDK worker processes do by default.
 Covered: the FnApiRunner in this process (in-process, multi-threaded and
 multi-process workers), LOOPBACK workers, an embedded job service.
+
+A second fix, for memory: a stage's output goes through one output stream per
+bundle, whose buffer (C memory, grown by doubling up to about twice the 10 MB
+flush size) Beam's `DataOutputOperation` keeps after the bundle ends. The SDK
+worker caches each stage's bundle processor for reuse, so every stage that ever
+ran kept its last buffer to the end of the run: on the in-process runner the
+main process grew stage by stage in memory that neither Python nor tracemalloc
+sees (heaptrack: 184 MB of 611 MB at 1,255 files, all from
+`OutputStream.extend`). `install()` makes the operation drop its stream once the
+stream is closed; the next bundle sets a new one, as it always did.
 """
 
 from __future__ import annotations
 
+from apache_beam.runners.worker import bundle_processor
 from apache_beam.runners.worker import data_plane as beam_data_plane
 
 _RACY_STREAM = beam_data_plane.TimeBasedBufferingClosableOutputStream
 _SDK_CHANNEL = beam_data_plane.GrpcClientDataChannel
+_FINISH_OUTPUT = bundle_processor.DataOutputOperation.finish
 
 
 class LockedTimeBasedOutputStream(_RACY_STREAM):
@@ -50,10 +62,18 @@ class SizeFlushedSdkChannel(_SDK_CHANNEL):
         super().__init__(data_stub, 0)
 
 
+def finish_and_release_output(operation) -> None:
+    """DataOutputOperation.finish, then the closed stream and its buffer let go."""
+    _FINISH_OUTPUT(operation)
+    operation.output_stream = None
+
+
 def install() -> None:
-    """Makes Beam's data channels in this process build the safe streams (idempotent)."""
+    """Makes Beam's data channels in this process build the safe streams, and its output
+    operations release their streams after each bundle (idempotent)."""
     beam_data_plane.TimeBasedBufferingClosableOutputStream = LockedTimeBasedOutputStream
     beam_data_plane.GrpcClientDataChannel = SizeFlushedSdkChannel
+    bundle_processor.DataOutputOperation.finish = finish_and_release_output
 
 
 def racy_stream_class():

@@ -76,3 +76,37 @@ def test_sdk_side_channels_in_this_process_flush_by_size_never_by_a_timer():
         stream.close()
     finally:
         channel.close()
+
+
+def _output_bytes_kept_after_a_stage(monkeypatch, finish) -> int:
+    """Bytes held by data-plane output streams while a later stage runs, after a stage that
+    sent 5 MB to a grouping (under Beam's 10 MB size flush, so its stream holds them all)."""
+    import apache_beam as beam
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+    from apache_beam.runners.worker import bundle_processor
+
+    monkeypatch.setattr(bundle_processor.DataOutputOperation, "finish", finish)
+    _KEPT.clear()
+    with beam.Pipeline(runner=FnApiRunner()) as p:
+        (p | beam.Create([0])
+         | "Big" >> beam.FlatMap(lambda _: ((i % 7, bytes(1000)) for i in range(5000)))
+         | beam.GroupByKey()
+         | beam.combiners.Count.Globally()
+         | beam.Map(_measure_output_streams))
+    return _KEPT[0]
+
+
+_KEPT = []  # this process's runner calls the step below by reference, so it fills this list
+
+
+def _measure_output_streams(_) -> None:
+    import gc
+
+    _KEPT.append(sum(s.size() for s in gc.get_objects() if isinstance(s, beam_data_plane.ClosableOutputStream)))
+
+
+def test_a_finished_stage_lets_go_of_its_output_buffer(monkeypatch):
+    data_plane.install()
+    assert _output_bytes_kept_after_a_stage(monkeypatch, data_plane.finish_and_release_output) < 100_000
+    # Beam's own finish keeps the stream, and its 5 MB, in the cached bundle processor.
+    assert _output_bytes_kept_after_a_stage(monkeypatch, data_plane._FINISH_OUTPUT) > 5_000_000
