@@ -115,3 +115,16 @@ def test_a_training_record_travels_as_its_line_and_is_written_as_it_is(tmp_path)
     assert decoded.signature == packed.signature == pickle.loads(pickle.dumps(decoded)).signature
     files = _write(tmp_path, [TrainingRecord({**record, "id": f"r{i}"}) for i in range(3)], fixed_shards=1)
     assert [json.loads(line)["id"] for line in files[0].read_text().splitlines()] == ["r0", "r1", "r2"]
+
+
+def test_records_read_back_in_order_across_decoding_batches_and_shards(tmp_path):
+    records = [{"id": i, "path": f"d/{i}.csv", "evidence": {"score": i / 7, "names": ["a", str(i)]}}
+               for i in range(2 * writer.DECODED_TOGETHER + 17)]
+    half = len(records) // 2
+    for shard, part in enumerate((records[:half], records[half:])):
+        (tmp_path / f"edges-{shard:05d}-of-00002.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in part) + "\n", encoding="utf-8")
+    read = list(writer.iter_jsonl(str(tmp_path), "edges"))
+    assert read == records
+    # One decoder call per batch: records of a batch share their key strings.
+    assert next(iter(read[1])) is next(iter(read[0]))

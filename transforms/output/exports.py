@@ -62,36 +62,38 @@ def write_exports(output: str, config: Config) -> Dict[str, str]:
     analysis = analyse(graph.nodes, graph.edges, cfg.hub_min_degree, cfg.max_hubs)
     nodes, edges = annotated_nodes(graph, analysis), annotated_edges(graph, analysis)
     base = writer.join_path(output, EXPORTS_DIR)
-    files: Dict[str, bytes] = {}
+    written: Dict[str, str] = {}
+
+    def write(name: str, data: bytes) -> None:  # at once: a large graph's files need not all wait in memory
+        written[name] = writer.join_path(base, *name.split("/"))
+        writer.write_bytes(written[name], data)
+
     queued = 0
     if "review_queue" in cfg.formats:
         band = config.review
-        files["review_queue.csv"], queued = review.queue_csv(graph.edges, band.min_confidence,
-                                                             band.max_confidence, graph.roots)
+        queue, queued = review.queue_csv(graph.edges, band.min_confidence, band.max_confidence, graph.roots)
+        write("review_queue.csv", queue)
     analysis_doc = {**analysis.to_dict(), "review_queue": queued}
-    files["analysis.json"] = report.json_bytes(analysis_doc)
+    write("analysis.json", report.json_bytes(analysis_doc))
     formats = set(cfg.formats)
     if formats & {"graphml", "node_link"}:
         nx_graph = graph_formats.to_networkx(nodes, edges)
         if "graphml" in formats:
-            files["graph.graphml"] = graph_formats.graphml_bytes(nx_graph)
+            write("graph.graphml", graph_formats.graphml_bytes(nx_graph))
         if "node_link" in formats:
-            files["graph.node-link.json"] = graph_formats.node_link_bytes(nx_graph)
+            write("graph.node-link.json", graph_formats.node_link_bytes(nx_graph))
+        del nx_graph
     if "neo4j" in formats:
-        files["neo4j/nodes.csv"] = neo4j.nodes_csv(nodes)
-        files["neo4j/relationships.csv"] = neo4j.relationships_csv(edges)
-        files["neo4j/import.cypher"] = neo4j.cypher_script().encode("utf-8")
+        write("neo4j/nodes.csv", neo4j.nodes_csv(nodes))
+        write("neo4j/relationships.csv", neo4j.relationships_csv(edges))
+        write("neo4j/import.cypher", neo4j.cypher_script().encode("utf-8"))
     if "parquet" in formats:
-        files["parquet/nodes.parquet"] = parquet_tables.parquet_bytes(parquet_tables.nodes_table(nodes))
-        files["parquet/edges.parquet"] = parquet_tables.parquet_bytes(parquet_tables.edges_table(edges))
-        files["parquet/components.parquet"] = parquet_tables.parquet_bytes(
-            parquet_tables.components_table(analysis.components))
-        files["parquet/errors.parquet"] = parquet_tables.parquet_bytes(parquet_tables.errors_table(graph.errors))
-    written = {}
-    for name, data in sorted(files.items()):
-        path = writer.join_path(base, *name.split("/"))
-        writer.write_bytes(path, data)
-        written[name] = path
+        write("parquet/nodes.parquet", parquet_tables.parquet_bytes(parquet_tables.nodes_table(nodes)))
+        write("parquet/edges.parquet", parquet_tables.parquet_bytes(parquet_tables.edges_table(edges)))
+        write("parquet/components.parquet", parquet_tables.parquet_bytes(
+            parquet_tables.components_table(analysis.components)))
+        write("parquet/errors.parquet", parquet_tables.parquet_bytes(parquet_tables.errors_table(graph.errors)))
+    written = dict(sorted(written.items()))
     if "report" in formats:
         path = writer.join_path(output, REPORT_FILE)
         writer.write_bytes(path, report.report_html(graph, nodes, edges, analysis_doc, config))
