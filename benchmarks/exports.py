@@ -1,13 +1,15 @@
 """Exports benchmark: time and peak memory of writing every export after a run.
 
-    python -m benchmarks.exports [--sizes 1000,10000,50000] [--edges-per-file 3]
+    python -m benchmarks.exports [--sizes 1000,10000,50000] [--edges-per-file 3] [--run OUTPUT ...]
                                  [--report benchmarks/reports/exports.json]
 
 For each size, a synthetic finished run (nodes, edges, errors shards and
 run_summary.json, as the pipeline writes them) is made in a temporary folder: files
 in workflows of 12, each file linked to `--edges-per-file` others of its workflow,
 with evidence details of realistic size. Then `write_exports` runs on it in a fresh
-process, which reports the seconds per step and its peak RSS.
+process, which reports the seconds per step and its peak RSS. `--run` measures the same
+on finished runs instead (for example a scale benchmark's output under benchmarks/.cache);
+their exports are written again in place.
 """
 
 from __future__ import annotations
@@ -79,14 +81,23 @@ def measure(output: str) -> Dict[str, float]:
     started = time.perf_counter()
     graph = graph_data.load_run(output)
     loaded = time.perf_counter()
+    loaded_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     analyse(graph.nodes, graph.edges, config.exports.hub_min_degree, config.exports.max_hubs)
     analysed = time.perf_counter()
+    del graph  # write_exports loads the run itself
     exports.write_exports(output, config)
     done = time.perf_counter()
     return {"load_seconds": round(loaded - started, 2), "analyse_seconds": round(analysed - loaded, 2),
-            "write_exports_seconds": round(done - analysed, 2),
+            "write_exports_seconds": round(done - analysed, 2), "loaded_rss_mb": round(loaded_rss, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "report_mb": round(os.path.getsize(os.path.join(output, "report.html")) / 1e6, 2)}
+
+
+def measured(output: str) -> Dict[str, float]:
+    """`measure` in a fresh process, so each figure starts from an empty heap."""
+    child = subprocess.run([sys.executable, "-m", "benchmarks.exports", "--measure", output],
+                           capture_output=True, text=True, check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def main(argv: List[str] = None) -> Dict:
@@ -94,19 +105,24 @@ def main(argv: List[str] = None) -> Dict:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--edges-per-file", type=int, default=3)
     parser.add_argument("--report", default=os.path.join(os.path.dirname(__file__), "reports", "exports.json"))
+    parser.add_argument("--run", nargs="*", default=[], help="finished runs' output folders to measure instead")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: the child process
     args = parser.parse_args(argv)
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return {}
     results = []
-    for size in [int(s) for s in args.sizes.split(",")]:
+    for output in args.run:
+        summary = writer.read_json(os.path.join(output, "run_summary.json"))
+        figures = {"run": output, "files": summary["counts"]["processed"], "edges": summary["counts"]["edges"],
+                   **measured(output)}
+        results.append(figures)
+        print("  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+    for size in [int(s) for s in args.sizes.split(",")] if not args.run else []:
         with tempfile.TemporaryDirectory(prefix="filegraph-exports-") as output:
             synthetic_run(output, size, args.edges_per_file)
-            child = subprocess.run([sys.executable, "-m", "benchmarks.exports", "--measure", output],
-                                   capture_output=True, text=True, check=True)
             figures = {"files": size, "edges": len(writer.read_jsonl(os.path.join(output, "edges"), "edges")),
-                       **json.loads(child.stdout.strip().splitlines()[-1])}
+                       **measured(output)}
         results.append(figures)
         print("  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
     report = {"benchmark": "exports", "python": platform.python_version(), "cpu_count": os.cpu_count(),

@@ -8,6 +8,7 @@ that the figures are consistent; it never asserts on speed.
 import json
 
 from benchmarks.extraction import benchmark_corpus, build_report, format_table
+from transforms.output import writer
 
 FILES = {
     "data/sales.csv": b"region,revenue\nNorth,1200\nSouth,800\n",
@@ -55,6 +56,18 @@ def test_exports_benchmark_reports_consistent_figures(tmp_path):
     (row,) = report["results"]
     assert row["files"] == 60 and row["edges"] == 60 * 3
     assert row["peak_rss_mb"] > 0 and row["write_exports_seconds"] >= 0 and row["report_mb"] > 0
+
+
+def test_exports_benchmark_measures_a_finished_run_in_place(tmp_path):
+    from benchmarks import exports
+
+    exports.synthetic_run(str(tmp_path / "run"), 30, 2)
+    report = exports.main(["--run", str(tmp_path / "run"), "--report", str(tmp_path / "exports.json")])
+    (row,) = report["results"]
+    edges = writer.read_jsonl(str(tmp_path / "run" / "edges"), "edges")
+    assert row["run"] == str(tmp_path / "run") and row["files"] == 30 and row["edges"] == len(edges) > 30
+    assert row["peak_rss_mb"] >= row["loaded_rss_mb"] > 0
+    assert (tmp_path / "run" / "exports" / "graph.graphml").is_file()
 
 
 def test_incremental_benchmark_adds_and_deletes_the_files_it_reports(tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable, List, Sequence
+from typing import Any, BinaryIO, Iterable, List, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,15 +27,31 @@ def restore(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: Sequence[bool]) -> bytes:
-    """UTF-8 CSV; cells of text columns are neutralised, typed (numeric) cells written as they are."""
+ROWS_WRITTEN_TOGETHER = 10_000
+
+
+def write_csv(handle: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[Any]],
+              text_columns: Sequence[bool]) -> None:
+    """UTF-8 CSV to a binary handle, some rows at a time; cells of text columns are neutralised,
+    typed (numeric) cells written as they are."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
+    for index, row in enumerate(rows, 1):
         writer.writerow([neutralise(v) if is_text else ("" if v is None else v)
                          for v, is_text in zip(row, text_columns)])
-    return out.getvalue().encode("utf-8")
+        if index % ROWS_WRITTEN_TOGETHER == 0:
+            handle.write(out.getvalue().encode("utf-8"))
+            out.seek(0)
+            out.truncate()
+    handle.write(out.getvalue().encode("utf-8"))
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: Sequence[bool]) -> bytes:
+    """The CSV that write_csv writes, as bytes."""
+    out = io.BytesIO()
+    write_csv(out, header, rows, text_columns)
+    return out.getvalue()
 
 
 def read_rows(data: bytes) -> List[dict]:

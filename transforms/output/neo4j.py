@@ -10,11 +10,11 @@ a leading apostrophe.
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Sequence, Tuple
+from typing import Any, BinaryIO, Iterable, List, Mapping, Sequence, Tuple
 
 from transforms.detect.scoring import RELATIONSHIP_TYPES
 from transforms.model import DATA_TYPES, NARRATIVE_TYPES
-from transforms.output.csv_cells import csv_bytes
+from transforms.output.csv_cells import write_csv
 
 ARRAY_DELIMITER = ";"
 
@@ -47,17 +47,17 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv(columns: Sequence[Tuple[str, str, bool]], rows: Sequence[Mapping[str, Any]]) -> bytes:
-    return csv_bytes([c[0] for c in columns], ([_cell(row.get(c[1])) for c in columns] for row in rows),
-                     [c[2] for c in columns])
+def _write_csv(handle: BinaryIO, columns: Sequence[Tuple[str, str, bool]], rows: Iterable[Mapping[str, Any]]) -> None:
+    write_csv(handle, [c[0] for c in columns], ([_cell(row.get(c[1])) for c in columns] for row in rows),
+              [c[2] for c in columns])
 
 
-def nodes_csv(nodes: Sequence[Mapping[str, Any]]) -> bytes:
-    return _csv(NODE_COLUMNS, [{**n, "labels": labels(n["file_type"])} for n in nodes])
+def write_nodes_csv(handle: BinaryIO, nodes: Iterable[Mapping[str, Any]]) -> None:
+    _write_csv(handle, NODE_COLUMNS, ({**n, "labels": labels(n["file_type"])} for n in nodes))
 
 
-def relationships_csv(edges: Sequence[Mapping[str, Any]]) -> bytes:
-    return _csv(RELATIONSHIP_COLUMNS, edges)
+def write_relationships_csv(handle: BinaryIO, edges: Iterable[Mapping[str, Any]]) -> None:
+    _write_csv(handle, RELATIONSHIP_COLUMNS, edges)
 
 
 def _property(header: str, field_expr: str) -> str:

@@ -9,7 +9,7 @@ options fixed, so the files are byte-identical run after run.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Mapping, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -39,37 +39,47 @@ ERRORS = pa.schema([
 ])
 
 
+ROWS_PER_GROUP = 50_000  # rows converted and written together: memory stays bounded on large runs
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _table(schema: pa.Schema, rows: Sequence[Mapping[str, Any]], json_columns: Sequence[str] = ()) -> pa.Table:
+def _table(schema: pa.Schema, rows: Sequence[Mapping[str, Any]], json_columns: Sequence[str] = (),
+           fields: Optional[Mapping[str, str]] = None) -> pa.Table:
+    """Rows as a table of `schema`; a column is read from the row field `fields` names, else its own."""
     columns: Dict[str, list] = {name: [] for name in schema.names}
     for row in rows:
         for name in schema.names:
-            value = row.get(name)
+            value = row.get((fields or {}).get(name, name))
             columns[name].append(_json(value) if name in json_columns and value is not None else value)
     return pa.table(columns, schema=schema)
 
 
-def nodes_table(nodes: Sequence[Mapping[str, Any]]) -> pa.Table:
-    return _table(NODES, nodes, ("entities",))
-
-
-def edges_table(edges: Sequence[Mapping[str, Any]]) -> pa.Table:
-    return _table(EDGES, edges, ("evidence_details",))
-
-
-def components_table(components: Sequence[Mapping[str, Any]]) -> pa.Table:
-    rows = [{**c, "stages": len(c["stages"])} for c in components]
-    return _table(COMPONENTS, rows, ("file_types", "edges_by_type"))
-
-
-def errors_table(errors: Sequence[Mapping[str, Any]]) -> pa.Table:
-    return _table(ERRORS, errors)
-
-
-def parquet_bytes(table: pa.Table) -> bytes:
+def _parquet(schema: pa.Schema, rows: Sequence[Mapping[str, Any]], json_columns: Sequence[str] = (),
+             fields: Optional[Mapping[str, str]] = None) -> bytes:
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", write_statistics=True)
+    with pq.ParquetWriter(sink, schema, compression="zstd", write_statistics=True) as out:
+        for start in range(0, max(len(rows), 1), ROWS_PER_GROUP):
+            out.write_table(_table(schema, rows[start:start + ROWS_PER_GROUP], json_columns, fields))
     return sink.getvalue().to_pybytes()
+
+
+def nodes_parquet(nodes: Sequence[Mapping[str, Any]]) -> bytes:
+    """Node rows of graph_data.node_row: entities are JSON text already."""
+    return _parquet(NODES, nodes, fields={"entities": "entities_json"})
+
+
+def edges_parquet(edges: Sequence[Mapping[str, Any]]) -> bytes:
+    """Edge rows of graph_data.edge_row: evidence details are JSON text already."""
+    return _parquet(EDGES, edges, fields={"evidence_details": "evidence_details_json"})
+
+
+def components_parquet(components: Sequence[Mapping[str, Any]]) -> bytes:
+    rows = [{**c, "stages": len(c["stages"])} for c in components]
+    return _parquet(COMPONENTS, rows, ("file_types", "edges_by_type"))
+
+
+def errors_parquet(errors: Sequence[Mapping[str, Any]]) -> bytes:
+    return _parquet(ERRORS, errors)

@@ -146,7 +146,7 @@ def graph_view_data(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[
                   for n in nodes if n["file_id"] in shown]
     view_edges = [{"s": e["source"], "t": e["target"], "type": e["relationship_type"],
                    "confidence": e["confidence"], "evidence": e["evidence"], "description": e["description"],
-                   "details": _trimmed_details(e.get("evidence_details") or {})}
+                   "details": _trimmed_details(json.loads(e["evidence_details_json"]))}
                   for e in edges if e["source"] in shown and e["target"] in shown]
     return {"nodes": view_nodes, "edges": view_edges, "total_nodes": len(nodes), "total_edges": len(edges)}
 
