@@ -9,6 +9,8 @@ from apache_beam.metrics import Metrics
 
 from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents
+from transforms.detect.blocking_codec import (pack_pair, pack_partner, pack_proposal, pack_shared, unpack_pair,
+                                              unpack_partner, unpack_proposal, unpack_shared)
 from transforms.detect.corpus import CorpusStats
 from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, file_groups, files_of, score_chunk
 from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
@@ -33,7 +35,7 @@ from transforms.ptransforms.common import (
 
 
 class _PairsFromBucket(beam.DoFn):
-    """(key, members) -> (OK, (pair, proposal)) per pair, or (FAILED, key) for a hot key."""
+    """(key, members) -> (OK, (pair, packed proposal)) per pair, or (FAILED, key) for a hot key."""
 
     def __init__(self, config):
         self._config = config
@@ -46,8 +48,8 @@ class _PairsFromBucket(beam.DoFn):
             self._hot.inc()
             yield FAILED, key
             return
-        for pair_entry in pairs:
-            yield OK, pair_entry
+        for pair, proposal in pairs:
+            yield OK, (pair, pack_proposal(proposal))
 
 
 def _frequent_entries(bucket) -> list:
@@ -116,20 +118,25 @@ class CandidatePairs(beam.PTransform):
             | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
             | "GroupByName" >> beam.GroupByKey()
             | "ResolveMentions" >> beam.FlatMap(lambda kv: mentions.resolve_entries(kv[1]))
-            | "MentionPairs" >> beam.MapTuple(blocking.mention_proposal)
+            | "MentionPairs" >> beam.MapTuple(lambda source, target: _packed(blocking.mention_proposal(source, target)))
         )
         top = cfg.top_partners
+        # The groupings below hold every value at once: values travel packed (blocking_codec).
         pairs = (
             (bucket_pairs, mention_pairs)
             | "AllProposals" >> beam.Flatten()
             | "GroupByPair" >> beam.GroupByKey()
-            | "WeighPairs" >> beam.MapTuple(lambda pair, proposals: (pair, blocking.merge_proposals(proposals)))
+            | "WeighPairs" >> beam.MapTuple(
+                lambda pair, proposals: (pair, blocking.merge_proposals(map(unpack_proposal, proposals))))
             # Meta-blocking: each file keeps its best partners; a pair kept by both files arrives twice.
-            | "ToBothFiles" >> beam.FlatMapTuple(lambda pair, weighed: blocking.partner_entries(pair, *weighed))
+            | "ToBothFiles" >> beam.FlatMapTuple(lambda pair, weighed: [
+                (file_id, pack_partner(partner)) for file_id, partner in blocking.partner_entries(pair, *weighed)])
             | "GroupByFile" >> beam.GroupByKey()
-            | "KeepBestPartners" >> beam.FlatMapTuple(lambda file_id, partners: blocking.kept_pairs(file_id, partners, top))
+            | "KeepBestPartners" >> beam.FlatMapTuple(lambda file_id, partners: [
+                (pair, pack_shared(shared))
+                for pair, shared in blocking.kept_pairs(file_id, map(unpack_partner, partners), top)])
             | "GroupKeptPair" >> beam.GroupByKey()
-            | "OncePerPair" >> beam.MapTuple(lambda pair, shared: (pair, next(iter(shared))))
+            | "OncePerPair" >> beam.MapTuple(lambda pair, shared: (pair, unpack_shared(next(iter(shared)))))
             | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
         frequent = (
@@ -141,6 +148,11 @@ class CandidatePairs(beam.PTransform):
         stats = n_files | "CorpusStats" >> beam.Map(
             lambda n, table: corpus.CorpusStats(n_files=n, frequent=table), beam.pvalue.AsSingleton(frequent))
         return pairs, hot_keys, stats, errors
+
+
+def _packed(pair_proposal):
+    pair, proposal = pair_proposal
+    return pair, pack_proposal(proposal)
 
 
 def _keyed_by_blocking_key(cfg):
@@ -156,7 +168,7 @@ SCORE_BATCH_FILES = 512
 
 
 class ScoreBatchFn(beam.DoFn):
-    """Scores a batch of candidate pairs, (batch, [(first id, second id, shared keys)]), with every
+    """Scores a batch of candidate pairs, (batch, [packed (first id, second id, shared keys)]), with every
     file's PairView at hand: (OK, Edge) per related pair, (FAILED, ErrorRecord) per failure.
 
     Views come from a side input keyed by bucket (pair_view.view_bucket), so each
@@ -199,6 +211,8 @@ class ScoreBatchFn(beam.DoFn):
 
     def process(self, element, views, stats: CorpusStats):
         _, pairs = element
+        # The pipeline's batches hold pairs packed (blocking_codec.pack_pair); a direct caller may pass triples.
+        pairs = (unpack_pair(pair) if isinstance(pair, bytes) else pair for pair in pairs)
         if self._scorer is None or stats is not self._stats:
             self._close()
             self._stats, self._scorer = stats, self.pair_scorer(stats)
@@ -356,7 +370,7 @@ def score_batch(first_id: str, n_files: int) -> int:
 
 def _keyed_by_batch(pair_shared, stats: CorpusStats):
     (first_id, second_id), shared = pair_shared
-    return score_batch(first_id, stats.n_files), (first_id, second_id, shared)
+    return score_batch(first_id, stats.n_files), pack_pair(first_id, second_id, shared)
 
 
 def _concat_pair_lists(pair_lists) -> list:
