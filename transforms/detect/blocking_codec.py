@@ -19,6 +19,7 @@ from transforms.detect.blocking import Proposal
 
 _SIZES = struct.Struct("!II")  # a proposal's bucket size and its entry's size (0: no entry)
 _PARTNER = struct.Struct("!dI")  # a partner's weight and the length of its id in bytes
+_PAIR = struct.Struct("!II")  # the lengths of a candidate pair's two ids in bytes
 _NO_ENTRY = 0  # a bucket holds at least two files, so an entry's size is never 0
 
 
@@ -55,10 +56,6 @@ def unpack_partner(packed: bytes) -> Tuple[str, float, Dict[str, int]]:
     start = _PARTNER.size
     return (packed[start:start + length].decode("utf-8", "surrogatepass"), weight,
             unpack_shared(packed[start + length:]))
-
-
-
-_PAIR = struct.Struct("!II")  # the lengths of a candidate pair's two ids in bytes
 
 
 def pack_pair(first_id: str, second_id: str, shared: Dict[str, int]) -> bytes:

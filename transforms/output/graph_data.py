@@ -1,9 +1,9 @@
 """A finished run read back from its shards: the input to every export.
 
-Nodes are kept slim (metadata without text or structure) and each edge carries its
-evidence details as JSON text, so that a graph of many files fits the launcher's memory;
-one shard is read at a time. Works for local and
-gs:// outputs through the writer's filesystem helpers.
+Nodes are kept slim (metadata without text or structure), nested values are JSON text,
+and each id, path and term is held once, so that a graph of many files fits the
+launcher's memory; one shard is read at a time. Works for local and gs:// outputs
+through the writer's filesystem helpers.
 """
 
 from __future__ import annotations

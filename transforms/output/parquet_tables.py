@@ -8,11 +8,12 @@ options fixed, so the files are byte-identical run after run.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Mapping, Optional, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from transforms.output.graph_data import as_json
 
 NODES = pa.schema([
     ("file_id", pa.string()), ("file_path", pa.string()), ("relative_path", pa.string()),
@@ -42,10 +43,6 @@ ERRORS = pa.schema([
 ROWS_PER_GROUP = 50_000  # rows converted and written together: memory stays bounded on large runs
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
 def _table(schema: pa.Schema, rows: Sequence[Mapping[str, Any]], json_columns: Sequence[str] = (),
            fields: Optional[Mapping[str, str]] = None) -> pa.Table:
     """Rows as a table of `schema`; a column is read from the row field `fields` names, else its own."""
@@ -53,7 +50,7 @@ def _table(schema: pa.Schema, rows: Sequence[Mapping[str, Any]], json_columns: S
     for row in rows:
         for name in schema.names:
             value = row.get((fields or {}).get(name, name))
-            columns[name].append(_json(value) if name in json_columns and value is not None else value)
+            columns[name].append(as_json(value) if name in json_columns and value is not None else value)
     return pa.table(columns, schema=schema)
 
 
