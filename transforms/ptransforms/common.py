@@ -1,9 +1,7 @@
-"""What every stage's Beam wrappers share: timing, counting, outcomes that may fail per element, and a
-CoGroupByKey whose grouping holds packed values."""
+"""What every stage's Beam wrappers share: timing, counting, and outcomes that may fail per element."""
 
 from __future__ import annotations
 
-import pickle
 from typing import Callable, Optional
 
 import typing
@@ -98,32 +96,3 @@ def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable =
 
 STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
 
-
-
-@beam.ptransform_fn
-def PackedCoGroupByKey(tagged: typing.Mapping[str, beam.PCollection]):
-    """CoGroupByKey of {tag: PCollection of (key, value)} -> (key, {tag: [values]}), whose grouping holds
-    each value as one bytes object (pickled with its tag's index). The in-process runner keeps a
-    grouping's values decoded until they are read; a tagged value of small objects takes several
-    times its pickle."""
-    tags = sorted(tagged)
-    packed = [tagged[tag] | f"Pack{index}" >> beam.Map(_packed_value, index) for index, tag in enumerate(tags)]
-    return (
-        packed
-        | "Tagged" >> beam.Flatten()
-        | "GroupByKey" >> beam.GroupByKey()
-        | "Unpack" >> beam.MapTuple(lambda key, values: (key, _unpacked_values(values, tags)))
-    )
-
-
-def _packed_value(key_value, index: int):
-    key, value = key_value
-    return key, pickle.dumps((index, value), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _unpacked_values(values, tags) -> dict:
-    grouped = {tag: [] for tag in tags}
-    for packed in values:
-        index, value = pickle.loads(packed)
-        grouped[tags[index]].append(value)
-    return grouped

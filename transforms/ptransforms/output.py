@@ -35,7 +35,7 @@ from transforms.telemetry import NAMESPACE, Telemetry
 
 from transforms.model import ErrorRecord
 from transforms.processes import ChunkPool, worker_pool
-from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, PackedCoGroupByKey, Timed, split_outcomes
+from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, Timed, split_outcomes
 
 
 class TrainingRecordCoder(beam.coders.Coder):
@@ -266,7 +266,7 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
         lambda l, g: [(i, g[j][0]) for i, j in (ends(l), ends(l)[::-1]) if g[i][0] != g[j][0]], g=grouping)
     external = (
         {"summary": summaries, "wanted": wanted}
-        | "JoinWanted" >> PackedCoGroupByKey()
+        | "JoinWanted" >> beam.CoGroupByKey()
         | "ExternalFiles" >> beam.FlatMap(
             lambda kv: [(c, kv[1]["summary"][0]) for c in set(kv[1]["wanted"])] if kv[1]["summary"] else [])
     )
@@ -277,7 +277,7 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     outcomes = (
         {"files": (own, external) | "Files" >> beam.Flatten() | "FilesByBatch" >> beam.Map(_by_batch, g=grouping),
          "links": keyed_links | "LinksByBatch" >> beam.Map(_by_batch, g=grouping)}
-        | "GroupBatches" >> PackedCoGroupByKey()
+        | "GroupBatches" >> beam.CoGroupByKey()
         | "ComponentRecords" >> beam.ParDo(
             Timed("train", ComponentBatchFn(record_settings(config), config.batch.worker_processes, spill_dir),
                   telemetry),
