@@ -47,9 +47,10 @@ def _table(schema: pa.Schema, rows: Sequence[Mapping[str, Any]], json_columns: S
            fields: Optional[Mapping[str, str]] = None) -> pa.Table:
     """Rows as a table of `schema`; a column is read from the row field `fields` names, else its own."""
     columns: Dict[str, list] = {name: [] for name in schema.names}
+    sources = [(name, (fields or {}).get(name, name)) for name in schema.names]
     for row in rows:
-        for name in schema.names:
-            value = row.get((fields or {}).get(name, name))
+        for name, source in sources:
+            value = row.get(source)
             columns[name].append(as_json(value) if name in json_columns and value is not None else value)
     return pa.table(columns, schema=schema)
 

@@ -48,8 +48,8 @@ class _PairsFromBucket(beam.DoFn):
             self._hot.inc()
             yield FAILED, key
             return
-        for pair, proposal in pairs:
-            yield OK, (pair, pack_proposal(proposal))
+        for pair_proposal in pairs:
+            yield OK, _packed(pair_proposal)
 
 
 def _frequent_entries(bucket) -> list:
@@ -151,6 +151,7 @@ class CandidatePairs(beam.PTransform):
 
 
 def _packed(pair_proposal):
+    """(pair, proposal) -> (pair, packed proposal): what GroupByPair holds."""
     pair, proposal = pair_proposal
     return pair, pack_proposal(proposal)
 
