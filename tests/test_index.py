@@ -12,6 +12,7 @@ from transforms.index import plan
 from transforms.index.store import (
     ERROR,
     RECORD,
+    BackgroundWrites,
     IndexEntry,
     MetadataIndexError,
     decode_payload,
@@ -28,13 +29,17 @@ SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def index(request, tmp_path, monkeypatch):
+def location(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
-        store = open_index(str(tmp_path / "index.sqlite"))
-    else:
-        server = request.getfixturevalue("postgres")
-        monkeypatch.setenv("PGPASSWORD", server.password)
-        store = open_index(server.url)
+        return str(tmp_path / "index.sqlite")
+    server = request.getfixturevalue("postgres")
+    monkeypatch.setenv("PGPASSWORD", server.password)
+    return server.url
+
+
+@pytest.fixture
+def index(location):
+    store = open_index(location)
     store.ensure_schema()
     yield store
     store.close()
@@ -77,6 +82,25 @@ def test_pair_scores_are_cached_and_pruned_by_run(index):
     index.put_scores("s", "run2", [("d1", '{"e": 1}')])
     assert index.prune_scores("s", "run2") == 1
     assert [index.cached_score("s", d) for d in ("d1", "d2")] == [(True, '{"e": 1}'), (False, None)]
+
+
+def test_background_writes_commit_in_order_and_a_failed_one_raises_at_the_next_wait(index, location):
+    writes = BackgroundWrites(location)
+    for n in range(5):  # each write replaces the last one's score: only order makes the final one win
+        writes.submit(lambda store, n=n: store.put_scores("s", "run1", [("d", f'{{"n": {n}}}'), (f"d{n}", None)]))
+    writes.wait()
+    assert index.cached_score("s", "d") == (True, '{"n": 4}')
+    assert [index.cached_score("s", f"d{n}")[0] for n in range(5)] == [True] * 5
+
+    def fails(store):
+        raise RuntimeError("disk full")
+
+    writes.submit(fails)
+    with pytest.raises(RuntimeError, match="disk full"):
+        writes.wait()
+    writes.submit(lambda store: store.put_scores("s", "run1", [("after", None)]))  # the writer goes on
+    writes.close()
+    assert index.cached_score("s", "after") == (True, None)
 
 
 def test_an_index_of_another_layout_is_refused(tmp_path):

@@ -2,8 +2,11 @@
 pairs scored in chunks, training records built a batch of components at a time, a whole run's shards.
 A worker process that dies loses nothing, and a failure inside one is an error record like any other."""
 
+import gc
 import glob
 import os
+import time
+import weakref
 
 import pytest
 
@@ -16,7 +19,8 @@ from transforms.detect.pair_scoring import (
     files_of,
     score_chunk,
 )
-from transforms.processes import ChunkPool
+from transforms import processes
+from transforms.processes import ChunkPool, PacedCollector
 from transforms.detect.pair_view import packed_view, pair_view, view_bucket
 from transforms.detect.relationships import candidate_pairs
 from transforms.extract.local import extract_paths
@@ -188,6 +192,48 @@ def test_what_worker_processes_run_imports_no_beam():
             "transforms.index.cache; print(sorted(m for m in ('apache_beam', 'pandas') if m in sys.modules))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+class _Cycle:
+    pass
+
+
+_CYCLES = []
+
+
+def _leave_a_cycle(state, chunk):
+    """Leaves one reference cycle behind; reports (collection thresholds, cycles of this process gone)."""
+    cycle = _Cycle()
+    cycle.itself = cycle
+    _CYCLES.append(weakref.ref(cycle))
+    del cycle
+    time.sleep(0.02)
+    return gc.isenabled(), gc.get_threshold(), sum(ref() is None for ref in _CYCLES)
+
+
+def test_pool_processes_leave_full_collections_to_the_paced_collector_and_lose_no_garbage():
+    pool = ChunkPool(2, None, _leave_a_cycle, "test")
+    try:
+        reports = list(pool.map(range(40)))
+    finally:
+        pool.close()
+    young, middle, oldest = gc.get_threshold()
+    assert {(enabled, threshold) for enabled, threshold, _ in reports} == {(True, (young, middle, processes.NEVER))}
+    assert max(gone for _, _, gone in reports) >= 1  # earlier chunks' cycles were collected
+
+
+def test_a_paced_collector_collects_once_the_work_outweighs_the_last_collection(monkeypatch):
+    collected = []
+    clock = iter([0.0, 0.5, 10.0, 10.5])  # each collection takes 0.5 s
+    monkeypatch.setattr(processes.gc, "collect", lambda: collected.append(True))
+    monkeypatch.setattr(processes.time, "perf_counter", lambda: next(clock))
+    collector = PacedCollector(ratio=20)
+    collector.worked(1.0)  # nothing collected yet, so the first chunk's end collects
+    assert len(collected) == 1
+    collector.worked(9.9)  # less than 20 x 0.5 s of work since
+    assert len(collected) == 1
+    collector.worked(0.1)
+    assert len(collected) == collector.collections == 2
 
 
 def test_worker_processes_must_not_be_negative():

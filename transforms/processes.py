@@ -9,12 +9,14 @@ importing only what their work needs, not the readers.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.machinery
 import logging
 import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -109,17 +111,64 @@ def worker_pool(workers: int, state: Any, fn: Callable[[Any, Any], Any], name: s
     return ChunkPool(workers, state, fn, name)
 
 
+# A process collects all its cyclic garbage once its work since the last such collection took
+# this many times as long as that collection did: at most about 1/(1 + GC_WORK_RATIO) of its time.
+GC_WORK_RATIO = 20.0
+NEVER = 2 ** 31 - 1
+
+
+class PacedCollector:
+    """Full cyclic garbage collections between chunks, paced by what they cost, instead of CPython's own.
+
+    A scoring process keeps a gigabyte of decoded views and facts alive across
+    many chunks, and CPython's automatic full collections traverse all of it
+    again each time a quarter of it has been replaced: 54% of a scoring
+    process's time on the 125,299-file scale corpus (py-spy --native,
+    gc_collect_main). The young generations are still collected automatically
+    (cheap, and most cyclic garbage dies young: building training records leaves
+    plenty); the oldest is collected here, between chunks, once the work since the
+    last full collection outweighs it GC_WORK_RATIO times.
+    """
+
+    def __init__(self, ratio: float = GC_WORK_RATIO):
+        self._ratio = ratio
+        self._worked = 0.0
+        self._last_cost = 0.0
+        self.collections = 0
+
+    def start(self) -> None:
+        """Leaves the oldest generation to `worked` from now on."""
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, NEVER)
+
+    def worked(self, seconds: float) -> None:
+        self._worked += seconds
+        if self._worked >= self._ratio * self._last_cost:
+            started = time.perf_counter()
+            gc.collect()
+            self._last_cost = time.perf_counter() - started
+            self._worked = 0.0
+            self.collections += 1
+
+
 _STATE: Any = None
+_COLLECTOR: Optional[PacedCollector] = None
 
 
 def _start(state: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run through its launcher
-    global _STATE
+    global _STATE, _COLLECTOR
     _STATE = state
+    _COLLECTOR = PacedCollector()
+    _COLLECTOR.start()
 
 
 def _apply(fn: Callable[[Any, Any], Any], chunk: Any) -> Any:
-    return fn(_STATE, chunk)
+    started = time.perf_counter()
+    result = fn(_STATE, chunk)
+    if _COLLECTOR is not None:
+        _COLLECTOR.worked(time.perf_counter() - started)
+    return result
 
 
 class ChunkPool(Generic[Chunk, Result]):

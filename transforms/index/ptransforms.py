@@ -30,7 +30,7 @@ from transforms.extract.encoding import display_path
 from transforms.extract.matching import MatchedFile
 from transforms.index import plan
 from transforms.index.cache import PairDigester
-from transforms.index.store import IndexEntry, decode_payload, index_location, open_index
+from transforms.index.store import BackgroundWrites, IndexEntry, decode_payload, index_location, open_index
 from transforms.model import ErrorRecord, FileRecord
 from transforms.ptransforms.common import FAILED, OK, Counted, Timed, split_outcomes
 from transforms.ptransforms.detect import ScoreBatchFn
@@ -306,15 +306,18 @@ class CachedScoreFn(ScoreBatchFn):
     """ScoreBatchFn whose pairs reuse a cached score when their digest is in the index.
 
     Each scored pair carries its digest and edge (cache.PairDigester),
-    stored here in small transactions (cached ones marked as used by this run); a
-    failure is never cached, so the next run scores it again. Lookups run in this
-    worker, against its own connection, so a run that may reuse scores scores here too.
+    stored in small transactions (cached ones marked as used by this run) on a
+    thread of their own (store.BackgroundWrites), all committed before the bundle
+    ends; a failure is never cached, so the next run scores it again. Lookups run
+    in this worker, against its own connection, so a run that may reuse scores
+    scores here too.
     """
 
     def __init__(self, config: Config, spec: ScoreCacheSpec, telemetry: Optional[Telemetry] = None):
         super().__init__(config, telemetry)
         self._spec = spec
         self._index = None
+        self._writes: Optional[BackgroundWrites] = None
         self._pending: list = []
         self._last = 0.0
         self._lookups = True
@@ -322,12 +325,16 @@ class CachedScoreFn(ScoreBatchFn):
     def setup(self):
         super().setup()
         self._index = open_index(self._spec.location)
+        self._writes = BackgroundWrites(self._spec.location)
         # A scope without stored scores (a first run) has nothing to look up; scores this run stores
         # meanwhile are of other pairs, each scored once.
         self._lookups = self._index.has_scores(self._spec.scope)
 
     def teardown(self):
         super().teardown()
+        if self._writes is not None:
+            self._writes.close()
+            self._writes = None
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -350,11 +357,13 @@ class CachedScoreFn(ScoreBatchFn):
 
     def finish_bundle(self):
         self._flush()
+        self._writes.wait()  # the bundle's scores are stored before its outputs count as done
         super().finish_bundle()  # releases the bundle's views and scoring processes
 
     def _flush(self):
         if self._pending:
-            self._index.put_scores(self._spec.scope, self._spec.run_id, self._pending)
+            rows, scope, run_id = self._pending, self._spec.scope, self._spec.run_id
+            self._writes.submit(lambda index: index.put_scores(scope, run_id, rows))
         self._pending = []
         self._last = time.monotonic()
 

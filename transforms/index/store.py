@@ -320,3 +320,39 @@ def open_index(location: str) -> MetadataIndex:
     """The index at a path, sqlite:///path or postgresql://... URL."""
     path = sqlite_path(location)
     return PostgresIndex(location) if path is None else SqliteIndex(path)
+
+
+class BackgroundWrites:
+    """An index connection whose writes run on a thread of their own, one at a time and in order.
+
+    The caller goes on while SQLite or PostgreSQL commits (both drivers release
+    the GIL while the database works): scoring's main process keeps its worker
+    processes fed instead of waiting on the score cache. At most one write waits
+    behind the running one, so memory stays bounded; a write that failed raises
+    at the caller's next `submit` or `wait`.
+    """
+
+    def __init__(self, location: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filegraph-index-writes")
+        self._index: MetadataIndex = self._thread.submit(open_index, location).result()
+        self._running = None
+
+    def submit(self, write) -> None:
+        """Runs `write(index)` once every earlier write is done."""
+        self.wait()
+        self._running = self._thread.submit(write, self._index)
+
+    def wait(self) -> None:
+        """Returns once every submitted write is committed (raising the error of one that failed)."""
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._thread.submit(self._index.close).result()
+            self._thread.shutdown()
