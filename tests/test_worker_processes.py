@@ -211,14 +211,16 @@ def _leave_a_cycle(state, chunk):
     return gc.isenabled(), gc.get_threshold(), sum(ref() is None for ref in _CYCLES)
 
 
-def test_pool_processes_leave_full_collections_to_the_paced_collector_and_lose_no_garbage():
-    pool = ChunkPool(2, None, _leave_a_cycle, "test")
+@pytest.mark.parametrize("young_collections", [True, False])
+def test_pool_processes_leave_full_collections_to_the_paced_collector_and_lose_no_garbage(young_collections):
+    pool = ChunkPool(2, None, _leave_a_cycle, "test", young_collections)
     try:
         reports = list(pool.map(range(40)))
     finally:
         pool.close()
     young, middle, oldest = gc.get_threshold()
-    assert {(enabled, threshold) for enabled, threshold, _ in reports} == {(True, (young, middle, processes.NEVER))}
+    expected = (True, (young, middle, processes.NEVER)) if young_collections else (False, (young, middle, oldest))
+    assert {(enabled, threshold) for enabled, threshold, _ in reports} == {expected}
     assert max(gone for _, _, gone in reports) >= 1  # earlier chunks' cycles were collected
 
 

@@ -98,7 +98,8 @@ def chunked(items: Iterable[Item], size_of: Callable[[Item], int], target: int) 
     return chunks
 
 
-def worker_pool(workers: int, state: Any, fn: Callable[[Any, Any], Any], name: str) -> Optional["ChunkPool"]:
+def worker_pool(workers: int, state: Any, fn: Callable[[Any, Any], Any], name: str,
+                young_collections: bool = True) -> Optional["ChunkPool"]:
     """A ChunkPool of `workers` processes (at most one per core), or None where there is no use for
     one (fewer than two) or this process may not start processes (the work is then done in it)."""
     workers = min(workers, available_cores())
@@ -108,7 +109,7 @@ def worker_pool(workers: int, state: Any, fn: Callable[[Any, Any], Any], name: s
     if reason:
         _log.warning("%s processes are off: %s", name, reason)
         return None
-    return ChunkPool(workers, state, fn, name)
+    return ChunkPool(workers, state, fn, name, young_collections)
 
 
 # A process collects all its cyclic garbage once its work since the last such collection took
@@ -124,10 +125,12 @@ class PacedCollector:
     many chunks, and CPython's automatic full collections traverse all of it
     again each time a quarter of it has been replaced: 54% of a scoring
     process's time on the 125,299-file scale corpus (py-spy --native,
-    gc_collect_main). The young generations are still collected automatically
-    (cheap, and most cyclic garbage dies young: building training records leaves
-    plenty); the oldest is collected here, between chunks, once the work since the
-    last full collection outweighs it GC_WORK_RATIO times.
+    gc_collect_main). Here the oldest generation is collected between chunks,
+    once the work since the last full collection outweighs it GC_WORK_RATIO
+    times. With `young_collections`, CPython still collects the young ones: work
+    that leaves cyclic garbage as it goes (building training records: a process
+    grew to 1.3 GB without them) needs those; scoring leaves little (its processes
+    held the view cache's size without them), and they took 19.5% of its time.
     """
 
     def __init__(self, ratio: float = GC_WORK_RATIO):
@@ -136,10 +139,13 @@ class PacedCollector:
         self._last_cost = 0.0
         self.collections = 0
 
-    def start(self) -> None:
-        """Leaves the oldest generation to `worked` from now on."""
-        young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, NEVER)
+    def start(self, young_collections: bool = True) -> None:
+        """Leaves the oldest generation (or, without `young_collections`, every one) to `worked` from now on."""
+        if young_collections:
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, NEVER)
+        else:
+            gc.disable()
 
     def worked(self, seconds: float) -> None:
         self._worked += seconds
@@ -155,12 +161,12 @@ _STATE: Any = None
 _COLLECTOR: Optional[PacedCollector] = None
 
 
-def _start(state: Any) -> None:
+def _start(state: Any, young_collections: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run through its launcher
     global _STATE, _COLLECTOR
     _STATE = state
     _COLLECTOR = PacedCollector()
-    _COLLECTOR.start()
+    _COLLECTOR.start(young_collections)
 
 
 def _apply(fn: Callable[[Any, Any], Any], chunk: Any) -> Any:
@@ -181,14 +187,15 @@ class ChunkPool(Generic[Chunk, Result]):
     and so is every later one: losing the pool costs time, never work.
     """
 
-    def __init__(self, workers: int, state: Any, fn: Callable[[Any, Chunk], Result], name: str):
+    def __init__(self, workers: int, state: Any, fn: Callable[[Any, Chunk], Result], name: str,
+                 young_collections: bool = True):
         self._state = state
         self._fn = fn
         self._workers = workers
         self._name = name
         self._pool: Optional[ProcessPoolExecutor] = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-            initargs=(state,))
+            initargs=(state, young_collections))
 
     def map(self, chunks: Iterable[Chunk]) -> Iterator[Result]:
         in_flight: Deque[Tuple[Chunk, Optional[Future]]] = deque()

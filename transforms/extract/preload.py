@@ -2,7 +2,6 @@
 with the readers, the redactor and their libraries already loaded: replacing a child is cheap,
 and no library maps itself in after the child's address-space limit is set."""
 
-import gc
 import importlib
 
 from transforms.extract import READERS
@@ -14,8 +13,3 @@ for _module in sorted({target.split(".")[0] for target in READERS.values() if ":
     importlib.import_module(f"transforms.extract.{_module}")
 for _library in _LIBRARIES:
     importlib.import_module(_library)
-
-# What is loaded here lives as long as every child: frozen, it is left out of the children's
-# cyclic collections (about a tenth of a parser's time on the scale corpus went to traversing
-# it), and those collections never write to its pages, which stay shared with the fork server.
-gc.freeze()

@@ -219,7 +219,8 @@ class ScoreBatchFn(beam.DoFn):
             self._stats, self._scorer = stats, self.pair_scorer(stats)
             # Lookups go to this worker's index, so a scorer that looks up scores here.
             self._pool = None if self._scorer.looks_up else worker_pool(
-                self._config.batch.worker_processes, self._scorer, score_chunk, "scoring")
+                self._config.batch.worker_processes, self._scorer, score_chunk, "scoring",
+                young_collections=False)  # processes.PacedCollector: scoring leaves little cyclic garbage
         load_bucket = lambda bucket: views[bucket]  # noqa: E731
         chunks = ((groups, {f: self._packed.get(f, load_bucket) for f in files_of(groups)})
                   for groups in chunks_of(file_groups(pairs)))
