@@ -158,22 +158,20 @@ class PacedCollector:
 
 
 _STATE: Any = None
-_COLLECTOR: Optional[PacedCollector] = None
+_COLLECTOR = PacedCollector()  # started by _start, in pool processes only
 
 
 def _start(state: Any, young_collections: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run through its launcher
-    global _STATE, _COLLECTOR
+    global _STATE
     _STATE = state
-    _COLLECTOR = PacedCollector()
     _COLLECTOR.start(young_collections)
 
 
 def _apply(fn: Callable[[Any, Any], Any], chunk: Any) -> Any:
     started = time.perf_counter()
     result = fn(_STATE, chunk)
-    if _COLLECTOR is not None:
-        _COLLECTOR.worked(time.perf_counter() - started)
+    _COLLECTOR.worked(time.perf_counter() - started)
     return result
 
 

@@ -327,9 +327,9 @@ class BackgroundWrites:
 
     The caller goes on while SQLite or PostgreSQL commits (both drivers release
     the GIL while the database works): scoring's main process keeps its worker
-    processes fed instead of waiting on the score cache. At most one write waits
-    behind the running one, so memory stays bounded; a write that failed raises
-    at the caller's next `submit` or `wait`.
+    processes fed instead of waiting on the score cache. One write runs at a time:
+    `submit` first waits for the one before it, so memory stays bounded; a write
+    that failed raises at the caller's next `submit` or `wait`.
     """
 
     def __init__(self, location: str):
