@@ -224,6 +224,23 @@ def test_pool_processes_leave_full_collections_to_the_paced_collector_and_lose_n
     assert max(gone for _, _, gone in reports) >= 1  # earlier chunks' cycles were collected
 
 
+def test_scoring_pools_run_without_young_collections(scored_corpus, monkeypatch):
+    """Scoring leaves little cyclic garbage, and young collections cost its processes a fifth of their time."""
+    from transforms.ptransforms import detect
+
+    asked = []
+    monkeypatch.setattr(detect, "worker_pool", lambda *args, **kwargs: asked.append(kwargs))  # scores here
+    views, pairs, stats = scored_corpus
+    buckets = {}
+    for file_id, view in views.items():
+        buckets.setdefault(view_bucket(file_id), []).append((file_id, packed_view(view)))
+    fn = detect.ScoreBatchFn(Config())
+    fn.setup()
+    list(fn.process((0, [(a, b, shared) for (a, b), shared in sorted(pairs.items())][:5]), buckets, stats))
+    fn.teardown()
+    assert asked == [{"young_collections": False}]
+
+
 def test_a_paced_collector_collects_once_the_work_outweighs_the_last_collection(monkeypatch):
     collected = []
     clock = iter([0.0, 0.5, 10.0, 10.5])  # each collection takes 0.5 s
