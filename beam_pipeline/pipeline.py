@@ -51,6 +51,7 @@ from transforms.ptransforms import (
     OnlySplit,
     ReviewBorderline,
     ScorePairs,
+    Spilled,
     Timed,
     TrainingRecords,
 )
@@ -174,10 +175,11 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         merged, llm_usage = merged | "ReviewBorderline" >> ReviewBorderline(
             review_views, llm, llm.cache_dir or writer.join_path(output, "llm_cache"))
     edges, rejected = merged | "ApplyReview" >> ApplyReview(records, feedback, roots)
-    summaries = records | "Summaries" >> beam.ParDo(Timed(
+    spill_dir = writer.join_path(output, *writer.TRAINING_SPILL)  # summaries and records wait on disk, not in memory
+    summaries = (records | "Summaries" >> beam.ParDo(Timed(
         "train", lambda r: [(r.file_id, FileSummary(file_summary(r, roots, budget)))], t))
+                 | "SpillSummaries" >> Spilled(spill_dir, "summaries"))
     thresholds = sure_thresholds(config, ConfidenceModel.load())
-    spill_dir = writer.join_path(output, *writer.TRAINING_SPILL)  # records' lines wait on disk, not in memory
     training, train_errors = (
         edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t, spill_dir))
     training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold, t)

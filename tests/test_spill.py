@@ -164,3 +164,36 @@ def test_a_spilled_line_past_the_end_of_its_file_is_a_clear_error(tmp_path):
     bundle.close()
     with pytest.raises(IOError, match="ends before"):
         SpillReader().read(SpilledLine(where.path, 5, 10))
+
+
+def test_summaries_and_links_wait_spilled_and_read_back_as_they_were(tmp_path):
+    """SpillLinesFn: each summary or link carries its fields and where its line is (one spill file a
+    bundle), pickled as that place; `loaded` reads the lines back in the order asked."""
+    from tests.records import text_record
+    from transforms.output.spill import loaded
+    from transforms.output.training import FileSummary, PackedLink, file_summary
+    from transforms.ptransforms.output import SpillLinesFn
+
+    records = [text_record(f"/d/notes/memo_{i}.txt", f"memo {i} about the regional budget " * 30) for i in range(6)]
+    held = [FileSummary(file_summary(r, ["/d"], 400)) for r in records]
+    fn = SpillLinesFn(str(tmp_path / "spill"), "summaries")
+    out = [kv for r, summary in zip(records, held) for kv in fn.process((r.file_id, summary))]
+    fn.finish_bundle()
+    assert len(os.listdir(tmp_path / "spill")) == 1  # one file a bundle
+    for (file_id, summary), record, expected in zip(out, records, held):
+        assert file_id == record.file_id and summary.packed is None
+        assert summary["file_path"] == expected["file_path"] and summary._record is None  # fields without reading
+        assert summary.compressed() == expected.packed
+        travelled = pickle.loads(pickle.dumps(summary))
+        assert travelled.spilled == summary.spilled and travelled.fields == summary.fields
+        assert travelled.packed is None and dict(travelled) == dict(expected)
+    link = PackedLink({"source_id": "a", "target_id": "b", "label": "related", "reasoning": "same columns " * 9})
+    fn = SpillLinesFn(str(tmp_path / "spill"), "links")
+    spilled_link = next(iter(fn.process(link)))
+    fn.finish_bundle()
+    assert spilled_link.packed is None and spilled_link["label"] == "related" and spilled_link._record is None
+    mixed = [out[4][1], held[0], spilled_link, out[1][1]]
+    back = loaded(mixed)
+    assert [s.packed for s in back] == [held[4].packed, held[0].packed, link.packed, held[1].packed]
+    assert dict(back[0]) == dict(held[4]) and back[1] is held[0] and dict(back[2]) == dict(link)
+    assert len(os.listdir(tmp_path / "spill")) == 2 and loaded([held[2]]) == [held[2]]

@@ -366,7 +366,8 @@ def test_links_travel_compressed_and_read_as_the_links(run):
 def test_packed_band_blobs_find_the_same_crowded_buckets_as_band_keys():
     """De-duplication's grouping of packed band entries gives exactly the buckets that band keys share,
     however the records fall into batches."""
-    from transforms.output.training.dataset import band_blobs, crowded_buckets, dedup_buckets, dedup_signature
+    from transforms.output.training.dataset import (band_blobs, crowded_buckets, dedup_buckets, dedup_signature,
+                                                    record_key)
     from transforms.signatures import hash64
 
     def record(i, task, text):
@@ -376,9 +377,10 @@ def test_packed_band_blobs_find_the_same_crowded_buckets_as_band_keys():
     records = [record(n, task, f"{base} {year}") for n, (task, base, year) in enumerate(
         (t, b, y) for t in ("explain_link", "find_related") for b in bases for y in range(2019, 2025))]
     records += [record(500 + i, "explain_link", f"unrelated note {i} " * (10 + i)) for i in range(20)]
-    signed = [(r["id"], (r["task"], dedup_signature(r))) for r in records]
-    expected = sorted((hash64(key), sorted(i for (_, i), _ in entries))
-                      for key, entries in dedup_buckets(((t, i), s) for i, (t, s) in signed).items() if len(entries) > 1)
+    signed = [(record_key(r["id"]), (r["id"], r["task"], dedup_signature(r))) for r in records]
+    expected = sorted((hash64(key), sorted(record_key(i) for (_, i), _ in entries))
+                      for key, entries in dedup_buckets(((t, i), s) for _, (i, t, s) in signed).items()
+                      if len(entries) > 1)
     assert len(expected) > 20
     for batch in (7, 50, len(signed)):
         shards = defaultdict(list)

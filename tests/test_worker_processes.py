@@ -277,11 +277,11 @@ def _component_tasks(scored_corpus, records):
     links = edge_links(edges, paths, sure_thresholds(Config(), ConfidenceModel.load()), 0.9)
     grouping = groups(paths, [ends(l) for l in links if l["label"] == RELATED], [ends(l) for l in links],
                       Config().training.splits)
-    files = [(grouping[i][0], s) for i, s in summaries.items()]
-    files += [(grouping[j][0], summaries[i]) for l in links for i, j in (ends(l), ends(l)[::-1])
+    files = [(grouping[i][0], (s, grouping[i][1])) for i, s in summaries.items()]
+    files += [(grouping[j][0], (summaries[i], None)) for l in links for i, j in (ends(l), ends(l)[::-1])
               if grouping[i][0] != grouping[j][0]]
     keyed_links = [(c, l) for l in links for c in {grouping[i][0] for i in ends(l)}]
-    return component_tasks(files, keyed_links, grouping)
+    return component_tasks(files, keyed_links)
 
 
 def _lines(built):
@@ -326,20 +326,52 @@ def test_component_batches_spill_the_same_records_they_would_hold(tmp_path, scor
     from transforms.ptransforms.output import ComponentBatchFn
 
     tasks = _component_tasks(scored_corpus, extracted)
-    grouping = {i: (t.component, t.split) for t in tasks for i in t.own}
-    files = [(t.component, s) for t in tasks for s in t.files.values()]
+    files = _task_files(tasks)
     links = [(t.component, link) for t in tasks for link in t.links]
     element = (5, {"files": files, "links": links})
     outcomes = {}
     for spill_dir in (None, str(tmp_path / "spill")):
         fn = ComponentBatchFn(record_settings(Config()), 0, spill_dir)
-        outcomes[spill_dir] = list(fn.process(element, grouping))
+        outcomes[spill_dir] = list(fn.process(element))
         fn.teardown()
     held, spilled = outcomes[None], outcomes[str(tmp_path / "spill")]
     assert len(held) > 50 and [k for k, _ in held] == [k for k, _ in spilled]
     assert all(r.packed is None and r.spilled.path.endswith("batch-5.bin") for _, r in spilled)
     assert [r.compressed() for _, r in spilled] == [r.packed for _, r in held]
     assert [r.signature for _, r in spilled] == [r.signature for _, r in held]
+
+
+def test_component_batches_read_spilled_summaries_and_links_back_and_build_the_same_records(tmp_path, scored_corpus, extracted):
+    """Summaries and links that wait on disk (SpillLinesFn) give a batch the records that those held in
+    memory give; a batch reads only what its linked components need."""
+    from transforms.output.spill import BundleSpill
+    from transforms.output.training import PackedLink, record_settings
+    from transforms.ptransforms.output import ComponentBatchFn
+
+    tasks = _component_tasks(scored_corpus, extracted)
+    files = _task_files(tasks)
+    links = [(t.component, link) for t in tasks for link in t.links]
+    spill = BundleSpill(str(tmp_path / "spill"), "lines")
+    spilled_files = [(c, (s.spilled_to(spill), split)) for c, (s, split) in files]
+    spilled_links = [(c, PackedLink(link).spilled_to(spill)) for c, link in links]
+    spill.close()
+    assert all(s.packed is None and s.spilled is not None for _, (s, _) in spilled_files)
+    built = {}
+    for name, entries in (("held", (files, links)), ("spilled", (spilled_files, spilled_links))):
+        fn = ComponentBatchFn(record_settings(Config()), 0)
+        built[name] = [(k, r.fields, r.packed, r.signature) for k, r in fn.process(
+            (3, {"files": entries[0], "links": entries[1]}))]
+        fn.teardown()
+    assert len(built["held"]) > 50 and built["spilled"] == built["held"]
+    from transforms.output.training.components import component_tasks
+    unlinked = [(c + "-alone", entry) for c, entry in spilled_files[:3]]
+    os.remove(spilled_files[0][1][0].spilled.path)
+    assert component_tasks(unlinked, []) == []  # what no linked component needs is never read
+
+
+def _task_files(tasks):
+    """The (component, (summary, split or None)) entries that gave `tasks`."""
+    return [(t.component, (s, t.split if i in t.own else None)) for t in tasks for i, s in t.files.items()]
 
 
 def test_a_run_gives_the_same_shards_with_and_without_worker_processes(tmp_path):

@@ -12,6 +12,10 @@ once every shard is written.
 A spill file is named after its batch, and a batch always gives the same lines
 in the same order: a retried bundle rewrites the same file, byte for byte.
 
+File summaries and training's links wait the same way between the steps that
+make them and training's component batches (`SpillableRecord`, `loaded`):
+training's joins hold every summary and link, some twice over.
+
 Scoring's pair views wait the same way (BundleSpill, one file per bundle of
 records): its side input carries where each view is, and the scoring processes
 read the views they need themselves (SpillReader).
@@ -22,7 +26,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, List, NamedTuple, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from transforms.output.lines import PackedRecord
 
 # Beam's filesystems are imported on first use: training worker processes build records with this
 # module loaded and never touch a file.
@@ -53,6 +59,49 @@ class SpillWriter:
         where = SpilledLine(self.path, self._offset, len(packed))
         self._offset += len(packed)
         return where
+
+
+class SpillableRecord(PackedRecord):
+    """A PackedRecord whose compressed line may wait in a spill file: once spilled (`spilled_to`),
+    `packed` is None and `spilled` says where the line is."""
+
+    __slots__ = ("spilled",)
+
+    def __init__(self, record):
+        super().__init__(record)
+        self.spilled: Optional[SpilledLine] = None
+
+    def compressed(self) -> bytes:
+        return self.packed if self.spilled is None else next(read_payloads([self.spilled]))
+
+    def payload(self) -> Payload:
+        return self.packed if self.spilled is None else self.spilled
+
+    def spilled_to(self, spill: Union["SpillWriter", "BundleSpill"]):
+        """This record with its line written to `spill` and no longer held."""
+        return spillable_record(type(self), self.fields, None, spill.add(self.packed))
+
+    def __reduce__(self):
+        return spillable_record, (type(self), self.fields, self.packed, self.spilled)
+
+
+def spillable_record(cls, fields: Dict[str, Any], packed: Optional[bytes], spilled: Optional[SpilledLine] = None):
+    """A SpillableRecord (of class `cls`) from its fields and its line, or where the line was spilled."""
+    record = cls.__new__(cls)
+    record.packed, record.fields, record._record, record.spilled = packed, fields, None, spilled
+    return record
+
+
+def loaded(records: Iterable[Any]) -> List[Any]:
+    """`records` with the lines of spilled ones read back (read_payloads: a file at a time, in offset
+    order); others as they are."""
+    records = list(records)
+    spilled = [r.spilled for r in records if isinstance(r, SpillableRecord) and r.spilled is not None]
+    if not spilled:
+        return records
+    lines = read_payloads(spilled)
+    return [spillable_record(type(r), r.fields, next(lines))
+            if isinstance(r, SpillableRecord) and r.spilled is not None else r for r in records]
 
 
 def spill_file(directory: str, batch: object, prefix: str = "batch") -> str:

@@ -36,7 +36,7 @@ RECORDS_PER_SHARD = 50_000
 # Output folder -> shard prefix; "training" holds shards of the layout before training/data/.
 OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/data": "*", "training": "train"}
 TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
-TRAINING_SPILL = ("training", ".spill")  # training records' lines until their shards are written (spill.py)
+TRAINING_SPILL = ("training", ".spill")  # file summaries and training records' lines until the shards are written (spill.py)
 VIEW_SPILL = (".scoring-views",)  # scoring's packed views until every pair is scored (spill.py)
 SUMMARY = "run_summary.json"
 

@@ -3,7 +3,7 @@
   common    timing (Timed), counting (Counted), outcomes that may fail per element
   extract   MatchInputs, ExtractFiles, EmbedRecords
   detect    CandidatePairs, ScorePairs, DeclaredEdges, MergeDeclared
-  output    ReviewBorderline, TrainingRecords, DropNearDuplicates, OnlySplit, ApplyReview
+  output    ReviewBorderline, Spilled, TrainingRecords, DropNearDuplicates, OnlySplit, ApplyReview
   stream    WatchInputs, StreamingGraph (`filegraph run --streaming`)
 
 The work itself lives in extract/, detect/ and output/; a wrapper only wires it into Beam.
@@ -12,10 +12,11 @@ The work itself lives in extract/, detect/ and output/; a wrapper only wires it 
 from transforms.ptransforms.common import Counted, Timed, guarded, split_outcomes, stage_error
 from transforms.ptransforms.detect import CandidatePairs, DeclaredEdges, MergeDeclared, ScorePairs
 from transforms.ptransforms.extract import EmbedRecords, ExtractFiles, MatchInputs
-from transforms.ptransforms.output import ApplyReview, DropNearDuplicates, OnlySplit, ReviewBorderline, TrainingRecords
+from transforms.ptransforms.output import (ApplyReview, DropNearDuplicates, OnlySplit, ReviewBorderline, Spilled,
+                                          TrainingRecords)
 
 __all__ = [
     "ApplyReview", "CandidatePairs", "Counted", "DeclaredEdges", "DropNearDuplicates", "EmbedRecords",
-    "ExtractFiles", "MatchInputs", "MergeDeclared", "OnlySplit", "ReviewBorderline", "ScorePairs", "Timed",
-    "TrainingRecords", "guarded", "split_outcomes", "stage_error",
+    "ExtractFiles", "MatchInputs", "MergeDeclared", "OnlySplit", "ReviewBorderline", "ScorePairs", "Spilled",
+    "Timed", "TrainingRecords", "guarded", "split_outcomes", "stage_error",
 ]

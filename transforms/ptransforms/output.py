@@ -21,7 +21,7 @@ from transforms.output.training import (
     record_path,
     record_settings,
 )
-from transforms.output.spill import SpilledLine, spill_file, spill_writer
+from transforms.output.spill import BundleSpill, SpilledLine, spill_file, spill_writer
 from transforms.output.training.components import (
     TrainingRecord,
     chunk_records,
@@ -183,8 +183,9 @@ def NotRelatedPairs(pairs, grouping, per_file: int):
 
 
 class ComponentBatchFn(beam.DoFn):
-    """A batch of components, (batch, {"files": [(component, summary)], "links": [(component, link)]}) ->
-    (OK, TrainingRecord) per record and (FAILED, ErrorRecord) per component that failed.
+    """A batch of components, (batch, {"files": [(component, (summary, split or None))], "links":
+    [(component, link)]}) -> (OK, TrainingRecord) per record and (FAILED, ErrorRecord) per component
+    that failed (components.component_tasks).
 
     Components are built in chunks (components.task_chunks) on `batch.worker_processes`
     processes (processes.ChunkPool), or here with 0 or where this worker may not start
@@ -201,11 +202,11 @@ class ComponentBatchFn(beam.DoFn):
         self._pool: Optional[ChunkPool] = None
         self._started = False
 
-    def process(self, element, grouping):
+    def process(self, element):
         batch, grouped = element
         if not self._started:
             self._started, self._pool = True, worker_pool(self._workers, self._settings, chunk_records, "training")
-        chunks = task_chunks(component_tasks(grouped["files"], grouped["links"], grouping))
+        chunks = task_chunks(component_tasks(grouped["files"], grouped["links"]))
         built = self._pool.map(chunks) if self._pool is not None else (
             chunk_records(self._settings, chunk) for chunk in chunks)
         if self._spill_dir is None:
@@ -233,16 +234,49 @@ class ComponentBatchFn(beam.DoFn):
         self._pool, self._started = None, False
 
 
+class SpillLinesFn(beam.DoFn):
+    """SpillableRecords, or (key, SpillableRecord) pairs -> the same, their lines written to one spill
+    file a bundle (spill.BundleSpill) and no longer held: training's joins hold every file summary
+    and link, some twice, until the component batches read them back (components.component_tasks)."""
+
+    def __init__(self, spill_dir: str, prefix: str):
+        self._spill_dir = spill_dir
+        self._prefix = prefix
+        self._spill: Optional[BundleSpill] = None
+
+    def process(self, element):
+        if self._spill is None:
+            self._spill = BundleSpill(self._spill_dir, self._prefix)
+        if isinstance(element, tuple):
+            key, record = element
+            yield key, record.spilled_to(self._spill)
+        else:
+            yield element.spilled_to(self._spill)
+
+    def finish_bundle(self):
+        if self._spill is not None:
+            self._spill.close()
+        self._spill = None
+
+
+def Spilled(spill_dir: Optional[str], prefix: str) -> beam.PTransform:
+    """SpillLinesFn into `spill_dir`; without one, the records stay as they are."""
+    if spill_dir is None:
+        return beam.Map(lambda element: element)
+    return beam.ParDo(SpillLinesFn(spill_dir, prefix))
+
+
 @beam.ptransform_fn
 def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float],
                     telemetry: Optional[Telemetry] = None, spill_dir: Optional[str] = None):
     """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
-    errors of components whose records failed). With `spill_dir`, the records' lines wait there for
-    their shards (spill.remove_spill deletes it after)."""
+    errors of components whose records failed). With `spill_dir`, links wait there for their
+    component batches and the records' lines for their shards (spill.remove_spill deletes it after);
+    summaries are best spilled there too (Spilled)."""
     level = config.training.precision_level
     links = edges | "Links" >> beam.Map(lambda e: PackedLink(link_from_edge(
         e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
-        thresholds[e.relationship_type], level)))
+        thresholds[e.relationship_type], level))) | "SpillLinks" >> Spilled(spill_dir, "links")
     grouping = beam.pvalue.AsSingleton(
         (
             summaries | "FileEntries" >> beam.Map(lambda kv: ("file", kv[0], kv[1]["file_path"])),
@@ -253,7 +287,8 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
         | "Components" >> beam.CombineGlobally(_GroupsFn(config.training.splits))
     )
     if config.training.negatives_per_file:
-        negatives = pairs | "NotRelatedPairs" >> NotRelatedPairs(grouping, config.training.negatives_per_file)
+        negatives = (pairs | "NotRelatedPairs" >> NotRelatedPairs(grouping, config.training.negatives_per_file)
+                     | "SpillNegatives" >> Spilled(spill_dir, "links"))
     else:
         negatives = links | "NoNegatives" >> beam.Filter(lambda _: False)
     # A link between two components (uncertain, not related) belongs to both: each needs the other end's summary.
@@ -268,27 +303,27 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
         {"summary": summaries, "wanted": wanted}
         | "JoinWanted" >> beam.CoGroupByKey()
         | "ExternalFiles" >> beam.FlatMap(
-            lambda kv: [(c, kv[1]["summary"][0]) for c in set(kv[1]["wanted"])] if kv[1]["summary"] else [])
+            lambda kv: [(c, (kv[1]["summary"][0], None)) for c in set(kv[1]["wanted"])] if kv[1]["summary"] else [])
     )
-    own = summaries | "OwnFiles" >> beam.Map(lambda kv, g: (g[kv[0]][0], kv[1]), g=grouping)
+    # A component's own files carry its split, so the batches need no grouping beside them.
+    own = summaries | "OwnFiles" >> beam.Map(lambda kv, g: (g[kv[0]][0], (kv[1], g[kv[0]][1])), g=grouping)
     keyed_links = taught | "LinksByComponent" >> beam.FlatMap(
         lambda l, g: [(c, l) for c in {g[i][0] for i in ends(l)}], g=grouping)
     # Components travel in batches (keyed by component_batch), so that worker processes build them side by side.
+    n_files = beam.pvalue.AsSingleton(summaries | "CountFiles" >> beam.combiners.Count.Globally())
     outcomes = (
-        {"files": (own, external) | "Files" >> beam.Flatten() | "FilesByBatch" >> beam.Map(_by_batch, g=grouping),
-         "links": keyed_links | "LinksByBatch" >> beam.Map(_by_batch, g=grouping)}
+        {"files": (own, external) | "Files" >> beam.Flatten() | "FilesByBatch" >> beam.Map(_by_batch, n_files),
+         "links": keyed_links | "LinksByBatch" >> beam.Map(_by_batch, n_files)}
         | "GroupBatches" >> beam.CoGroupByKey()
-        | "ComponentRecords" >> beam.ParDo(
-            Timed("train", ComponentBatchFn(record_settings(config), config.batch.worker_processes, spill_dir),
-                  telemetry),
-            grouping)
+        | "ComponentRecords" >> beam.ParDo(Timed(
+            "train", ComponentBatchFn(record_settings(config), config.batch.worker_processes, spill_dir), telemetry))
     )
     return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
 
 
-def _by_batch(entry, g):
-    """(component, value) -> (its batch, (component, value)); `g` holds every file, so its size is the run's."""
-    return component_batch(entry[0], len(g)), entry
+def _by_batch(entry, n_files: int):
+    """(component, value) -> (its batch, (component, value))."""
+    return component_batch(entry[0], n_files), entry
 
 
 def OnlySplit(split: str) -> beam.PTransform:
@@ -298,22 +333,24 @@ def OnlySplit(split: str) -> beam.PTransform:
 
 
 def _duplicates_in_crowded(bucket, signed, threshold: float):
-    _, ids = bucket
-    return training_dataset.duplicates_in_bucket([((signed[i][0], i), signed[i][1]) for i in ids], threshold)
+    _, keys = bucket
+    return training_dataset.duplicates_in_bucket([((task, i), signature) for i, task, signature in
+                                                  (signed[key] for key in keys)], threshold)
 
 
 @beam.ptransform_fn
 def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry] = None):
     """Records -> (records without near-duplicates, IDs dropped); the smallest (task, id) of each group is kept.
 
-    Each TrainingRecord carries its MinHash, made when it was built. Bands are grouped on IDs alone,
-    packed a batch of records at a time (dataset.band_blobs) and keyed by shard of buckets, so the
-    grouping holds arrays, not an object per band entry. The buckets holding two or more records
-    read the signatures from a side input: one copy of each, where joining them into their buckets
-    made one per bucket (5.8 per record on the 12,413-file scale corpus). The records pass through a
-    filter on the IDs dropped, without their signatures from there on.
+    Each TrainingRecord carries its MinHash, made when it was built. Bands are grouped on record keys
+    (16 bytes, dataset.record_key) alone, packed a batch of records at a time (dataset.band_blobs) and
+    keyed by shard of buckets, so the grouping holds arrays, not an object per band entry. The buckets
+    holding two or more records read the signatures from a side input: one copy of each, where
+    joining them into their buckets made one per bucket (5.8 per record on the 12,413-file scale
+    corpus). The records wait for the IDs dropped without their signatures.
     """
-    signed = records | "Signatures" >> beam.Map(lambda r: (r["id"], (r["task"], r.signature)))
+    signed = records | "Signatures" >> beam.Map(
+        lambda r: (training_dataset.record_key(r["id"]), (r["id"], r["task"], r.signature)))
     dropped = (
         signed
         | "BatchSigned" >> beam.BatchElements(min_batch_size=256, max_batch_size=8192)
@@ -324,8 +361,10 @@ def DropNearDuplicates(records, threshold: float, telemetry: Optional[Telemetry]
                                      signed=beam.pvalue.AsDict(signed), threshold=threshold)
         | "DistinctDropped" >> beam.Distinct()
     )
-    kept = records | "Kept" >> beam.FlatMap(
-        lambda r, gone: [] if r["id"] in gone else [r.unsigned()], gone=beam.pvalue.AsDict(
+    # Unsigned where the records are made: they wait for `dropped` without their signatures.
+    unsigned = records | "Unsigned" >> beam.Map(lambda r: r.unsigned()).with_output_types(TrainingRecord)
+    kept = unsigned | "Kept" >> beam.FlatMap(
+        lambda r, gone: [] if r["id"] in gone else [r], gone=beam.pvalue.AsDict(
             dropped | "MarkDropped" >> beam.Map(lambda i: (i, True)))).with_output_types(TrainingRecord)
     return kept, dropped
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from transforms.model import ErrorRecord, stage_error
-from transforms.output.lines import PackedRecord, packed_record
-from transforms.output.spill import SpilledLine, SpillWriter, read_payloads
+from transforms.output.spill import SpillableRecord, SpilledLine, SpillWriter, loaded, spillable_record
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import place
 from transforms.output.training.variants import RecordSettings, component_records
@@ -24,7 +23,7 @@ BATCH_FILES = 512
 CHUNK_FILES = 32
 
 
-class TrainingRecord(PackedRecord):
+class TrainingRecord(SpillableRecord):
     """A training record between stages: its output line, compressed (a record repeats its files'
     text in several fields, and the in-process runner holds every stage's output in memory), and
     the fields that splitting, counting and de-duplicating key on. Written as it is.
@@ -32,19 +31,12 @@ class TrainingRecord(PackedRecord):
     Once spilled (`spilled_to`), the line is on disk and the record carries only where it is."""
 
     FIELDS = ("id", "task", "split", "label")
-    __slots__ = ("signature", "spilled")
+    __slots__ = ("signature",)
 
     def __init__(self, record):
         super().__init__(record)
         # Signed while the record is at hand: de-duplication then never decodes the line.
         self.signature = training_dataset.dedup_signature(record)
-        self.spilled: Optional[SpilledLine] = None
-
-    def compressed(self) -> bytes:
-        return self.packed if self.spilled is None else next(read_payloads([self.spilled]))
-
-    def payload(self):
-        return self.packed if self.spilled is None else self.spilled
 
     def unsigned(self) -> "TrainingRecord":
         """This record without its signature, once de-duplication has read it (256 bytes a record
@@ -52,7 +44,6 @@ class TrainingRecord(PackedRecord):
         return training_record(self.fields, self.packed, b"", self.spilled)
 
     def spilled_to(self, spill: SpillWriter) -> "TrainingRecord":
-        """This record with its line written to `spill` and no longer held."""
         return training_record(self.fields, None, self.signature, spill.add(self.packed))
 
     def __reduce__(self):
@@ -61,9 +52,8 @@ class TrainingRecord(PackedRecord):
 
 def training_record(fields, packed: Optional[bytes], signature: bytes,
                     spilled: Optional[SpilledLine] = None) -> TrainingRecord:
-    record = packed_record(TrainingRecord, fields, packed)
+    record = spillable_record(TrainingRecord, fields, packed, spilled)
     record.signature = signature
-    record.spilled = spilled
     return record
 
 
@@ -82,23 +72,26 @@ def component_batch(component: str, n_files: int) -> int:
     return batch_of(component, n_files, BATCH_FILES)
 
 
-def component_tasks(files: Iterable[Tuple[str, Mapping[str, Any]]], links: Iterable[Tuple[str, Mapping[str, Any]]],
-                    grouping: Mapping[str, Tuple[str, ...]]) -> List[ComponentTask]:
-    """(component, file summary) and (component, link) entries of a batch -> one task per component
-    with a link, in component order."""
-    summaries: Dict[str, Dict[str, Mapping[str, Any]]] = {}
-    for component, summary in files:
-        summaries.setdefault(component, {})[summary["file_id"]] = summary
+def component_tasks(files: Iterable[Tuple[str, Tuple[Mapping[str, Any], Optional[str]]]],
+                    links: Iterable[Tuple[str, Mapping[str, Any]]]) -> List[ComponentTask]:
+    """(component, (file summary, the split of a file of the component, None for a file at the other
+    end of one of its links)) and (component, link) entries of a batch -> one task per component with
+    a link, in component order. Spilled summaries and links are read back here, a batch at a time."""
+    links = list(links)
     linked: Dict[str, List[Mapping[str, Any]]] = {}
-    for component, link in links:
+    for (component, _), link in zip(links, loaded(link for _, link in links)):
         linked.setdefault(component, []).append(link)
-    tasks = []
-    for component in sorted(linked):
-        component_files = summaries.get(component, {})
-        own = [i for i in component_files if grouping[i][0] == component]
-        if own:
-            tasks.append(ComponentTask(component, grouping[own[0]][1], own, component_files, linked[component]))
-    return tasks
+    wanted = [(component, summary, split) for component, (summary, split) in files if component in linked]
+    summaries: Dict[str, Dict[str, Mapping[str, Any]]] = {}
+    own: Dict[str, List[str]] = {}
+    splits: Dict[str, str] = {}
+    for (component, _, split), summary in zip(wanted, loaded(summary for _, summary, _ in wanted)):
+        summaries.setdefault(component, {})[summary["file_id"]] = summary
+        if split is not None:
+            own.setdefault(component, []).append(summary["file_id"])
+            splits[component] = split
+    return [ComponentTask(component, splits[component], own[component], summaries[component], linked[component])
+            for component in sorted(linked) if component in own]
 
 
 def task_chunks(tasks: Sequence[ComponentTask], files_per_chunk: int = CHUNK_FILES) -> List[List[ComponentTask]]:

@@ -13,6 +13,7 @@ smallest (task, id), before any record is written.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from array import array
@@ -166,27 +167,35 @@ def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], thres
 DEDUP_SHARDS = 16
 
 
-def band_blobs(signed: Iterable[Tuple[str, Tuple[str, bytes]]]) -> List[Tuple[int, Tuple[bytes, bytes]]]:
-    """A batch of (id, (task, signature)) -> (shard, (bucket hashes as uint64, the entries' ids joined
-    by newlines)) per shard of LSH buckets. Packed, a grouping of every record's DEDUP_BANDS entries
-    holds a few arrays a batch, where (band key, id) pairs were two strings and a list slot each:
-    about 250 bytes an entry, 16 entries a record."""
+RECORD_KEY_BYTES = 16
+
+
+def record_key(record_id: str) -> bytes:
+    """A record ID as 16 bytes (BLAKE2b), what de-duplication's groupings hold: its bucket entries are
+    most of their bytes, and an ID is 36 characters. As unique as the IDs (UUIDv5s, 122 bits of SHA-1)."""
+    return hashlib.blake2b(record_id.encode("utf-8", "surrogatepass"), digest_size=RECORD_KEY_BYTES).digest()
+
+
+def band_blobs(signed: Iterable[Tuple[bytes, Tuple[str, str, bytes]]]) -> List[Tuple[int, Tuple[bytes, bytes]]]:
+    """A batch of (record key, (id, task, signature)) -> (shard, (bucket hashes as uint64, the entries'
+    record keys)) per shard of LSH buckets. Packed, a grouping of every record's DEDUP_BANDS entries
+    holds a few arrays a batch, where (band key, id) pairs were two strings and a list slot each."""
     import numpy as np
 
     hashes: Dict[int, List[int]] = defaultdict(list)
-    ids: Dict[int, List[str]] = defaultdict(list)
-    for record_id, (task, signature) in signed:
-        for key in dedup_keys(task, signature):
-            bucket = hash64(key)
+    keys: Dict[int, List[bytes]] = defaultdict(list)
+    for key, (_, task, signature) in signed:
+        for band in dedup_keys(task, signature):
+            bucket = hash64(band)
             shard = bucket % DEDUP_SHARDS
             hashes[shard].append(bucket)
-            ids[shard].append(record_id)
-    return [(shard, (np.array(hashes[shard], dtype=np.uint64).tobytes(), "\n".join(ids[shard]).encode("utf-8")))
+            keys[shard].append(key)
+    return [(shard, (np.array(hashes[shard], dtype=np.uint64).tobytes(), b"".join(keys[shard])))
             for shard in sorted(hashes)]
 
 
-def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, List[str]]]:
-    """A shard's band blobs -> (bucket hash, ids) for each bucket that two or more entries share."""
+def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, List[bytes]]]:
+    """A shard's band blobs -> (bucket hash, record keys) for each bucket that two or more entries share."""
     import numpy as np
 
     blobs = list(blobs)
@@ -199,8 +208,9 @@ def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, Lis
     sizes = np.diff(np.r_[starts, len(ordered)])
     if not (sizes > 1).any():
         return []
-    ids = [i for _, packed in blobs for i in packed.decode("utf-8").split("\n")]
-    return [(int(ordered[start]), sorted(ids[k] for k in order[start:start + size]))
+    keys = b"".join(packed for _, packed in blobs)
+    width = RECORD_KEY_BYTES
+    return [(int(ordered[start]), sorted(keys[width * k:width * (k + 1)] for k in order[start:start + size].tolist()))
             for start, size in zip(starts.tolist(), sizes.tolist()) if size > 1]
 
 

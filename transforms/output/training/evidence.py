@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from transforms.extract.matching import relative_path
 from transforms.model import FileRecord
-from transforms.output.lines import PackedRecord
+from transforms.output.spill import SpillableRecord
 from transforms.output.training.templates import phrase
 
 _SUMMARY_TERMS = 8
@@ -84,17 +84,19 @@ def cut_to_tokens(text: str, budget: int) -> Tuple[str, bool]:
     return text[: beyond.start()].rstrip(), True
 
 
-class FileSummary(PackedRecord):
+class FileSummary(SpillableRecord):
     """A file summary between stages: its JSON compressed, and the two fields that joins and ordering
-    read. Training's groupings hold every summary at once, several times over; decoded on first use."""
+    read. Training's groupings hold every summary at once, several times over: in a run they wait
+    spilled (spill.py) and are read back a batch of components at a time; decoded on first use."""
 
     FIELDS = ("file_id", "file_path")
 
 
-class PackedLink(PackedRecord):
+class PackedLink(SpillableRecord):
     """A link (reasoner.link_from_edge, link_from_candidate) between stages: its JSON compressed (a
     third to a half of the dict's encoded size; a grouping holds values decoded, where a link dict is
-    several times that), and the fields that keying on its ends and its label read."""
+    several times that), and the fields that keying on its ends and its label read. In a run it
+    waits spilled (spill.py) until its component batch reads it back."""
 
     FIELDS = ("source_id", "target_id", "label")
 
