@@ -128,9 +128,16 @@ def measure_scoring_step(records: Sequence[Any], worker_processes: Sequence[int]
     processes') CPU seconds, and whether every setting gave the same outcomes. {} for a checkout
     without the step."""
     try:
-        from transforms.ptransforms.detect import ScoreBatchFn, score_batch
+        from transforms.ptransforms.detect import ScoreBatchFn
     except ImportError:
         return {}
+    try:
+        from transforms.ptransforms.detect import scoring_batches
+    except ImportError:  # a checkout whose batches were a hash of the first file
+        from transforms.ptransforms.detect import score_batch
+
+        def scoring_batches(files):
+            return {file_id: score_batch(file_id, len(files)) for file_id, _ in files}
     import psutil
 
     from transforms.config import Config, with_overrides
@@ -141,9 +148,10 @@ def measure_scoring_step(records: Sequence[Any], worker_processes: Sequence[int]
     buckets: Dict[int, list] = {}
     for record in records:
         buckets.setdefault(view_bucket(record.file_id), []).append((record.file_id, packed_view(record)))
+    batch_of_file = scoring_batches([(record.file_id, record.file_path) for record in records])
     batches: Dict[int, list] = {}
     for (a, b), shared in pairs.items():
-        batches.setdefault(score_batch(a, stats.n_files), []).append((a, b, shared))
+        batches.setdefault(batch_of_file[a], []).append((a, b, shared))
     figures: Dict[str, Any] = {"pairs": len(pairs), "batches": len(batches)}
     outcomes = {}
     for workers in worker_processes:

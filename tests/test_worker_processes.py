@@ -67,6 +67,22 @@ def test_file_groups_and_chunks_keep_every_pair_once_in_order_and_whole_groups()
     assert files_of(groups[:2]) == ["a", "b", "c", "d"]
 
 
+def test_scoring_batches_hold_first_files_in_path_order_a_batch_at_a_time():
+    from transforms.ptransforms.detect import SCORE_BATCH_FILES, scoring_batches
+
+    n = 2 * SCORE_BATCH_FILES + 3
+    # IDs in the reverse of their paths' order, so a batch by ID would be another batch.
+    files = [(f"id-{n - i:05d}", f"/drive/{i // 10:03d}/file-{i:05d}.csv") for i in range(n)]
+    batches = scoring_batches(reversed(files))
+    assert batches == scoring_batches(files)  # the order they arrive in does not matter
+    assert [batches[file_id] for file_id, _ in files] == [i // SCORE_BATCH_FILES for i in range(n)]
+    # A folder's files share a batch unless a batch boundary falls inside it.
+    assert batches[files[0][0]] == batches[files[9][0]] == 0
+    assert batches[files[-1][0]] == 2 and list(batches.values()).count(2) == 3
+    # Two files at one path (two inputs' roots) are ordered by ID.
+    assert scoring_batches([("b", "/x"), ("a", "/x")]) == {"a": 0, "b": 0}
+
+
 def test_chunks_scored_on_scoring_processes_equal_pairs_scored_one_at_a_time(scored_corpus):
     views, pairs, stats = scored_corpus
     expected = _one_at_a_time(views, pairs, stats)
