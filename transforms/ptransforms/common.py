@@ -10,6 +10,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.model import stage_error
+from transforms.output.spill import BundleSpill
 from transforms.telemetry import NAMESPACE, Telemetry
 
 NO_TELEMETRY = Telemetry()
@@ -96,3 +97,22 @@ def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable =
 
 STAGE_ERRORS = Metrics.counter(NAMESPACE, "stage_errors")
 
+
+class BundleSpillFn(beam.DoFn):
+    """A DoFn that spills to one file a bundle (spill.BundleSpill, opened with the first line under
+    `spill_dir`), closed when the bundle ends, before any later step reads it."""
+
+    def __init__(self, spill_dir: str, prefix: str):
+        self._spill_dir = spill_dir
+        self._prefix = prefix
+        self._spill: Optional[BundleSpill] = None
+
+    def bundle_spill(self) -> BundleSpill:
+        if self._spill is None:
+            self._spill = BundleSpill(self._spill_dir, self._prefix)
+        return self._spill
+
+    def finish_bundle(self):
+        if self._spill is not None:
+            self._spill.close()
+        self._spill = None

@@ -16,11 +16,11 @@ from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, fi
 from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
 from transforms.detect.scoring import Edge
 from transforms.model import FileRecord
-from transforms.output.spill import BundleSpill
 from transforms.processes import ChunkPool, worker_pool
 from transforms.telemetry import NAMESPACE, Telemetry
 
 from transforms.ptransforms.common import (
+    BundleSpillFn,
     Counted,
     FAILED,
     NO_TELEMETRY,
@@ -276,23 +276,15 @@ def ResolveParents(edges):
     return (kept, others) | "AllResolved" >> beam.Flatten()
 
 
-class SpillViewsFn(beam.DoFn):
+class SpillViewsFn(BundleSpillFn):
     """A record -> (its view bucket, (file id, where its packed view was spilled)): one spill file a
-    bundle (spill.BundleSpill), closed when the bundle ends, before any scoring step reads it."""
+    bundle, closed when the bundle ends, before any scoring step reads it."""
 
     def __init__(self, spill_dir: str):
-        self._spill_dir = spill_dir
-        self._spill: Optional[BundleSpill] = None
+        super().__init__(spill_dir, "views")
 
     def process(self, record: FileRecord):
-        if self._spill is None:
-            self._spill = BundleSpill(self._spill_dir, "views")
-        yield view_bucket(record.file_id), (record.file_id, self._spill.add(packed_view(record)))
-
-    def finish_bundle(self):
-        if self._spill is not None:
-            self._spill.close()
-        self._spill = None
+        yield view_bucket(record.file_id), (record.file_id, self.bundle_spill().add(packed_view(record)))
 
 
 class ScorePairs(beam.PTransform):

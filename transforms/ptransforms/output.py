@@ -21,7 +21,7 @@ from transforms.output.training import (
     record_path,
     record_settings,
 )
-from transforms.output.spill import BundleSpill, SpilledLine, spill_file, spill_writer
+from transforms.output.spill import SpilledLine, spill_file, spill_writer
 from transforms.output.training.components import (
     TrainingRecord,
     chunk_records,
@@ -35,7 +35,7 @@ from transforms.telemetry import NAMESPACE, Telemetry
 
 from transforms.model import ErrorRecord
 from transforms.processes import ChunkPool, worker_pool
-from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, Timed, split_outcomes
+from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, BundleSpillFn, Timed, split_outcomes
 
 
 class TrainingRecordCoder(beam.coders.Coder):
@@ -234,29 +234,17 @@ class ComponentBatchFn(beam.DoFn):
         self._pool, self._started = None, False
 
 
-class SpillLinesFn(beam.DoFn):
+class SpillLinesFn(BundleSpillFn):
     """SpillableRecords, or (key, SpillableRecord) pairs -> the same, their lines written to one spill
-    file a bundle (spill.BundleSpill) and no longer held: training's joins hold every file summary
-    and link, some twice, until the component batches read them back (components.component_tasks)."""
-
-    def __init__(self, spill_dir: str, prefix: str):
-        self._spill_dir = spill_dir
-        self._prefix = prefix
-        self._spill: Optional[BundleSpill] = None
+    file a bundle and no longer held: training's joins hold every file summary and link, some twice,
+    until the component batches read them back (components.component_tasks)."""
 
     def process(self, element):
-        if self._spill is None:
-            self._spill = BundleSpill(self._spill_dir, self._prefix)
         if isinstance(element, tuple):
             key, record = element
-            yield key, record.spilled_to(self._spill)
+            yield key, record.spilled_to(self.bundle_spill())
         else:
-            yield element.spilled_to(self._spill)
-
-    def finish_bundle(self):
-        if self._spill is not None:
-            self._spill.close()
-        self._spill = None
+            yield element.spilled_to(self.bundle_spill())
 
 
 def Spilled(spill_dir: Optional[str], prefix: str) -> beam.PTransform:
