@@ -1,5 +1,8 @@
 """Blocking keys and bucket caps: which files become candidate pairs, and which buckets are hot."""
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from tests.records import data_record, text_record
 from transforms.config import BlockingConfig, Config
 from transforms.detect import blocking
@@ -37,9 +40,12 @@ def test_a_data_dictionary_and_its_table_share_a_column_pair_key():
 def test_weak_keys_have_a_lower_cap_than_strong_keys():
     assert blocking.bucket_cap("term:revenue", CFG) == CFG.max_weak_bucket_size
     assert blocking.bucket_cap("code:prj-1", CFG) == CFG.max_bucket_size
-    pairs, hot = blocking.bucket_pairs([f"f{i}" for i in range(CFG.max_weak_bucket_size + 1)],
-                                       blocking.bucket_cap("col:region", CFG))
-    assert hot and pairs == []
+    members = [f"f{i}" for i in range(CFG.max_weak_bucket_size + 1)]
+    proposals, hot, size = blocking.bucket_proposals("col:region", members, CFG)
+    assert hot and proposals == [] and size == len(members)
+    proposals, hot, _ = blocking.bucket_proposals("code:prj-1", members, CFG)  # within the strong cap
+    assert not hot and [(first, len(later)) for first, _, later in proposals][:2] == [("f0", len(members) - 1),
+                                                                                     ("f1", len(members) - 2)]
 
 
 def test_candidate_pairs_are_deduplicated_across_keys_and_carry_each_keys_frequency():
@@ -147,3 +153,33 @@ def test_the_frequent_table_of_a_run_is_the_in_memory_one():
     with TestPipeline(runner="FnApiRunner") as p:
         table = p | beam.Create(entries) | beam.CombineGlobally(FrequentTableFn(limit=20))
         assert_that(table, equal_to([bounded_frequent(entries, 20)]))
+
+
+@given(st.dictionaries(st.tuples(st.sampled_from("abcdefgh"), st.sampled_from("abcdefgh")).filter(lambda p: p[0] < p[1]),
+                       st.sampled_from([0.5, 0.25, 0.1, 1 / 3, 1.0]), max_size=28),
+       st.integers(0, 4))
+@example({("a", "b"): 0.5, ("a", "c"): 0.5, ("b", "c"): 0.25}, 1)
+def test_weighing_by_first_file_and_cutting_its_own_side_keeps_what_pruning_all_pairs_keeps(weights, limit):
+    """The pipeline weighs pairs per first file and sends a first file only its best of those
+    (first_file_entries); each file's best partners over all its pairs are the same as
+    prune_pairs finds with every pair at hand, ties between partners included."""
+    weighed = {pair: ({f"dir:{pair[0]}": 2}, weight) for pair, weight in weights.items()}
+    by_file = {}
+    for first in sorted({a for a, _ in weighed}):
+        own = [(pair, found) for pair, found in sorted(weighed.items()) if pair[0] == first]
+        for file_id, partner in blocking.first_file_entries(first, own, limit):
+            by_file.setdefault(file_id, []).append(partner)
+    kept = {}
+    for file_id in sorted(by_file):
+        kept.update(blocking.kept_pairs(file_id, by_file[file_id], limit))
+    assert dict(sorted(kept.items())) == blocking.prune_pairs(weighed, limit)
+
+
+def test_a_first_files_pairs_are_weighed_from_every_bucket_that_proposed_them():
+    proposals = [(("dir", 40, ("dir:/d", 40)), ["b", "c"]), (("code", 2, ("code:k", 2)), ["b"]),
+                 (("dir", 10, ("dir:/d/e", 10)), ["b"])]
+    assert blocking.weighed_pairs_of_first("a", proposals) == [
+        (("a", "b"), blocking.merge_proposals([p for p, later in proposals if "b" in later])),
+        (("a", "c"), ({"dir:/d": 40}, 1 / 40)),
+    ]
+    assert blocking.weighed_pairs_of_first("a", proposals)[0][1][1] == 1 / 10 + 1 / 2

@@ -6,8 +6,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from transforms.detect import blocking
-from transforms.detect.blocking_codec import (pack_pair, pack_partner, pack_proposal, pack_shared, unpack_pair,
-                                              unpack_partner, unpack_proposal, unpack_shared)
+from transforms.detect.blocking_codec import (pack_bucket_proposal, pack_pair, pack_partner, pack_proposal,
+                                              pack_shared, unpack_bucket_proposal, unpack_pair, unpack_partner,
+                                              unpack_proposal, unpack_shared)
 
 # Keys come from file contents and names: any text, lone surrogates (undecodable names) included.
 _KEY = st.text(alphabet=st.characters(exclude_categories=()), max_size=40)
@@ -30,6 +31,13 @@ def test_a_partner_unpacks_to_itself_weight_bits_and_key_order_included(partner_
     assert unpacked == (partner_id, weight, shared)
     assert list(unpacked[2]) == list(shared)
     assert unpack_shared(pack_shared(shared)) == shared
+
+
+@given(_KIND, _SIZE, st.one_of(st.none(), st.tuples(_KEY, _SIZE)), st.lists(_KEY, max_size=60))
+@example("ref", 1, ("ref:a", 1), ["b"])
+@example("dir", 3, None, [])
+def test_a_bucket_proposal_unpacks_to_itself_with_its_partners_in_order(kind, size, entry, partners):
+    assert unpack_bucket_proposal(pack_bucket_proposal((kind, size, entry), partners)) == ((kind, size, entry), partners)
 
 
 @given(_KEY, _KEY, _SHARED)

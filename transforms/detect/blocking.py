@@ -45,6 +45,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from transforms.config import BlockingConfig
 from transforms.detect import corpus
 from transforms.detect import keys as key_names
+from transforms.detect.corpus import key_kind
 from transforms.detect.inclusion import GENERIC_COLUMNS
 from transforms.extract.profile import is_key_name, is_measure
 from transforms.model import ColumnProfile, FileRecord, TableProfile
@@ -211,34 +212,31 @@ Pair = Tuple[str, str]
 Proposal = Tuple[str, int, Optional[Tuple[str, int]]]
 
 
-def key_kind(key: str) -> str:
-    return key.split(":", 1)[0]
-
-
 def bucket_cap(key: str, config: BlockingConfig) -> int:
     """The largest bucket this key may form before it counts as hot."""
     return config.max_weak_bucket_size if key_kind(key) in WEAK_KINDS else config.max_bucket_size
 
 
-def bucket_pairs(file_ids: Iterable[str], max_bucket_size: int) -> Tuple[List[Pair], bool]:
-    """Distinct sorted pairs of a bucket, or ([], True) for a hot bucket."""
+def bucket_proposals(key: str, file_ids: Iterable[str], config: BlockingConfig
+                     ) -> Tuple[List[Tuple[str, Proposal, List[str]]], bool, int]:
+    """One bucket's pairs by their first file: (first file, the bucket's Proposal, the later
+    members it pairs with) per member but the last; whether the bucket is hot; its size."""
     members = sorted(set(file_ids))
-    if len(members) > max_bucket_size:
-        return [], True
-    return list(itertools.combinations(members, 2)), False
+    kind, size = key_kind(key), len(members)
+    if kind in COUNTED_ONLY_KINDS:
+        return [], False, size
+    if size > bucket_cap(key, config):
+        return [], True, size
+    # Only the kinds scoring reads travel with a pair; the others only propose it.
+    proposal = (kind, size, (key, size) if kind in corpus.PAIR_CONTEXT_KINDS else None)
+    return [(first, proposal, members[i + 1:]) for i, first in enumerate(members[:-1])], False, size
 
 
 def pairs_of_bucket(key: str, file_ids: Iterable[str], config: BlockingConfig
                     ) -> Tuple[List[Tuple[Pair, Proposal]], bool, int]:
     """One bucket's pairs, each with its Proposal; whether the bucket is hot; its size."""
-    members = sorted(set(file_ids))
-    if key_kind(key) in COUNTED_ONLY_KINDS:
-        return [], False, len(members)
-    pairs, hot = bucket_pairs(members, bucket_cap(key, config))
-    # Only the kinds scoring reads travel with a pair; the others only propose it.
-    kind, size = key_kind(key), len(members)
-    entry = (key, size) if kind in corpus.PAIR_CONTEXT_KINDS else None
-    return [(pair, (kind, size, entry)) for pair in pairs], hot, size
+    by_first, hot, size = bucket_proposals(key, file_ids, config)
+    return [((first, b), proposal) for first, proposal, later in by_first for b in later], hot, size
 
 
 def mention_proposal(source: str, target: str) -> Tuple[Pair, Proposal]:
@@ -257,6 +255,29 @@ def merge_proposals(proposals: Iterable[Proposal]) -> Tuple[Dict[str, int], floa
         entries.append(entry)
     weight = sum(1.0 / smallest[kind] for kind in sorted(smallest))
     return corpus.merge_shared(entries), weight
+
+
+def weighed_pairs_of_first(first: str, proposals: Iterable[Tuple[Proposal, Iterable[str]]]
+                           ) -> List[Tuple[Pair, Tuple[Dict[str, int], float]]]:
+    """The pairs whose first file is `first`, each weighed (merge_proposals) from every
+    (proposal, later partners) that proposed it, in partner order."""
+    by_partner: Dict[str, List[Proposal]] = {}
+    for proposal, partners in proposals:
+        for partner in partners:
+            by_partner.setdefault(partner, []).append(proposal)
+    return [((first, b), merge_proposals(found)) for b, found in sorted(by_partner.items())]
+
+
+def first_file_entries(first: str, weighed: Iterable[Tuple[Pair, Tuple[Dict[str, int], float]]], limit: int):
+    """partner_entries of a first file's weighed pairs, its own side cut to its `limit` best of
+    them: a partner outside those cannot be among its best over all its pairs (kept_pairs)."""
+    entries, own = [], []
+    for (_, b), (shared, weight) in weighed:
+        entries.append((b, (first, weight, shared)))
+        own.append((b, weight, shared))
+    if limit:
+        own = heapq.nsmallest(limit, own, key=lambda p: (-p[1], p[0]))
+    return entries + [(first, partner) for partner in own]
 
 
 def partner_entries(pair: Pair, shared: Dict[str, int], weight: float):

@@ -107,6 +107,20 @@ def name_entries(record: FileRecord) -> List[Tuple[str, Tuple[str, ...]]]:
     return entries
 
 
+# Name entries share blocking's grouping with its keys (CandidatePairs), under this prefix:
+# no key kind (blocking.py) is named so.
+NAME_GROUP = "named:"
+
+
+def grouped_name_entries(record: FileRecord) -> List[Tuple[str, Tuple[str, ...]]]:
+    """name_entries keyed for blocking's grouping."""
+    return [(NAME_GROUP + name, entry) for name, entry in name_entries(record)]
+
+
+def is_name_group(key: str) -> bool:
+    return key.startswith(NAME_GROUP)
+
+
 def resolve_entries(entries: Iterable[Tuple[str, ...]]) -> List[Tuple[str, str]]:
     """resolve_group over the entries `name_entries` gave for one file name."""
     holders: List[Holder] = []

@@ -69,9 +69,10 @@ def pair_view(record: FileRecord) -> PairView:
 # per-file facts build from them), and for the rest of it.
 VIEW_BYTES_PER_HASH = 100
 VIEW_BYTES_BASE = 8192
-# Decoded views a scoring worker keeps: every view of a run of about 20,000 files (of the sample
-# corpus's kind; 12,413 such files weigh about 520 MB by view_weight).
-VIEW_CACHE_BYTES = 1 << 30
+# Decoded views a scoring worker keeps: every view of a run of about 12,000 files (of the sample
+# corpus's kind; 12,413 such files weigh about 520 MB by view_weight). Beyond that, scoring
+# batches in path order (ptransforms/detect.scoring_batches) keep a batch's files near each other.
+VIEW_CACHE_BYTES = 512 << 20
 
 
 def view_weight(view: Optional[FileRecord]) -> int:
@@ -122,7 +123,7 @@ class ViewCache:
     decoded once per bundle (pair_scoring.PairScorer's, one per scoring process:
     the whole stage on the local runners), with the facts built lazily on it
     (facts.per_file_lazily), while the budget holds it: every view of a run of
-    about 20,000 files. Past that, a view dropped here is unpickled again from
+    about 12,000 files. Past that, a view dropped here is unpickled again from
     the packed view its chunk carries.
     """
 

@@ -9,8 +9,8 @@ from apache_beam.metrics import Metrics
 
 from transforms.config import Config
 from transforms.detect import blocking, corpus, declared, families, mentions, parents
-from transforms.detect.blocking_codec import (pack_pair, pack_partner, pack_proposal, pack_shared, unpack_pair,
-                                              unpack_partner, unpack_proposal, unpack_shared)
+from transforms.detect.blocking_codec import (pack_bucket_proposal, pack_pair, pack_partner, pack_shared,
+                                              unpack_bucket_proposal, unpack_pair, unpack_partner, unpack_shared)
 from transforms.detect.corpus import CorpusStats
 from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, file_groups, files_of, score_chunk
 from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
@@ -34,27 +34,36 @@ from transforms.ptransforms.common import (
 # ---------------------------------------------------------------- block and pair
 
 
-class _PairsFromBucket(beam.DoFn):
-    """(key, members) -> (OK, (pair, packed proposal)) per pair, or (FAILED, key) for a hot key."""
+class _ProposalsFromBucket(beam.DoFn):
+    """(key, members) -> (OK, (first file, packed bucket proposal)) per member but the last,
+    or (FAILED, key) for a hot key. A name group's members are name entries: its resolved
+    mentions are proposals of their own."""
 
     def __init__(self, config):
         self._config = config
         self._hot = Metrics.counter(NAMESPACE, "hot_keys")
 
-    def process(self, element: Tuple[str, Iterable[str]]):
+    def process(self, element: Tuple[str, Iterable]):
         key, members = element
-        pairs, hot, _ = blocking.pairs_of_bucket(key, members, self._config)
+        if mentions.is_name_group(key):
+            for source, target in mentions.resolve_entries(members):
+                (first, second), proposal = blocking.mention_proposal(source, target)
+                yield OK, (first, pack_bucket_proposal(proposal, [second]))
+            return
+        proposals, hot, _ = blocking.bucket_proposals(key, members, self._config)
         if hot:
             self._hot.inc()
             yield FAILED, key
             return
-        for pair_proposal in pairs:
-            yield OK, _packed(pair_proposal)
+        for first, proposal, later in proposals:
+            yield OK, (first, pack_bucket_proposal(proposal, later))
 
 
 def _frequent_entries(bucket) -> list:
     """[(key, size)] for a bucket that belongs in the frequent-key table, else []."""
     key, members = bucket
+    if mentions.is_name_group(key):
+        return []
     entry = corpus.frequent_entry(key, len(set(members)))
     return [entry] if entry else []
 
@@ -104,33 +113,24 @@ class CandidatePairs(beam.PTransform):
         cfg, telemetry = self._blocking, self._telemetry
         keyed, errors = split_outcomes(
             records | "BlockingKeys" >> beam.ParDo(Timed(
-                "block", guarded("block", _keyed_by_blocking_key(cfg), lambda r: r.file_path), telemetry)),
+                "block", guarded("block", _blocking_entries(cfg), lambda r: r.file_path), telemetry)),
             "SplitKeys",
         )
-        buckets = (
-            keyed
-            | "GroupByKey" >> beam.GroupByKey()
-        )
-        bucket_pairs, hot_keys = split_outcomes(
-            buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _PairsFromBucket(cfg), telemetry)), "Split")
-        mention_pairs = (
-            records
-            | "NamesAndMentions" >> beam.FlatMap(mentions.name_entries)
-            | "GroupByName" >> beam.GroupByKey()
-            | "ResolveMentions" >> beam.FlatMap(lambda kv: mentions.resolve_entries(kv[1]))
-            | "MentionPairs" >> beam.MapTuple(lambda source, target: _packed(blocking.mention_proposal(source, target)))
-        )
+        # One grouping holds blocking's buckets and mention resolution's name groups: proposals
+        # from both then go straight to the next grouping (the runner keeps a Flatten's input whole).
+        buckets = keyed | "GroupByKey" >> beam.GroupByKey()
+        proposals, hot_keys = split_outcomes(
+            buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _ProposalsFromBucket(cfg), telemetry)), "Split")
         top = cfg.top_partners
-        # The groupings below hold every value at once: values travel packed (blocking_codec).
+        # The groupings below hold every value at once: values travel packed (blocking_codec),
+        # proposals keyed by their pair's first file (a key per file, not per pair).
         pairs = (
-            (bucket_pairs, mention_pairs)
-            | "AllProposals" >> beam.Flatten()
-            | "GroupByPair" >> beam.GroupByKey()
-            | "WeighPairs" >> beam.MapTuple(
-                lambda pair, proposals: (pair, blocking.merge_proposals(map(unpack_proposal, proposals))))
+            proposals
+            | "GroupByFirstFile" >> beam.GroupByKey()
             # Meta-blocking: each file keeps its best partners; a pair kept by both files arrives twice.
-            | "ToBothFiles" >> beam.FlatMapTuple(lambda pair, weighed: [
-                (file_id, pack_partner(partner)) for file_id, partner in blocking.partner_entries(pair, *weighed)])
+            | "WeighPairs" >> beam.FlatMapTuple(lambda first, packed: [
+                (file_id, pack_partner(partner)) for file_id, partner in blocking.first_file_entries(
+                    first, blocking.weighed_pairs_of_first(first, map(unpack_bucket_proposal, packed)), top)])
             | "GroupByFile" >> beam.GroupByKey()
             | "KeepBestPartners" >> beam.FlatMapTuple(lambda file_id, partners: [
                 (pair, pack_shared(shared))
@@ -150,14 +150,9 @@ class CandidatePairs(beam.PTransform):
         return pairs, hot_keys, stats, errors
 
 
-def _packed(pair_proposal):
-    """(pair, proposal) -> (pair, packed proposal): what GroupByPair holds."""
-    pair, proposal = pair_proposal
-    return pair, pack_proposal(proposal)
-
-
-def _keyed_by_blocking_key(cfg):
-    return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)]
+def _blocking_entries(cfg):
+    """A record's (blocking key, file id) entries and its name entries for mention resolution."""
+    return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)] + mentions.grouped_name_entries(r)
 
 
 # ---------------------------------------------------------------- score
