@@ -159,7 +159,13 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     fresh_records, embed_errors = fresh_records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
     (fresh_records, extract_errors, embed_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract, t)
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
-    pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(config, t)
+    # Where workers share this machine, blocking's groupings wait on disk; a cluster's shuffle holds them itself.
+    blocking_dir = writer.join_path(output, *writer.BLOCKING_SPILL) if runs_locally(p.options) else None
+    pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(
+        config, t, spill_dir=blocking_dir)
+    blocking_removed = [p | "BlockingSpill" >> beam.Create([blocking_dir]) | "RemoveBlockingSpill" >> beam.Map(
+        remove_spill, beam.pvalue.AsSingleton(pairs | "BlockingDone" >> beam.combiners.Count.Globally()))
+    ] if blocking_dir else []
     scorer = CachedScoreFn(config, score_cache, t) if score_cache else None  # reuses unchanged pairs' scores
     views_dir = writer.join_path(output, *writer.VIEW_SPILL)  # scoring's views wait on disk, not in the runner
     scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer, views_dir)
@@ -257,8 +263,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
             c["training_by_split_task_label"], config.training, static["training"]["sure_thresholds"],
             c["training_duplicates_dropped"])))
     # Last: the summary waits for every shard and the card (side inputs), so it never describes unwritten outputs.
+    waited_for = written + [card, spill_removed, views_removed] + blocking_removed
     counted | "WriteSummary" >> beam.Map(_write_summary, summary_path, static, started,
-                                         *[beam.pvalue.AsList(paths) for paths in written + [card, spill_removed, views_removed]])
+                                         *[beam.pvalue.AsList(paths) for paths in waited_for])
 
 
 def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config: Config,

@@ -110,24 +110,25 @@ def test_the_spill_folder_is_removed_and_a_stale_one_is_cleared(tmp_path):
     assert not (tmp_path / "out" / "training" / ".spill").exists()
 
 
-def test_a_stale_view_spill_is_cleared_and_a_run_leaves_no_spill_behind(tmp_path):
+def test_a_stale_view_or_blocking_spill_is_cleared_and_a_run_leaves_no_spill_behind(tmp_path):
     from beam_pipeline.pipeline import run_pipeline
     from beam_pipeline.sample_corpus import write_sample_corpus
     from transforms.config import Config
     from transforms.output.spill import BundleSpill
 
     out = tmp_path / "out"
-    views = out / writer.VIEW_SPILL[0]
-    stale = BundleSpill(str(views), "views")
-    stale.add(b"a view of a killed run")
-    stale.close()
-    (views / ".views-1.bin.tmp-1-abc").write_bytes(b"half")
+    views, blocking = out / writer.VIEW_SPILL[0], out / writer.BLOCKING_SPILL[0]
+    for folder, prefix in ((views, "views"), (blocking, "keys")):
+        stale = BundleSpill(str(folder), prefix)
+        stale.add(b"spilled by a killed run")
+        stale.close()
+        (folder / f".{prefix}-1.bin.tmp-1-abc").write_bytes(b"half")
     writer.clear_outputs(str(out))
-    assert os.listdir(views) == []
+    assert os.listdir(views) == [] and os.listdir(blocking) == []
     _, drive = write_sample_corpus(str(tmp_path / "corpus"), projects=2, seed=3)
     summary = run_pipeline([drive], str(out), Config())
     assert summary["counts"]["edges"] > 0 and summary["counts"]["training_records"] > 0
-    assert not views.exists() and not (out / "training" / ".spill").exists()
+    assert not views.exists() and not blocking.exists() and not (out / "training" / ".spill").exists()
 
 
 

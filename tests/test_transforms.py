@@ -88,9 +88,11 @@ def test_candidate_pairs_are_distinct_and_skip_hot_keys():
         assert_that(errors, equal_to([]), label="no_errors")
 
 
-def test_candidate_pairs_in_beam_equal_the_in_memory_blocking_with_pruning():
-    """CandidatePairs (GroupByKey, weighing, each file's best partners) gives what
-    relationships.candidate_pairs computes in memory, shared keys included."""
+@pytest.mark.parametrize("spilled", [False, True])
+def test_candidate_pairs_in_beam_equal_the_in_memory_blocking_with_pruning(spilled, tmp_path):
+    """CandidatePairs (groupings, weighing, each file's best partners) gives what
+    relationships.candidate_pairs computes in memory, shared keys included, whether its
+    groupings wait on disk or not."""
     from transforms.detect.relationships import candidate_pairs
 
     customers, orders, menu = _customers_orders()
@@ -101,8 +103,10 @@ def test_candidate_pairs_in_beam_equal_the_in_memory_blocking_with_pruning():
     expected, stats, _ = candidate_pairs(records, config)
     assert stats["proposed_pairs"] > len(expected)  # the limit prunes here
     with TestPipeline(runner=RUNNER) as p:
-        pairs, _, _, _ = p | beam.Create(records) | CandidatePairs(config)
+        pairs, _, _, _ = p | beam.Create(records) | CandidatePairs(
+            config, spill_dir=str(tmp_path / "blocking") if spilled else None)
         assert_that(pairs, equal_to(sorted(expected.items())))
+    assert os.path.isdir(tmp_path / "blocking") == spilled
 
 
 def _scored_edges(p, records):

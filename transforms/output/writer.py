@@ -38,6 +38,7 @@ OUTPUTS = {"nodes": "nodes", "edges": "edges", "errors": "errors", "training/dat
 TRAINING_DATA = ("training", "data")  # training/data/<split>-SSSSS-of-NNNNN.jsonl, card in training/README.md
 TRAINING_SPILL = ("training", ".spill")  # file summaries and training records' lines until the shards are written (spill.py)
 VIEW_SPILL = (".scoring-views",)  # scoring's packed views until every pair is scored (spill.py)
+BLOCKING_SPILL = (".blocking",)  # blocking's groupings until its candidate pairs are made (ptransforms/grouping.py)
 SUMMARY = "run_summary.json"
 
 
@@ -132,7 +133,8 @@ def clear_outputs(output_dir: str) -> None:
         patterns += [join_path(output_dir, sub, name)
                      for name in (f"{prefix}-*-of-*.jsonl", f"{prefix}-part-*.jsonl", f".*{_TEMPORARY}*")]
     patterns.append(join_path(output_dir, "training", "README.md"))
-    patterns += [join_path(output_dir, *spill, name) for spill in (TRAINING_SPILL, VIEW_SPILL) for name in ("*", ".*")]
+    patterns += [join_path(output_dir, *spill, name) for spill in (TRAINING_SPILL, VIEW_SPILL, BLOCKING_SPILL)
+                 for name in ("*", ".*")]
     stale = sorted({m.path for result in FileSystems.match(patterns) for m in result.metadata_list})
     if stale:
         FileSystems.delete(stale)

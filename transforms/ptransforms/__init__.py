@@ -1,6 +1,7 @@
 """Beam wrappers: thin, labelled, typed PTransforms around the pure logic, one module per stage.
 
   common    timing (Timed), counting (Counted), outcomes that may fail per element
+  grouping  SpilledGroupByKey (a grouping whose values wait on disk)
   extract   MatchInputs, ExtractFiles, EmbedRecords
   detect    CandidatePairs, ScorePairs, DeclaredEdges, MergeDeclared
   output    ReviewBorderline, Spilled, TrainingRecords, DropNearDuplicates, OnlySplit, ApplyReview

@@ -30,6 +30,7 @@ from transforms.ptransforms.common import (
     guarded,
     split_outcomes,
 )
+from transforms.ptransforms.grouping import SpilledGroupByKey
 
 # ---------------------------------------------------------------- block and pair
 
@@ -104,13 +105,15 @@ class CandidatePairs(beam.PTransform):
     """Records -> candidate pairs ((id_a, id_b), {shared key: files carrying it}), hot keys,
     the run's corpus statistics (its size and its frequent keys, one element), and blocking errors."""
 
-    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None):
+    def __init__(self, config: Config, telemetry: Optional[Telemetry] = None, label: Optional[str] = None,
+                 spill_dir: Optional[str] = None):
         super().__init__(label)
         self._blocking = config.relationships.blocking
         self._telemetry = telemetry
+        self._spill_dir = spill_dir
 
     def expand(self, records):
-        cfg, telemetry = self._blocking, self._telemetry
+        cfg, telemetry, spill = self._blocking, self._telemetry, self._spill_dir
         keyed, errors = split_outcomes(
             records | "BlockingKeys" >> beam.ParDo(Timed(
                 "block", guarded("block", _blocking_entries(cfg), lambda r: r.file_path), telemetry)),
@@ -118,24 +121,24 @@ class CandidatePairs(beam.PTransform):
         )
         # One grouping holds blocking's buckets and mention resolution's name groups: proposals
         # from both then go straight to the next grouping (the runner keeps a Flatten's input whole).
-        buckets = keyed | "GroupByKey" >> beam.GroupByKey()
+        buckets = keyed | "GroupByKey" >> SpilledGroupByKey(spill, "keys")
         proposals, hot_keys = split_outcomes(
             buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _ProposalsFromBucket(cfg), telemetry)), "Split")
         top = cfg.top_partners
-        # The groupings below hold every value at once: values travel packed (blocking_codec),
-        # proposals keyed by their pair's first file (a key per file, not per pair).
+        # Values travel packed (blocking_codec), proposals keyed by their pair's first file (a key
+        # per file, not per pair); with a spill folder, the groupings wait on disk (grouping.py).
         pairs = (
             proposals
-            | "GroupByFirstFile" >> beam.GroupByKey()
+            | "GroupByFirstFile" >> SpilledGroupByKey(spill, "proposals")
             # Meta-blocking: each file keeps its best partners; a pair kept by both files arrives twice.
             | "WeighPairs" >> beam.FlatMapTuple(lambda first, packed: [
                 (file_id, pack_partner(partner)) for file_id, partner in blocking.first_file_entries(
                     first, blocking.weighed_pairs_of_first(first, map(unpack_bucket_proposal, packed)), top)])
-            | "GroupByFile" >> beam.GroupByKey()
+            | "GroupByFile" >> SpilledGroupByKey(spill, "partners")
             | "KeepBestPartners" >> beam.FlatMapTuple(lambda file_id, partners: [
                 (pair, pack_shared(shared))
                 for pair, shared in blocking.kept_pairs(file_id, map(unpack_partner, partners), top)])
-            | "GroupKeptPair" >> beam.GroupByKey()
+            | "GroupKeptPair" >> SpilledGroupByKey(spill, "kept")
             | "OncePerPair" >> beam.MapTuple(lambda pair, shared: (pair, unpack_shared(next(iter(shared)))))
             | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
         )
