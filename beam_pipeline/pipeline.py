@@ -163,14 +163,11 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     blocking_dir = writer.join_path(output, *writer.BLOCKING_SPILL) if runs_locally(p.options) else None
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(
         config, t, spill_dir=blocking_dir)
-    blocking_removed = [p | "BlockingSpill" >> beam.Create([blocking_dir]) | "RemoveBlockingSpill" >> beam.Map(
-        remove_spill, beam.pvalue.AsSingleton(pairs | "BlockingDone" >> beam.combiners.Count.Globally()))
-    ] if blocking_dir else []
+    blocking_removed = [_spill_removed(p, "Blocking", blocking_dir, pairs)] if blocking_dir else []
     scorer = CachedScoreFn(config, score_cache, t) if score_cache else None  # reuses unchanged pairs' scores
     views_dir = writer.join_path(output, *writer.VIEW_SPILL)  # scoring's views wait on disk, not in the runner
     scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer, views_dir)
-    views_removed = p | "ViewSpill" >> beam.Create([views_dir]) | "RemoveViewSpill" >> beam.Map(
-        remove_spill, beam.pvalue.AsSingleton(scored | "ScoringDone" >> beam.combiners.Count.Globally()))
+    views_removed = _spill_removed(p, "View", views_dir, scored)
     (scored, score_errors) | "PruneScores" >> PruneScores(score_cache)
     declared = records | "DeclaredEdges" >> DeclaredEdges()
     merged = scored | "MergeDeclared" >> MergeDeclared(declared, records, config, t)
@@ -279,6 +276,12 @@ def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: st
         writer.join_path(output, "edges"), "edges", lambda e: f"{e['source']}|{e['target']}")
     errors | "ErrorDicts" >> beam.Map(lambda e: e.to_dict()) | "AppendErrors" >> AppendJsonl(
         writer.join_path(output, "errors"), "errors", lambda e: e["file_path"])
+
+
+def _spill_removed(p: beam.Pipeline, name: str, folder: str, done) -> beam.PCollection:
+    """Deletes a spill folder once every element of `done` exists (its count is the step's side input)."""
+    return p | f"{name}Spill" >> beam.Create([folder]) | f"Remove{name}Spill" >> beam.Map(
+        remove_spill, beam.pvalue.AsSingleton(done | f"{name}Done" >> beam.combiners.Count.Globally()))
 
 
 def _count(name: str) -> beam.PTransform:

@@ -275,9 +275,7 @@ def first_file_entries(first: str, weighed: Iterable[Tuple[Pair, Tuple[Dict[str,
     for (_, b), (shared, weight) in weighed:
         entries.append((b, (first, weight, shared)))
         own.append((b, weight, shared))
-    if limit:
-        own = heapq.nsmallest(limit, own, key=lambda p: (-p[1], p[0]))
-    return entries + [(first, partner) for partner in own]
+    return entries + [(first, partner) for partner in best_partners(own, limit)]
 
 
 def partner_entries(pair: Pair, shared: Dict[str, int], weight: float):
@@ -286,11 +284,15 @@ def partner_entries(pair: Pair, shared: Dict[str, int], weight: float):
     return [(a, (b, weight, shared)), (b, (a, weight, shared))]
 
 
+def best_partners(partners: Iterable[Tuple[str, float, Dict[str, int]]], limit: int):
+    """The `limit` heaviest (partner, weight, shared) entries, ties by partner id; all when limit is 0."""
+    return heapq.nsmallest(limit, partners, key=lambda p: (-p[1], p[0])) if limit else partners
+
+
 def kept_pairs(file_id: str, partners: Iterable[Tuple[str, float, Dict[str, int]]], limit: int
                ) -> List[Tuple[Pair, Dict[str, int]]]:
-    """The pairs one file keeps: its `limit` heaviest partners (ties by partner id), all when limit is 0."""
-    best = heapq.nsmallest(limit, partners, key=lambda p: (-p[1], p[0])) if limit else partners
-    return [((min(file_id, b), max(file_id, b)), shared) for b, _, shared in best]
+    """The pairs one file keeps: its best_partners."""
+    return [((min(file_id, b), max(file_id, b)), shared) for b, _, shared in best_partners(partners, limit)]
 
 
 def prune_pairs(weighted: Dict[Pair, Tuple[Dict[str, int], float]], limit: int) -> Dict[Pair, Dict[str, int]]:
