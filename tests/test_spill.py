@@ -198,3 +198,33 @@ def test_summaries_and_links_wait_spilled_and_read_back_as_they_were(tmp_path):
     assert [s.packed for s in back] == [held[4].packed, held[0].packed, link.packed, held[1].packed]
     assert dict(back[0]) == dict(held[4]) and back[1] is held[0] and dict(back[2]) == dict(link)
     assert len(os.listdir(tmp_path / "spill")) == 2 and loaded([held[2]]) == [held[2]]
+
+
+def test_blocking_groupings_wait_on_disk_only_where_workers_share_the_machine(tmp_path):
+    """On a cluster (here a portable job with Docker workers, built but never run) the runner's own
+    shuffle groups blocking's candidates: no spill step, no blocking folder to remove."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from beam_pipeline.pipeline import build_pipeline
+    from transforms.config import Config
+
+    def labels(args):
+        p = beam.Pipeline(options=PipelineOptions(args))
+        build_pipeline(p, [str(tmp_path)], str(tmp_path / "out"), Config())
+        found = []
+
+        class Labels(beam.pipeline.PipelineVisitor):
+            def enter_composite_transform(self, node):
+                found.append(node.full_label)
+
+            def visit_transform(self, node):
+                found.append(node.full_label)
+
+        p.visit(Labels())
+        return found
+
+    local = labels(["--runner=FnApiRunner"])
+    cluster = labels(["--runner=PortableRunner", "--job_endpoint=localhost:1", "--environment_type=DOCKER"])
+    assert "RemoveBlockingSpill" in local and any(label.endswith("/SpillByPartition") for label in local)
+    assert "RemoveBlockingSpill" not in cluster and not any("SpillByPartition" in label for label in cluster)
+    assert "RemoveViewSpill" in cluster  # scoring's views wait on disk on every runner
