@@ -337,6 +337,34 @@ def test_a_component_that_fails_is_one_error_record_and_the_others_are_built(sco
         chunk_records(record_settings(Config()), [tasks[0], tasks[2]]))
 
 
+def test_a_large_component_built_in_parts_gives_the_records_it_gives_whole(monkeypatch, scored_corpus, extracted):
+    """Parts of a component (components.PART_FILES) each build a share of its records, once each; together
+    they are its records. A part that fails is one error naming the part; the other parts are built."""
+    from transforms.output.training import components, record_settings
+    from transforms.output.training.components import chunk_records, task_chunks
+
+    settings = record_settings(Config())
+    whole = _component_tasks(scored_corpus, extracted)
+    monkeypatch.setattr(components, "PART_FILES", 4)
+    parted = _component_tasks(scored_corpus, extracted)
+    largest = max(whole, key=lambda t: len(t.own))
+    shares = [t.share for t in parted if t.component == largest.component]
+    assert len(largest.own) > 8 and shares == [(i, len(shares)) for i in range(-(-len(largest.own) // 4))]
+
+    def built(tasks):
+        lines = _lines(r for chunk in task_chunks(tasks, 8) for r in chunk_records(settings, chunk))
+        return sorted(lines, key=lambda line: line[0]["id"])
+
+    assert len(parted) > len(whole) and built(parted) == built(whole)
+    broken = [t._replace(links=[{"source_id": "missing", "target_id": "missing"}])
+              if t.share == (1, len(shares)) and t.component == largest.component else t for t in parted]
+    outcomes = chunk_records(settings, broken)
+    errors = [r for r in outcomes if hasattr(r, "stage")]
+    second = next(t for t in parted if t.share == (1, len(shares)) and t.component == largest.component)
+    assert len(outcomes) - 1 == len(built(parted)) - len(chunk_records(settings, [second])) > 0
+    assert [e.message.split(":")[0] for e in errors] == [f"part 2 of {len(shares)} of its component"]
+
+
 def test_component_batches_spill_the_same_records_they_would_hold(tmp_path, scored_corpus, extracted):
     from transforms.output.training import record_settings
     from transforms.ptransforms.output import ComponentBatchFn

@@ -10,7 +10,7 @@ functions (transforms/ptransforms/output.py); `build_records` runs them in memor
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence, Tuple
 
 from transforms.config import Config
 from transforms.detect.scoring import RELATIONSHIP_TYPES, ConfidenceModel, confidence_for_precision
@@ -63,10 +63,10 @@ def ends(link: Mapping[str, Any]) -> Pair:
     return link["source_id"], link["target_id"]
 
 
-def place(records: List[Dict[str, Any]], component: str, split: str) -> List[Dict[str, Any]]:
+def place(records: Iterable[Dict[str, Any]], component: str, split: str) -> Iterator[Dict[str, Any]]:
     for record in records:
         record["component"], record["split"] = component, split
-    return records
+        yield record
 
 
 def build_records(summaries: Mapping[str, Mapping[str, Any]], edges: Sequence[Mapping[str, Any]],

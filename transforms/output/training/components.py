@@ -8,6 +8,8 @@ compressed lines and signatures.
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from transforms.model import ErrorRecord, stage_error
@@ -21,6 +23,10 @@ from transforms.processes import batch_of, chunked
 # is about a tenth of a second of work, and a batch's chunks keep the processes busy.
 BATCH_FILES = 512
 CHUNK_FILES = 32
+# Own files per part of a large component: a part's records (about 18 KB each while made, 3 KB
+# once packed) are what a process holds, where a whole component of thousands of files took
+# about a gigabyte.
+PART_FILES = 256
 
 
 class TrainingRecord(SpillableRecord):
@@ -65,6 +71,11 @@ class ComponentTask(NamedTuple):
     own: List[str]  # the component's files
     files: Dict[str, Mapping[str, Any]]  # summaries of its files and of the other ends of its links
     links: List[Mapping[str, Any]]
+    share: Tuple[int, int] = (0, 1)  # (part, parts): which of the component's records (variants.component_records)
+
+    def size(self) -> int:
+        """Own files this task builds records of, about."""
+        return -(-len(self.own) // self.share[1])
 
 
 def component_batch(component: str, n_files: int) -> int:
@@ -76,7 +87,8 @@ def component_tasks(files: Iterable[Tuple[str, Tuple[Mapping[str, Any], Optional
                     links: Iterable[Tuple[str, Mapping[str, Any]]]) -> List[ComponentTask]:
     """(component, (file summary, the split of a file of the component, None for a file at the other
     end of one of its links)) and (component, link) entries of a batch -> one task per component with
-    a link, in component order. Spilled summaries and links are read back here, a batch at a time."""
+    a link, in component order; a component of more than `PART_FILES` files is several tasks, one a
+    part. Spilled summaries and links are read back here, a batch at a time."""
     links = list(links)
     linked: Dict[str, List[Mapping[str, Any]]] = {}
     for (component, _), link in zip(links, loaded(link for _, link in links)):
@@ -90,25 +102,31 @@ def component_tasks(files: Iterable[Tuple[str, Tuple[Mapping[str, Any], Optional
         if split is not None:
             own.setdefault(component, []).append(summary["file_id"])
             splits[component] = split
-    return [ComponentTask(component, splits[component], own[component], summaries[component], linked[component])
-            for component in sorted(linked) if component in own]
+    tasks = [ComponentTask(component, splits[component], own[component], summaries[component], linked[component])
+             for component in sorted(linked) if component in own]
+    return [task._replace(share=(part, parts)) for task in tasks
+            for parts in [-(-len(task.own) // PART_FILES)] for part in range(parts)]
 
 
 def task_chunks(tasks: Sequence[ComponentTask], files_per_chunk: int = CHUNK_FILES) -> List[List[ComponentTask]]:
     """Whole tasks in order, cut into chunks of about `files_per_chunk` files."""
-    return chunked(tasks, lambda task: len(task.own), files_per_chunk)
+    return chunked(tasks, ComponentTask.size, files_per_chunk)
 
 
 def chunk_records(settings: RecordSettings, chunk: Sequence[ComponentTask]
                   ) -> List[Union[TrainingRecord, ErrorRecord]]:
-    """Every record of a chunk's components; a component that fails gives one error, naming its first file."""
+    """Every record of a chunk's tasks, each packed as it is made; a task that fails gives one error,
+    naming its component's first file (and its part, where the component has several)."""
     out: List[Union[TrainingRecord, ErrorRecord]] = []
     for task in chunk:
         try:
-            records = place(component_records(task.files, task.own, task.links, settings), task.component,
-                            task.split)
-            out.extend([TrainingRecord(record) for record in records])  # all of a component's, or its error
-        except Exception as exc:  # this component's failure, recorded; the others go on
+            records = component_records(task.files, task.own, task.links, settings, task.share)
+            # All of a task's records, or its error.
+            out.extend([TrainingRecord(record) for record in place(records, task.component, task.split)])
+        except Exception as exc:  # this task's failure, recorded; the others go on
             paths = sorted(s["file_path"] for s in task.files.values())
-            out.append(stage_error("train", exc, paths[0] if paths else task.component))
+            error = stage_error("train", exc, paths[0] if paths else task.component)
+            part, parts = task.share
+            out.append(error if parts == 1 else dataclasses.replace(error, 
+                message=f"part {part + 1} of {parts} of its component: {error.message}"))
     return out

@@ -13,9 +13,10 @@ workflow}, training_prompt, training_completion) and the same example as chat
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import networkx as nx
 
@@ -223,14 +224,21 @@ def trajectory(primary: Mapping[str, Any], links: Sequence[Mapping[str, Any]], f
 
 
 def component_records(files: Mapping[str, Mapping[str, Any]], own: Iterable[str], links: Sequence[Mapping[str, Any]],
-                      settings: RecordSettings) -> List[Dict[str, Any]]:
-    """Every record of one connected component.
+                      settings: RecordSettings, share: Tuple[int, int] = (0, 1)) -> Iterator[Dict[str, Any]]:
+    """Every record of one connected component, each as it is made.
 
     `files` maps file IDs to summaries (the component's own files and the
     other ends of links that leave it); `own` lists the component's file IDs;
     `links` are the links touching it: related ones inside it, uncertain and
     not-related ones possibly to another component of the same split.
+
+    With `share` = (part, parts), only the records of every parts-th unit from
+    `part` on, a unit being one file's records, one link's explanation or one
+    group's workflow: the parts of a large component are built apart, and
+    together give its records.
     """
+    part, parts = share
+    units = itertools.count()
     tasks = set(settings.training.tasks)
     own = set(own)
     links = [l for l in links if l["label"] != UNCERTAIN or settings.training.uncertain_examples]
@@ -239,18 +247,25 @@ def component_records(files: Mapping[str, Mapping[str, Any]], own: Iterable[str]
     for link in links:
         for end in (link["source_id"], link["target_id"]):
             touching.setdefault(end, []).append(link)
-    records: List[Dict[str, Any]] = []
     for file_id in sorted(own, key=lambda i: files[i]["file_path"]):
+        if next(units) % parts != part:
+            continue
         mine = touching.get(file_id, [])
         if "find_related" in tasks:
-            records.append(find_related(files[file_id], mine, files, settings))
+            yield from _made(find_related(files[file_id], mine, files, settings))
         if "trajectory" in tasks:
-            records.append(trajectory(files[file_id], mine, files, settings))
+            yield from _made(trajectory(files[file_id], mine, files, settings))
     if "explain_link" in tasks:  # a link between two components is explained in its source's
-        records += [explain_link(l, files, settings) for l in links if l["source_id"] in own]
+        for link in links:
+            if link["source_id"] in own and next(units) % parts == part:
+                yield explain_link(link, files, settings)
     if "workflow" in tasks:
         by_path = {files[i]["file_path"]: files[i] for i in own}
         inner = [l for l in links if l["label"] == RELATED]
-        records += [workflow(g, inner, by_path, settings)
-                    for g in workflow_groups(inner, settings.training.max_group_files)]
-    return [r for r in records if r is not None]
+        for group in workflow_groups(inner, settings.training.max_group_files):
+            if next(units) % parts == part:
+                yield workflow(group, inner, by_path, settings)
+
+
+def _made(record: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [] if record is None else [record]
