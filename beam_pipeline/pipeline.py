@@ -39,6 +39,7 @@ from transforms.ptransforms.stream import StreamingGraph, WatchInputs
 from transforms.output.training import dataset as training_dataset
 from transforms.output.training import FileSummary, file_summary, summary_budget, sure_thresholds
 from transforms.output.training.review import empty_usage as llm_usage_template
+from transforms.processes import stop_fork_server
 from transforms.ptransforms import (
     ApplyReview,
     CandidatePairs,
@@ -159,6 +160,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     fresh_records, embed_errors = fresh_records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
     (fresh_records, extract_errors, embed_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract, t)
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
+    if runs_locally(p.options):  # the parsers' fork server would hold its readers to the end of the run
+        extracted = beam.pvalue.AsSingleton(fresh_records | "CountFresh" >> beam.combiners.Count.Globally())
+        p | "ParsersDone" >> beam.Create([None]) | "StopForkServer" >> beam.Map(stop_fork_server, extracted)
     # Where workers share this machine, blocking's groupings wait on disk; a cluster's shuffle holds them itself.
     blocking_dir = writer.join_path(output, *writer.BLOCKING_SPILL) if runs_locally(p.options) else None
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(
@@ -184,7 +188,8 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
                  | "SpillSummaries" >> Spilled(spill_dir, "summaries"))
     thresholds = sure_thresholds(config, ConfidenceModel.load())
     training, train_errors = (
-        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t, spill_dir))
+        edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t, spill_dir,
+                                                     spill_dir if runs_locally(p.options) else None))
     training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold, t)
     # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
     file_errors = (extract_errors, embed_errors, reused_errors) | "FileErrors" >> beam.Flatten()

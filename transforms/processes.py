@@ -77,6 +77,19 @@ def process_context():
     return context
 
 
+def stop_fork_server(*_done: Any) -> bool:
+    """Stops this process's fork server once no parser needs it: it holds every reader loaded
+    (about 150 MB) for as long as the process lives. A later ParserPool starts it again.
+    True if one was running here."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    if getattr(server, "_forkserver_pid", None) is None or not hasattr(server, "_stop"):
+        return False  # none started here, or a Python without the (private) stop
+    server._stop()
+    return True
+
+
 def batch_of(key: str, total: int, per_batch: int) -> int:
     """The batch of `key`: a stable hash of it over about total / per_batch batches."""
     return hash64(key) % max(1, -(-total // per_batch))

@@ -28,7 +28,9 @@ CHUNK_ELEMENTS = 4096
 
 
 def partition_of(key, partitions: int) -> int:
-    """A key's partition: a stable hash of a string key or of a tuple of strings."""
+    """A key's partition: a stable hash of a string or integer key, or of a tuple of strings."""
+    if isinstance(key, int):
+        key = str(key)
     return hash64(key if isinstance(key, str) else "\x1f".join(key)) % partitions
 
 
@@ -76,7 +78,7 @@ def _read_partition(partition_chunks: Tuple[int, Iterable[SpilledLine]]):
 
 @beam.ptransform_fn
 def SpilledGroupByKey(pcoll, spill_dir: Optional[str], prefix: str, partitions: int = PARTITIONS):
-    """GroupByKey with its values spilled under `spill_dir` (keys: strings or tuples of strings);
+    """GroupByKey with its values spilled under `spill_dir` (keys: strings, integers or tuples of strings);
     a plain GroupByKey without one. Each key's values are grouped whole, in no set order."""
     if spill_dir is None:
         return pcoll | "GroupByKey" >> beam.GroupByKey()

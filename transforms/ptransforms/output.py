@@ -36,6 +36,7 @@ from transforms.telemetry import NAMESPACE, Telemetry
 from transforms.model import ErrorRecord
 from transforms.processes import ChunkPool, worker_pool
 from transforms.ptransforms.common import FAILED, OK, STAGE_ERRORS, BundleSpillFn, Timed, split_outcomes
+from transforms.ptransforms.grouping import SpilledGroupByKey
 
 
 class TrainingRecordCoder(beam.coders.Coder):
@@ -256,11 +257,13 @@ def Spilled(spill_dir: Optional[str], prefix: str) -> beam.PTransform:
 
 @beam.ptransform_fn
 def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str], thresholds: Dict[str, float],
-                    telemetry: Optional[Telemetry] = None, spill_dir: Optional[str] = None):
+                    telemetry: Optional[Telemetry] = None, spill_dir: Optional[str] = None,
+                    grouping_spill_dir: Optional[str] = None):
     """Edges + file summaries + candidate pairs -> (records of every task, placed in splits by component,
     errors of components whose records failed). With `spill_dir`, links wait there for their
     component batches and the records' lines for their shards (spill.remove_spill deletes it after);
-    summaries are best spilled there too (Spilled)."""
+    summaries are best spilled there too (Spilled). With `grouping_spill_dir`, the grouping of
+    files and links into component batches waits there too (grouping.SpilledGroupByKey)."""
     level = config.training.precision_level
     links = edges | "Links" >> beam.Map(lambda e: PackedLink(link_from_edge(
         e.to_dict(), {e.source: record_path(e.source_path, roots), e.target: record_path(e.target_path, roots)},
@@ -300,18 +303,29 @@ def TrainingRecords(edges, summaries, pairs, config: Config, roots: Sequence[str
     # Components travel in batches (keyed by component_batch), so that worker processes build them side by side.
     n_files = beam.pvalue.AsSingleton(summaries | "CountFiles" >> beam.combiners.Count.Globally())
     outcomes = (
-        {"files": (own, external) | "Files" >> beam.Flatten() | "FilesByBatch" >> beam.Map(_by_batch, n_files),
-         "links": keyed_links | "LinksByBatch" >> beam.Map(_by_batch, n_files)}
-        | "GroupBatches" >> beam.CoGroupByKey()
+        ((own, external) | "Files" >> beam.Flatten() | "FilesByBatch" >> beam.Map(_by_batch, n_files, "files"),
+         keyed_links | "LinksByBatch" >> beam.Map(_by_batch, n_files, "links"))
+        | "BatchEntries" >> beam.Flatten()
+        | "GroupBatches" >> SpilledGroupByKey(grouping_spill_dir, "batches")
+        | "BatchParts" >> beam.Map(_batch_parts)
         | "ComponentRecords" >> beam.ParDo(Timed(
             "train", ComponentBatchFn(record_settings(config), config.batch.worker_processes, spill_dir), telemetry))
     )
     return split_outcomes(outcomes, "SplitRecords", TrainingRecord)
 
 
-def _by_batch(entry, n_files: int):
-    """(component, value) -> (its batch, (component, value))."""
-    return component_batch(entry[0], n_files), entry
+def _by_batch(entry, n_files: int, kind: str):
+    """(component, value) -> (its batch, (kind, (component, value)))."""
+    return component_batch(entry[0], n_files), (kind, entry)
+
+
+def _batch_parts(batch):
+    """(batch, [(kind, entry)]) -> (batch, {"files": [entries], "links": [entries]})."""
+    key, tagged = batch
+    parts = {"files": [], "links": []}
+    for kind, entry in tagged:
+        parts[kind].append(entry)
+    return key, parts
 
 
 def OnlySplit(split: str) -> beam.PTransform:

@@ -262,9 +262,13 @@ def component_records(files: Mapping[str, Mapping[str, Any]], own: Iterable[str]
     if "workflow" in tasks:
         by_path = {files[i]["file_path"]: files[i] for i in own}
         inner = [l for l in links if l["label"] == RELATED]
+        from_file: Dict[str, List[int]] = {}  # a group's links are among those from its files
+        for n, link in enumerate(inner):
+            from_file.setdefault(link["source"], []).append(n)
         for group in workflow_groups(inner, settings.training.max_group_files):
             if next(units) % parts == part:
-                yield workflow(group, inner, by_path, settings)
+                near = [inner[n] for n in sorted({n for path in group for n in from_file.get(path, ())})]
+                yield workflow(group, near, by_path, settings)
 
 
 def _made(record: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
