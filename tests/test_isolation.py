@@ -214,3 +214,22 @@ def test_a_daemonic_worker_says_it_cannot_own_parser_processes():
     worker.join(30)
     assert "daemonic" in reason and "distributed.worker.daemon" in reason
     assert unavailable_reason() == ""  # the test process itself may
+
+
+def test_the_fork_server_stops_once_parsing_is_done_and_starts_again_when_a_pool_needs_it(tmp_path):
+    """A run stops the parsers' fork server (its readers loaded, about 150 MB) once extraction is done;
+    a pool made later still parses, from a new server."""
+    from multiprocessing import forkserver
+
+    from transforms.processes import stop_fork_server
+
+    paths = _files(tmp_path, ["a.txt", "b.txt"])
+    for path in paths:
+        with ParserPool(_config(workers=1)) as pool:
+            pool.submit("file", path)
+            assert isinstance(dict(pool.drain())["file"], FileRecord)
+        server = forkserver._forkserver._forkserver_pid
+        assert server is not None and psutil.pid_exists(server)
+        assert stop_fork_server(len(paths)) is True
+        assert forkserver._forkserver._forkserver_pid is None and not psutil.pid_exists(server)
+    assert stop_fork_server() is False  # none running here

@@ -202,7 +202,8 @@ def test_summaries_and_links_wait_spilled_and_read_back_as_they_were(tmp_path):
 
 def test_blocking_groupings_wait_on_disk_only_where_workers_share_the_machine(tmp_path):
     """On a cluster (here a portable job with Docker workers, built but never run) the runner's own
-    shuffle groups blocking's candidates: no spill step, no blocking folder to remove."""
+    shuffle groups blocking's candidates and training's component batches: no spill step, no blocking
+    folder to remove."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_pipeline.pipeline import build_pipeline
@@ -228,3 +229,6 @@ def test_blocking_groupings_wait_on_disk_only_where_workers_share_the_machine(tm
     assert "RemoveBlockingSpill" in local and any(label.endswith("/SpillByPartition") for label in local)
     assert "RemoveBlockingSpill" not in cluster and not any("SpillByPartition" in label for label in cluster)
     assert "RemoveViewSpill" in cluster  # scoring's views wait on disk on every runner
+    # Training's component batches too; and only here is there a parsers' fork server to stop.
+    assert "TrainingRecords/GroupBatches/SpillByPartition" in local and "StopForkServer" in local
+    assert "TrainingRecords/GroupBatches/GroupByKey" in cluster and "StopForkServer" not in cluster

@@ -160,7 +160,7 @@ def test_scoring_from_spilled_views_gives_the_same_edges_and_keeps_views_on_disk
 @pytest.mark.parametrize("spilled", [False, True])
 def test_training_records_equal_the_in_memory_build(tmp_path, spilled):
     """The Beam graph of the training stage writes exactly what build_records computes in memory,
-    with summaries held or waiting in a spill folder."""
+    with summaries, links and their grouping into component batches held or waiting in a spill folder."""
     from transforms.output.training import FileSummary
     from transforms.ptransforms.output import Spilled
 
@@ -183,11 +183,13 @@ def test_training_records_equal_the_in_memory_build(tmp_path, spilled):
         spill_dir = str(tmp_path / "spill") if spilled else None
         keyed = (recs | beam.Map(lambda r: (r.file_id, FileSummary(file_summary(r, ("/d",), 400))))
                  | Spilled(spill_dir, "summaries"))
-        training, _ = edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds, spill_dir=spill_dir)
+        training, _ = edges | TrainingRecords(keyed, candidates, config, ("/d",), thresholds, spill_dir=spill_dir,
+                                              grouping_spill_dir=spill_dir)
         training, _ = training | DropNearDuplicates(config.training.dedup_threshold)
         assert_that(training | beam.Map(lambda t: (t["id"], t)), equal_to([(r["id"], r) for r in expected]))
     spill_files = os.listdir(tmp_path / "spill") if spilled else []
-    assert {n.split("-")[0] for n in spill_files} == ({"batch", "links", "summaries"} if spilled else set())
+    assert {n.split("-")[0] for n in spill_files} == ({"batch", "batches", "links", "summaries"} if spilled
+                                                      else set())
 
 
 def test_drop_near_duplicates_equals_the_in_memory_dedup():
