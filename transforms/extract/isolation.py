@@ -23,8 +23,9 @@ to the queue untouched.
 Children start from a fork server (never a fork of the parent, which runs
 Beam's gRPC threads) that has imported every reader once, so replacing one
 costs milliseconds. Children ignore SIGINT (Ctrl-C is the parent's to
-handle) and die with their fork server, which exits with the parent. Their
-stderr goes to a file whose tail names the cause of a native crash.
+handle) and die with their fork server, which exits with the parent, or
+earlier: a run stops it once extraction is done (processes.stop_fork_server).
+Their stderr goes to a file whose tail names the cause of a native crash.
 
     pool = ParserPool(config)
     pool.submit(token, path, size, modified_at)
