@@ -9,7 +9,6 @@ compressed lines and signatures.
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from transforms.model import ErrorRecord, stage_error
@@ -127,6 +126,8 @@ def chunk_records(settings: RecordSettings, chunk: Sequence[ComponentTask]
             paths = sorted(s["file_path"] for s in task.files.values())
             error = stage_error("train", exc, paths[0] if paths else task.component)
             part, parts = task.share
-            out.append(error if parts == 1 else dataclasses.replace(error, 
-                message=f"part {part + 1} of {parts} of its component: {error.message}"))
+            if parts > 1:
+                error = dataclasses.replace(
+                    error, message=f"part {part + 1} of {parts} of its component: {error.message}")
+            out.append(error)
     return out
