@@ -160,11 +160,11 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     fresh_records, embed_errors = fresh_records | "EmbedRecords" >> EmbedRecords(needs_embeddings(config), t)
     (fresh_records, extract_errors, embed_errors) | "UpdateIndex" >> UpdateIndex(index, config, to_extract, t)
     records = (fresh_records, reused_records) | "AllRecords" >> beam.Flatten()
-    if runs_locally(p.options):  # the parsers' fork server would hold its readers to the end of the run
-        extracted = beam.pvalue.AsSingleton(fresh_records | "CountFresh" >> beam.combiners.Count.Globally())
-        p | "ParsersDone" >> beam.Create([None]) | "StopForkServer" >> beam.Map(stop_fork_server, extracted)
+    local = runs_locally(p.options)  # workers share this machine: no cluster shuffle, one fork server
+    if local:  # the parsers' fork server would hold its readers to the end of the run
+        _once_done(p, "StopForkServer", stop_fork_server, None, fresh_records)
     # Where workers share this machine, blocking's groupings wait on disk; a cluster's shuffle holds them itself.
-    blocking_dir = writer.join_path(output, *writer.BLOCKING_SPILL) if runs_locally(p.options) else None
+    blocking_dir = writer.join_path(output, *writer.BLOCKING_SPILL) if local else None
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(
         config, t, spill_dir=blocking_dir)
     blocking_removed = [_spill_removed(p, "Blocking", blocking_dir, pairs)] if blocking_dir else []
@@ -189,7 +189,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     thresholds = sure_thresholds(config, ConfidenceModel.load())
     training, train_errors = (
         edges | "TrainingRecords" >> TrainingRecords(summaries, pairs, config, roots, thresholds, t, spill_dir,
-                                                     spill_dir if runs_locally(p.options) else None))
+                                                     spill_dir if local else None))
     training, duplicates = training | "DropNearDuplicates" >> DropNearDuplicates(config.training.dedup_threshold, t)
     # A file fails (no node) at extraction or embedding; later a failure loses a pair or a record, not a node.
     file_errors = (extract_errors, embed_errors, reused_errors) | "FileErrors" >> beam.Flatten()
@@ -284,9 +284,15 @@ def build_streaming_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: st
 
 
 def _spill_removed(p: beam.Pipeline, name: str, folder: str, done) -> beam.PCollection:
-    """Deletes a spill folder once every element of `done` exists (its count is the step's side input)."""
-    return p | f"{name}Spill" >> beam.Create([folder]) | f"Remove{name}Spill" >> beam.Map(
-        remove_spill, beam.pvalue.AsSingleton(done | f"{name}Done" >> beam.combiners.Count.Globally()))
+    """Deletes a spill folder once every element of `done` exists."""
+    return _once_done(p, f"Remove{name}Spill", remove_spill, folder, done)
+
+
+def _once_done(p: beam.Pipeline, label: str, fn, value, done) -> beam.PCollection:
+    """A step `label` calling fn(value, count) once every element of `done` exists (the count
+    of `done` is its side input)."""
+    return p | f"{label}Input" >> beam.Create([value]) | label >> beam.Map(
+        fn, beam.pvalue.AsSingleton(done | f"{label}Waits" >> beam.combiners.Count.Globally()))
 
 
 def _count(name: str) -> beam.PTransform:

@@ -129,6 +129,8 @@ def test_a_stale_view_or_blocking_spill_is_cleared_and_a_run_leaves_no_spill_beh
     summary = run_pipeline([drive], str(out), Config())
     assert summary["counts"]["edges"] > 0 and summary["counts"]["training_records"] > 0
     assert not views.exists() and not blocking.exists() and not (out / "training" / ".spill").exists()
+    from multiprocessing import forkserver
+    assert forkserver._forkserver._forkserver_pid is None  # the parsers' fork server stopped after extraction
 
 
 
