@@ -2,7 +2,9 @@
 
 import io
 import multiprocessing
+import time
 
+import pytest
 from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
 from beam_pipeline.options import pipeline_options, runs_locally
@@ -31,11 +33,38 @@ def test_side_channel_sums_the_figures_of_every_process(tmp_path):
     assert report["seconds"]["extract"] == 0.25 and report["counters"]["files_matched"] == 7
 
 
-def test_timed_lists_outputs_and_counts_the_time(tmp_path):
+def test_timed_passes_outputs_on_as_they_come_and_counts_only_their_making(tmp_path):
     telemetry = Telemetry(str(tmp_path))
-    assert telemetry.timed("score", lambda x: (x, x + 1), 3) == [3, 4]
+    made = []
+
+    def slow_outputs():
+        for n in range(3):
+            time.sleep(0.02)
+            made.append(n)
+            yield n
+
+    outputs = telemetry.timed("score", slow_outputs)
+    assert next(outputs) == 0 and made == [0]  # passed on before the next is made
+    for output in outputs:
+        time.sleep(0.2)  # work downstream of the step: not the step's time
+        assert made[-1] == output
     telemetry.flush()
-    assert read_channel(str(tmp_path))["score_usec"] >= 0
+    seconds = read_channel(str(tmp_path))["score_usec"] / 1e6
+    assert 0.06 <= seconds < 0.15
+
+
+def test_timed_counts_the_time_of_a_step_that_fails(tmp_path):
+    telemetry = Telemetry(str(tmp_path))
+
+    def failing():
+        time.sleep(0.05)
+        raise ValueError("broken")
+        yield
+
+    with pytest.raises(ValueError):
+        list(telemetry.timed("score", failing))
+    telemetry.flush()
+    assert read_channel(str(tmp_path))["score_usec"] >= 50000
 
 
 def test_plain_progress_prints_a_line_per_stage_and_the_totals(tmp_path):

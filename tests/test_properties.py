@@ -6,6 +6,7 @@ whose invariants (determinism, order, ranges) must hold for every input.
 """
 
 import csv
+import dataclasses
 import io
 import json
 import string
@@ -18,7 +19,7 @@ from transforms.config import Config, ExtractionConfig
 from transforms.extract import extract_file, jsondata, markup, narrative, tabular
 from transforms.extract.context import ExtractContext
 from transforms.extract.encoding import display_path, valid_text
-from transforms.model import ExtractionError
+from transforms.model import ColumnProfile, ExtractionError, FileRecord, TableProfile, plain
 from transforms.naming import analyse_name, stem_similarity, version_order
 from transforms.signatures import (
     _FILE_ID_PREFIX,
@@ -276,3 +277,26 @@ def test_cut_to_tokens_keeps_the_longest_prefix_within_the_budget(text, budget):
         assert cut == text[: tokens[max(budget, 0)].start()].rstrip()
     else:
         assert cut == text
+
+
+@dataclasses.dataclass
+class _Holder:
+    value: object
+    table: TableProfile
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+    lambda inner: (st.lists(inner, max_size=5) | st.tuples(inner, inner)
+                   | st.dictionaries(ANY_TEXT, inner, max_size=5) | st.builds(_Holder, inner, st.just(TableProfile("t")))),
+    max_leaves=25)
+
+
+@FAST
+@given(JSONISH, st.lists(st.integers(), max_size=50))
+def test_plain_is_asdict_value_for_value_and_type_for_type(value, hashes):
+    holder = _Holder(value, TableProfile("sheet", [ColumnProfile("id", "integer", value_hashes=hashes)]))
+    assert repr(plain(holder)) == repr(dataclasses.asdict(holder))
+    record = FileRecord("f", "a/b.csv", "b.csv", "csv", 1, "h", token_hashes=hashes, structure={"x": value},
+                        tables=[holder.table])
+    assert repr(record.to_dict()) == repr(dataclasses.asdict(record))

@@ -240,6 +240,34 @@ def test_pool_processes_leave_full_collections_to_the_paced_collector_and_lose_n
     assert max(gone for _, _, gone in reports) >= 1  # earlier chunks' cycles were collected
 
 
+class _MarksItsEnd:
+    """Writes `path` when it is freed: at a process's exit only if the interpreter tears down its objects."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __del__(self, _open=os.open, _close=os.close):  # builtins may be gone by then
+        _close(_open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+_KEPT = []
+
+
+def _keep_an_object(marker_dir, chunk):
+    _KEPT.append(_MarksItsEnd(os.path.join(marker_dir, f"{os.getpid()}-{chunk}")))
+    return chunk * 2
+
+
+def test_pool_processes_exit_without_freeing_their_objects_one_by_one(tmp_path):
+    """A scoring process's objects took seconds to free at exit; the pool's shutdown waited for it."""
+    pool = ChunkPool(2, str(tmp_path), _keep_an_object, "test")
+    try:
+        assert list(pool.map(range(6))) == [0, 2, 4, 6, 8, 10]  # every result came back first
+    finally:
+        pool.close()
+    assert os.listdir(tmp_path) == []
+
+
 def test_scoring_pools_run_without_young_collections(scored_corpus, monkeypatch):
     """Scoring leaves little cyclic garbage, and young collections cost its processes a fifth of their time."""
     from transforms.ptransforms import detect

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional
 
 from apache_beam.metrics import Metrics
 
@@ -100,13 +100,22 @@ class Telemetry:
         if channel is not None:
             channel.flush()
 
-    def timed(self, stage: str, fn: Callable[..., Iterable[Any]], *args, **kwargs) -> List[Any]:
-        """fn's outputs as a list, its time counted to `stage` (outputs are listed
-        before they are passed on, so work fused downstream is not counted here)."""
-        started = time.perf_counter()
-        out = list(fn(*args, **kwargs))
-        self.add_time(stage, time.perf_counter() - started)
-        return out
+    def timed(self, stage: str, fn: Callable[..., Iterable[Any]], *args, **kwargs) -> Iterator[Any]:
+        """fn's outputs, each passed on as it comes; only the time spent making them counts to `stage`.
+
+        Work fused downstream runs between outputs, uncounted. Passing each on at
+        once, not after the last, lets that work overlap with a step's worker
+        processes, which otherwise wait for the next element.
+        """
+        spent, started = 0.0, time.perf_counter()
+        try:
+            for output in fn(*args, **kwargs):
+                spent += time.perf_counter() - started
+                started = None
+                yield output
+                started = time.perf_counter()
+        finally:
+            self.add_time(stage, spent + (time.perf_counter() - started if started is not None else 0.0))
 
 
 def read_channel(directory: str) -> Dict[str, float]:
