@@ -10,7 +10,9 @@ runs on it in a fresh process with the default runner (or the Beam arguments
 given after `--`). The benchmark samples the resident memory of that process
 and all its children (the runner's worker processes) with psutil every 0.2 s
 and reports the peak of the sum. It also reports the main process's own peak and a
-timeline of both every 5 s. Stage times are the run's own
+timeline of both every 5 s, and a CPU timeline: the cores the whole machine kept busy
+and the cores the main process used over each 5 s, which shows the parts of a run
+where a core idles. Stage times are the run's own
 `run_summary.json` `stages` section (time inside filegraph's code per stage,
 summed over workers). Precision / recall / F1 are the run's edges against the
 corpus's truth.
@@ -78,32 +80,48 @@ def _tree_rss(process) -> Tuple[int, int]:
     return main, total
 
 
+def _busy_seconds(cpu) -> float:
+    """CPU seconds the machine spent busy (psutil.cpu_times(): all but idle and waiting on I/O)."""
+    return sum(cpu) - cpu.idle - getattr(cpu, "iowait", 0.0)
+
+
 def run_measured(command: Sequence[str], log_path: str) -> Dict[str, Any]:
     """Runs a command, sampling the RSS of its process tree: {returncode, wall_seconds, peak_rss_mb,
-    peak_rss_main_mb, rss_timeline_mb}. The timeline has one [seconds, main MB, tree MB] sample every
-    TIMELINE_SECONDS, so a report shows in which part of the run memory rose."""
+    peak_rss_main_mb, rss_timeline_mb, cpu_timeline}. The RSS timeline has one [seconds, main MB,
+    tree MB] sample every TIMELINE_SECONDS, so a report shows in which part of the run memory rose;
+    the CPU timeline one [seconds, busy cores of the machine, cores of the main process] over each
+    interval, so it shows where the run left a core idle."""
     import psutil
 
     started = time.perf_counter()
     timeline: List[List[float]] = []
+    cpu_timeline: List[List[float]] = []
     with open(log_path, "wb") as log:
         child = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT)
         process = psutil.Process(child.pid)
         peak = peak_main = 0
+        last = (0.0, _busy_seconds(psutil.cpu_times()), 0.0)
         while child.poll() is None:
             try:
                 main, tree = _tree_rss(process)
+                times = process.cpu_times()
             except psutil.NoSuchProcess:
                 break
             peak, peak_main = max(peak, tree), max(peak_main, main)
             elapsed = time.perf_counter() - started
             if not timeline or elapsed - timeline[-1][0] >= TIMELINE_SECONDS:
                 timeline.append([round(elapsed, 1), round(main / 2**20), round(tree / 2**20)])
+            if elapsed - last[0] >= TIMELINE_SECONDS:
+                now = (elapsed, _busy_seconds(psutil.cpu_times()), times.user + times.system)
+                span = now[0] - last[0]
+                cpu_timeline.append([round(elapsed, 1), round((now[1] - last[1]) / span, 2),
+                                     round((now[2] - last[2]) / span, 2)])
+                last = now
             time.sleep(SAMPLE_SECONDS)
         child.wait()
     return {"returncode": child.returncode, "wall_seconds": round(time.perf_counter() - started, 2),
             "peak_rss_mb": round(peak / 2**20, 1), "peak_rss_main_mb": round(peak_main / 2**20, 1),
-            "rss_timeline_mb": timeline}
+            "rss_timeline_mb": timeline, "cpu_timeline": cpu_timeline}
 
 
 def measure(root: str, truth: dict, out: str, beam_args: Sequence[str] = ()) -> Dict[str, Any]:
@@ -180,7 +198,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         out = os.path.join(CACHE, f"scale-out-{size}")
         points[size] = {**measure(drive["root"], drive["truth"], out, beam_args),
                         "generation_seconds": drive["seconds"]}
-        shown = {k: v for k, v in points[size].items() if k != "rss_timeline_mb"}  # the report keeps it
+        shown = {k: v for k, v in points[size].items() if k not in ("rss_timeline_mb", "cpu_timeline")}  # the report keeps them
         print(f"{size}: {json.dumps(shown)}", flush=True)
     report = build_report(points, beam_args)
     write_report(args.report, report, sort_keys=True)

@@ -190,7 +190,8 @@ def test_the_scale_benchmark_samples_the_main_process_and_its_children(tmp_path)
 
     child = "import time; b = bytearray(120 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.5)"
     parent = ("import subprocess, sys, time; a = bytearray(40 << 20); a[::4096] = b'x' * len(a[::4096]); "
-              f"time.sleep(0.5); subprocess.run([sys.executable, '-c', {child!r}]); time.sleep(5.5)")
+              f"time.sleep(0.5); subprocess.run([sys.executable, '-c', {child!r}]); t = time.time()\n"
+              "while time.time() - t < 5.5: pass")  # then busy on one core
     measured = run_measured([sys.executable, "-c", parent], str(tmp_path / "log"))
     assert measured["returncode"] == 0
     assert measured["peak_rss_mb"] >= measured["peak_rss_main_mb"] + 120
@@ -198,3 +199,7 @@ def test_the_scale_benchmark_samples_the_main_process_and_its_children(tmp_path)
     timeline = measured["rss_timeline_mb"]
     assert len(timeline) >= 2 and [t for t, _, _ in timeline] == sorted(t for t, _, _ in timeline)
     assert all(tree >= main for _, main, tree in timeline)
+    cpu = measured["cpu_timeline"]
+    assert cpu and [t for t, _, _ in cpu] == sorted(t for t, _, _ in cpu)
+    assert all(0 <= main <= machine + 0.1 for _, machine, main in cpu)  # the machine's busy cores include the run's
+    assert max(main for _, _, main in cpu) >= 0.5  # the parent's busy loop
