@@ -198,7 +198,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         out = os.path.join(CACHE, f"scale-out-{size}")
         points[size] = {**measure(drive["root"], drive["truth"], out, beam_args),
                         "generation_seconds": drive["seconds"]}
-        shown = {k: v for k, v in points[size].items() if k not in ("rss_timeline_mb", "cpu_timeline")}  # the report keeps them
+        timelines = ("rss_timeline_mb", "cpu_timeline")  # in the report, not printed
+        shown = {k: v for k, v in points[size].items() if k not in timelines}
         print(f"{size}: {json.dumps(shown)}", flush=True)
     report = build_report(points, beam_args)
     write_report(args.report, report, sort_keys=True)

@@ -287,8 +287,8 @@ class _Holder:
 
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
-    lambda inner: (st.lists(inner, max_size=5) | st.tuples(inner, inner)
-                   | st.dictionaries(ANY_TEXT, inner, max_size=5) | st.builds(_Holder, inner, st.just(TableProfile("t")))),
+    lambda inner: (st.lists(inner, max_size=5) | st.tuples(inner, inner) | st.dictionaries(ANY_TEXT, inner, max_size=5)
+                   | st.builds(_Holder, inner, st.just(TableProfile("t")))),
     max_leaves=25)
 
 

@@ -186,7 +186,8 @@ def _start(state: Any, young_collections: bool) -> None:
 def _exit_at_once() -> None:
     # A pool's process has sent every result and flushed its queues by the time the interpreter
     # finalizes; freeing a scoring process's gigabyte of objects one by one then kept its pool's
-    # shutdown, and the run, waiting for seconds. Registered first, this runs after other handlers.
+    # shutdown, and the run, waiting for seconds. Exit handlers registered after the pool started
+    # run before this one; those registered at import (logging's) do not, hence the flushes.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
