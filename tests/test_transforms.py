@@ -72,12 +72,14 @@ def test_too_large_files_fail_before_reading(tmp_path):
         assert_that(errors | beam.Map(lambda e: (e.stage, e.error_type)), equal_to([("read", "too_large")]))
 
 
-def test_candidate_pairs_are_distinct_and_skip_hot_keys():
+@pytest.mark.parametrize("spilled", [False, True])
+def test_candidate_pairs_are_distinct_and_skip_hot_keys(spilled, tmp_path):
     customers, orders, _ = _customers_orders()
     reports = [text_record(f"/{d}/report.txt", f"Weekly notes {d}.") for d in ("x", "y", "z")]
     tight = config_from_dict({"relationships": {"blocking": {"max_bucket_size": 2}}})
     with TestPipeline(runner=RUNNER) as p:
-        pairs, hot, _, errors = p | beam.Create([customers, orders] + reports) | CandidatePairs(tight)
+        pairs, hot, _, errors = p | beam.Create([customers, orders] + reports) | CandidatePairs(
+            tight, spill_dir=str(tmp_path / "blocking") if spilled else None)
         counts = pairs | beam.Map(lambda kv: kv[0]) | beam.combiners.Count.PerElement()
         assert_that(counts | beam.Filter(lambda kv: kv[1] > 1), equal_to([]), label="each_pair_once")
         expected = tuple(sorted((customers.file_id, orders.file_id)))

@@ -225,6 +225,11 @@ class ErrorRecord:
         return plain(self)
 
 
+# Outcomes of a step that can fail per element travel as (kind, value) tuples (ptransforms.common.split_outcomes).
+OK = "ok"
+FAILED = "failed"
+
+
 def stage_error(stage: str, exc: BaseException, path: str, paired_with: Optional[str] = None) -> ErrorRecord:
     """The error record of one element that failed at a stage after extraction."""
     from transforms.extract import describe

@@ -1,7 +1,8 @@
 """Beam wrappers: thin, labelled, typed PTransforms around the pure logic, one module per stage.
 
   common    timing (Timed), counting (Counted), outcomes that may fail per element
-  grouping  SpilledGroupByKey (a grouping whose values wait on disk)
+  grouping  SpilledGroupByKey (a grouping whose values wait on disk), GroupedSteps (a chain of
+            groupings whose steps run a spilled partition at a time in worker processes)
   extract   MatchInputs, ExtractFiles, EmbedRecords
   detect    CandidatePairs, ScorePairs, DeclaredEdges, MergeDeclared
   output    ReviewBorderline, Spilled, TrainingRecords, DropNearDuplicates, OnlySplit, ApplyReview

@@ -9,7 +9,7 @@ import typing
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.model import stage_error
+from transforms.model import FAILED, OK, stage_error
 from transforms.output.spill import BundleSpill
 from transforms.telemetry import NAMESPACE, Telemetry
 
@@ -65,20 +65,17 @@ class Counted(beam.DoFn):
         self._telemetry.flush()
 
 
-
-# Outcomes of a step that can fail per element travel as one PCollection of
-# (kind, value) tuples split by two Filters, never as a multi-output ParDo:
-# Beam's DaskRunner routes every tagged output to the main one.
-OK = "ok"
-FAILED = "failed"
-
-
+# Outcomes (model.OK, model.FAILED) travel as one PCollection of (kind, value) tuples split by
+# Filters, never as a multi-output ParDo: Beam's DaskRunner routes every tagged output to the main one.
 def split_outcomes(outcomes, label: str, ok_type=None):
     """(kind, value) outcomes -> (values that succeeded, values that failed); `ok_type` types the first."""
-    ok = outcomes | f"{label}Ok" >> beam.FlatMap(lambda o: [o[1]] if o[0] == OK else []).with_output_types(
-        ok_type or typing.Any)
-    failed = outcomes | f"{label}Failed" >> beam.FlatMap(lambda o: [o[1]] if o[0] == FAILED else [])
-    return ok, failed
+    return (outcomes | f"{label}Ok" >> only_kind(OK).with_output_types(ok_type or typing.Any),
+            outcomes | f"{label}Failed" >> only_kind(FAILED))
+
+
+def only_kind(kind: str) -> beam.PTransform:
+    """(kind, value) outcomes -> the values of one kind."""
+    return beam.FlatMap(lambda o: [o[1]] if o[0] == kind else [])
 
 
 def guarded(stage: str, fn: Callable, path_of: Callable, paired_with: Callable = lambda element: None):

@@ -8,9 +8,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.config import Config
-from transforms.detect import blocking, corpus, declared, families, mentions, parents
-from transforms.detect.blocking_codec import (pack_bucket_proposal, pack_pair, pack_partner, pack_shared,
-                                              unpack_bucket_proposal, unpack_pair, unpack_partner, unpack_shared)
+from transforms.detect import blocking, blocking_steps, corpus, declared, families, mentions, parents
+from transforms.detect.blocking_codec import pack_pair, unpack_pair
 from transforms.detect.corpus import CorpusStats
 from transforms.detect.pair_scoring import PairScorer, ScoredPair, chunks_of, file_groups, files_of, score_chunk
 from transforms.detect.pair_view import PackedViews, packed_view, view_bucket
@@ -28,45 +27,12 @@ from transforms.ptransforms.common import (
     STAGE_ERRORS,
     Timed,
     guarded,
+    only_kind,
     split_outcomes,
 )
-from transforms.ptransforms.grouping import SpilledGroupByKey
+from transforms.ptransforms.grouping import GroupedSteps
 
 # ---------------------------------------------------------------- block and pair
-
-
-class _ProposalsFromBucket(beam.DoFn):
-    """(key, members) -> (OK, (first file, packed bucket proposal)) per member but the last,
-    or (FAILED, key) for a hot key. A name group's members are name entries: its resolved
-    mentions are proposals of their own."""
-
-    def __init__(self, config):
-        self._config = config
-        self._hot = Metrics.counter(NAMESPACE, "hot_keys")
-
-    def process(self, element: Tuple[str, Iterable]):
-        key, members = element
-        if mentions.is_name_group(key):
-            for source, target in mentions.resolve_entries(members):
-                (first, second), proposal = blocking.mention_proposal(source, target)
-                yield OK, (first, pack_bucket_proposal(proposal, [second]))
-            return
-        proposals, hot, _ = blocking.bucket_proposals(key, members, self._config)
-        if hot:
-            self._hot.inc()
-            yield FAILED, key
-            return
-        for first, proposal, later in proposals:
-            yield OK, (first, pack_bucket_proposal(proposal, later))
-
-
-def _frequent_entries(bucket) -> list:
-    """[(key, size)] for a bucket that belongs in the frequent-key table, else []."""
-    key, members = bucket
-    if mentions.is_name_group(key):
-        return []
-    entry = corpus.frequent_entry(key, len(set(members)))
-    return [entry] if entry else []
 
 
 class FrequentTableFn(beam.CombineFn):
@@ -109,42 +75,35 @@ class CandidatePairs(beam.PTransform):
                  spill_dir: Optional[str] = None):
         super().__init__(label)
         self._blocking = config.relationships.blocking
+        self._workers = config.batch.worker_processes
         self._telemetry = telemetry
         self._spill_dir = spill_dir
 
     def expand(self, records):
-        cfg, telemetry, spill = self._blocking, self._telemetry, self._spill_dir
-        keyed, errors = split_outcomes(
+        cfg, telemetry, top = self._blocking, self._telemetry, self._blocking.top_partners
+        entries, errors = split_outcomes(
             records | "BlockingKeys" >> beam.ParDo(Timed(
                 "block", guarded("block", _blocking_entries(cfg), lambda r: r.file_path), telemetry)),
             "SplitKeys",
         )
-        # One grouping holds blocking's buckets and mention resolution's name groups: proposals
-        # from both then go straight to the next grouping (the runner keeps a Flatten's input whole).
-        buckets = keyed | "GroupByKey" >> SpilledGroupByKey(spill, "keys")
-        proposals, hot_keys = split_outcomes(
-            buckets | "PairsInBucket" >> beam.ParDo(Timed("block", _ProposalsFromBucket(cfg), telemetry)), "Split")
-        top = cfg.top_partners
-        # Values travel packed (blocking_codec), proposals keyed by their pair's first file (a key
-        # per file, not per pair); with a spill folder, the groupings wait on disk (grouping.py).
-        pairs = (
-            proposals
-            | "GroupByFirstFile" >> SpilledGroupByKey(spill, "proposals")
+        # One grouping holds blocking's buckets and mention resolution's name groups. Values travel
+        # packed (blocking_codec), proposals keyed by their pair's first file (a key per file, not
+        # per pair); with a spill folder, the groupings wait on disk and their steps run a
+        # partition at a time in worker processes (grouping.GroupedSteps).
+        outcomes = entries | "MetaBlocking" >> GroupedSteps([
+            ("PairsInBucket", blocking_steps.bucket_step, (cfg,)),
             # Meta-blocking: each file keeps its best partners; a pair kept by both files arrives twice.
-            | "WeighPairs" >> beam.FlatMapTuple(lambda first, packed: [
-                (file_id, pack_partner(partner)) for file_id, partner in blocking.first_file_entries(
-                    first, blocking.weighed_pairs_of_first(first, map(unpack_bucket_proposal, packed)), top)])
-            | "GroupByFile" >> SpilledGroupByKey(spill, "partners")
-            | "KeepBestPartners" >> beam.FlatMapTuple(lambda file_id, partners: [
-                (pair, pack_shared(shared))
-                for pair, shared in blocking.kept_pairs(file_id, map(unpack_partner, partners), top)])
-            | "GroupKeptPair" >> SpilledGroupByKey(spill, "kept")
-            | "OncePerPair" >> beam.MapTuple(lambda pair, shared: (pair, unpack_shared(next(iter(shared)))))
-            | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry))
-        )
+            ("WeighPairs", blocking_steps.weigh_step, (top,)),
+            ("KeepBestPartners", blocking_steps.keep_step, (top,)),
+            ("OncePerPair", blocking_steps.once_step, ()),
+        ], self._spill_dir, self._workers, "block", telemetry)
+        pairs = (outcomes
+                 | "Pairs" >> only_kind(OK)
+                 | "CountPairs" >> beam.ParDo(Counted("pairs", telemetry)))
+        hot_keys = outcomes | "HotKeys" >> only_kind(blocking_steps.HOT)
         frequent = (
-            buckets
-            | "FrequentKeys" >> beam.FlatMap(_frequent_entries)
+            outcomes
+            | "FrequentKeys" >> only_kind(blocking_steps.FREQUENT)
             | "FrequentTable" >> beam.CombineGlobally(FrequentTableFn())
         )
         n_files = records | "CountFiles" >> beam.combiners.Count.Globally()
@@ -154,8 +113,8 @@ class CandidatePairs(beam.PTransform):
 
 
 def _blocking_entries(cfg):
-    """A record's (blocking key, file id) entries and its name entries for mention resolution."""
-    return lambda r: [(k, r.file_id) for k in blocking.blocking_keys(r, cfg)] + mentions.grouped_name_entries(r)
+    """A record's (blocking key, file id) entries and its name entries for mention resolution, as one list."""
+    return lambda r: [[(k, r.file_id) for k in blocking.blocking_keys(r, cfg)] + mentions.grouped_name_entries(r)]
 
 
 # ---------------------------------------------------------------- score
