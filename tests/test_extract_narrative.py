@@ -213,6 +213,50 @@ def test_docx_outline_level_makes_a_heading(doc):
     assert {"level": 1, "text": "Risks and Mitigations"} in doc.structure["headings"]
 
 
+def _styled_document(style_outline: str, without_styles_part: bool = False) -> bytes:
+    """A document whose custom paragraph style "Chapter" carries outline level `style_outline`."""
+    document = docx.Document()
+    chapter = document.styles.add_style("Chapter", 1)  # WD_STYLE_TYPE.PARAGRAPH
+    level = OxmlElement("w:outlineLvl")
+    level.set(qn("w:val"), style_outline)
+    chapter.element.get_or_add_pPr().append(level)
+    document.add_heading("Plan", 1)
+    document.add_paragraph("Scope", style="Chapter")
+    document.add_paragraph("Body text.")
+    out = io.BytesIO()
+    document.save(out)
+    if not without_styles_part:
+        return out.getvalue()
+    import re
+
+    source, cut = zipfile.ZipFile(out), io.BytesIO()
+    with zipfile.ZipFile(cut, "w") as package:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/_rels/document.xml.rels":
+                data = re.sub(rb'<Relationship [^>]*Target="styles.xml"[^>]*/>', b"", data)
+            if item.filename != "word/styles.xml":
+                package.writestr(item, data)
+    return cut.getvalue()
+
+
+def test_docx_heading_levels_come_from_style_names_outline_levels_and_default_styles():
+    from transforms.extract import narrative
+
+    narrative._heading_levels_of_part.cache_clear()
+    outlined = read_docx(_styled_document("2"), ctx("docx")).structure["headings"]
+    assert outlined == [{"level": 1, "text": "Plan"}, {"level": 3, "text": "Scope"}]
+    body = read_docx(_styled_document("9"), ctx("docx")).structure["headings"]  # 9: body text
+    assert body == [{"level": 1, "text": "Plan"}]
+    # Documents of one template share their styles part: it is parsed once, not per document.
+    read_docx(_styled_document("2"), ctx("docx"))
+    assert narrative._heading_levels_of_part.cache_info().hits >= 1
+    # Without a styles part the document still reads, its styles python-docx's defaults, which
+    # define no heading styles: no heading, as before.
+    bare = read_docx(_styled_document("2", without_styles_part=True), ctx("docx"))
+    assert bare.structure["headings"] == [] and "Scope" in bare.text
+
+
 def test_docx_text_renders_headings_paragraphs_and_tables_in_order(doc):
     expected = (
         "# Annual Plan\n# Goals\nGrow revenue to $2.5M by March 2025.\n## Regional Budgets\n"

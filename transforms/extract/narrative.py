@@ -9,14 +9,21 @@ Pre-read checks (encryption, zip and XML bombs, size) have already run.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from docx.package import Package as WordPackage
+from docx.opc.constants import CONTENT_TYPE as WORD_CONTENT_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE as WORD_RELATIONSHIP
+from docx.opc.package import Unmarshaller as WordUnmarshaller
+from docx.opc.part import Part as WordPart
 from docx.opc.part import PartFactory as WordPartFactory
+from docx.opc.pkgreader import PackageReader as WordPackageReader
 from docx.oxml.ns import qn
+from docx.oxml.parser import parse_xml
+from docx.package import Package as WordPackage
 from docx.parts.document import DocumentPart
 from docx.table import Table
 from pptx.package import Package as DeckPackage
@@ -239,9 +246,19 @@ for _content_type in _WORD_MAIN_TYPES:
     WordPartFactory.part_type_for.setdefault(_content_type, DocumentPart)
 
 
+def _word_part(partname, content_type: str, reltype: str, blob: bytes, package):
+    """python-docx's part for a package part, but the styles part kept as its bytes: only its
+    heading levels are read (_style_heading_levels), once per distinct styles part."""
+    if content_type == WORD_CONTENT_TYPE.WML_STYLES:
+        return WordPart(partname, content_type, blob, package)
+    return WordPartFactory(partname, content_type, reltype, blob, package)
+
+
 def open_document(data: bytes):
-    """A python-docx Document of a docx, docm, dotx or dotm package."""
-    part = WordPackage.open(io.BytesIO(data)).main_document_part
+    """A python-docx Document of a docx, docm, dotx or dotm package (WordPackage.open, with _word_part)."""
+    package = WordPackage()
+    WordUnmarshaller.unmarshal(WordPackageReader.from_file(io.BytesIO(data)), package, _word_part)
+    part = package.main_document_part
     if not isinstance(part, DocumentPart):
         raise ExtractionError("parse_error", f"not a Word package: main part is '{part.content_type}'")
     return part.document
@@ -250,6 +267,7 @@ def open_document(data: bytes):
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 _BODY_OUTLINE_LEVEL = 9  # w:outlineLvl 9 means body text
 _OUTLINE_LEVEL, _VAL = qn("w:outlineLvl"), qn("w:val")
+_STYLE, _STYLE_NAME, _STYLE_ID, _PARAGRAPH_PROPERTIES = qn("w:style"), qn("w:name"), qn("w:styleId"), qn("w:pPr")
 
 
 def read_docx(data: bytes, ctx: ExtractContext) -> Extracted:
@@ -299,21 +317,41 @@ def read_docx(data: bytes, ctx: ExtractContext) -> Extracted:
 def _style_heading_levels(doc) -> Dict[str, int]:
     """Paragraph style id -> heading level (Title 0, Heading N -> N, else the style's outline level).
 
-    Built once per document: looking a paragraph's style up through
-    `paragraph.style` searches the styles part on every call.
+    Built once per document: looking a paragraph's style up through `paragraph.style`
+    searches the styles part on every call. Documents made from one template share
+    their styles part, and python-docx's is 349 KB: parsing it was most of a Word
+    document's reading time, so its levels are kept per distinct part.
     """
+    try:
+        styles = doc.part.part_related_by(WORD_RELATIONSHIP.STYLES)
+    except KeyError:  # none: python-docx's default styles, as doc.styles gives them
+        return _heading_levels(doc.styles.element)
+    return dict(_heading_levels_of_part(styles.blob))
+
+
+@functools.lru_cache(maxsize=16)
+def _heading_levels_of_part(blob: bytes) -> Tuple[Tuple[str, int], ...]:
+    return tuple(_heading_levels(parse_xml(blob)).items())
+
+
+def _heading_levels(styles) -> Dict[str, int]:
+    """_style_heading_levels from a styles part's root element."""
     levels = {}
-    for style in doc.styles:
-        name = (style.name or "").strip()
+    for style in styles.iterchildren(_STYLE):
+        name_element = style.find(_STYLE_NAME)
+        name = (name_element.get(_VAL) or "" if name_element is not None else "").strip()
+        style_id = style.get(_STYLE_ID)
         match = _HEADING_STYLE.match(name)
         if name.lower() == "title":
-            levels[style.style_id] = 0
+            levels[style_id] = 0
         elif match:
-            levels[style.style_id] = int(match.group(1))
+            levels[style_id] = int(match.group(1))
         else:
-            outline = style.element.xpath("./w:pPr/w:outlineLvl/@w:val")
-            if outline and outline[0].isdigit() and int(outline[0]) < _BODY_OUTLINE_LEVEL:
-                levels[style.style_id] = int(outline[0]) + 1
+            properties = style.find(_PARAGRAPH_PROPERTIES)
+            outline = properties.find(_OUTLINE_LEVEL) if properties is not None else None
+            value = outline.get(_VAL, "") if outline is not None else ""
+            if value.isdigit() and int(value) < _BODY_OUTLINE_LEVEL:
+                levels[style_id] = int(value) + 1
     return levels
 
 
