@@ -46,8 +46,8 @@ class BatchConfig:
     patterns: Tuple[str, ...] = DEFAULT_PATTERNS
     max_workers: int = 4  # workers of a multi-process/thread local run without --direct_num_workers (per core at most)
     num_shards: int = 0  # 0: let the runner decide; >0 fixes output shard counts
-    # Processes that score pairs and build training records beside the runner's worker, at most
-    # one per core; 0 or 1 does that work in the worker itself.
+    # Processes that run blocking's groupings, score pairs and build training records beside the
+    # runner's worker, at most one per core; 0 or 1 does that work in the worker itself.
     worker_processes: int = 2
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from transforms.model import OK
 from transforms.output.spill import SpilledLine, read_payloads, spill_file, spill_writer
@@ -62,7 +62,7 @@ class PartitionStep(NamedTuple):
     step: Step
     args: tuple
     spill_dir: str
-    prefix: object  # str, or None for the last step
+    prefix: Optional[str]  # None for the last step
     partitions: int = PARTITIONS
 
 
