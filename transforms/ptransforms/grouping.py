@@ -28,7 +28,7 @@ from transforms.output.spill import SpilledLine, read_payloads
 from transforms.partitioned import (CHUNK_ELEMENTS, PARTITIONS, PartitionStep, Step, grouped_partition,
                                     packed_chunk, partition_of, run_partition_task)
 from transforms.processes import worker_pool
-from transforms.ptransforms.common import NO_TELEMETRY, BundleSpillFn, only_kind
+from transforms.ptransforms.common import NO_TELEMETRY, BundleSpillFn, Timed, only_kind
 from transforms.telemetry import Telemetry
 
 
@@ -173,8 +173,8 @@ class GroupedSteps(beam.PTransform):
         elements = entry_lists | "Entries" >> beam.FlatMap(lambda entries: entries)
         others = []
         for index, (name, step, args) in enumerate(self._steps):
-            outcomes = elements | f"GroupFor{name}" >> beam.GroupByKey() | name >> beam.FlatMap(
-                _plain_step(step, args))
+            outcomes = elements | f"GroupFor{name}" >> beam.GroupByKey() | name >> beam.ParDo(
+                Timed(self._stage, _plain_step(step, args), self._telemetry))
             if index == len(self._steps) - 1:
                 return [outcomes, *others] | "AllOutcomes" >> beam.Flatten()
             elements = outcomes | f"{name}Ok" >> only_kind(OK)
