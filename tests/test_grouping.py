@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from transforms import partitioned
 from transforms.model import OK
 from transforms.partitioned import PartitionStep, grouped_partition, partition_of, run_partition_task
-from transforms.ptransforms import grouping
 from transforms.ptransforms.grouping import GroupedSteps, SpilledGroupByKey
 
 RUNNER = "FnApiRunner"
@@ -37,7 +36,7 @@ def test_a_keys_partition_is_stable_for_string_integer_and_tuple_keys():
 
 
 def test_spilled_grouping_equals_group_by_key_and_leaves_its_chunks_on_disk(tmp_path, monkeypatch):
-    monkeypatch.setattr(grouping, "CHUNK_ELEMENTS", 3)  # chunks spilled as elements come, and the rest at the end
+    monkeypatch.setattr(partitioned, "CHUNK_ELEMENTS", 3)  # chunks spilled as elements come, and the rest at the end
     strings = [(f"key{i % 11}", i) for i in range(200)]
     pairs = [((f"a{i % 3}", "b"), i) for i in range(20)]
     numbers = [(i % 5, str(i)) for i in range(30)]

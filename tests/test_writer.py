@@ -128,3 +128,22 @@ def test_records_read_back_in_order_across_decoding_batches_and_shards(tmp_path)
     assert read == records
     # One decoder call per batch: records of a batch share their key strings.
     assert next(iter(read[1])) is next(iter(read[0]))
+
+
+def test_a_local_atomic_write_makes_its_folder_replaces_the_file_and_leaves_nothing_when_it_fails(tmp_path):
+    import pytest
+
+    from transforms.output.files import atomic
+
+    path = tmp_path / "new" / "folder" / "part.bin"
+    with atomic(str(path)) as handle:
+        handle.write(b"first")
+    with atomic(str(path)) as handle:
+        handle.write(b"second")
+    assert path.read_bytes() == b"second"
+    with pytest.raises(RuntimeError):
+        with atomic(str(path)) as handle:
+            handle.write(b"half")
+            raise RuntimeError("the writer failed")
+    assert path.read_bytes() == b"second"  # the earlier file stands, and no temporary is left beside it
+    assert sorted(p.name for p in path.parent.iterdir()) == ["part.bin"]

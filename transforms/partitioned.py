@@ -50,8 +50,34 @@ def grouped_partition(chunks: Iterable[bytes]) -> List[Tuple[object, list]]:
     return [(key, groups.pop(key)) for key in sorted(groups)]
 
 
+def read_partition(chunks: Iterable[SpilledLine]) -> List[Tuple[object, list]]:
+    """A partition's spilled chunks -> (key, values) per key, in key order (each spill file read forward)."""
+    return grouped_partition(read_payloads(sorted(chunks)))
+
+
 def packed_chunk(elements: list) -> bytes:
     return pickle.dumps(elements, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class ChunksByPartition:
+    """(key, value) elements gathered by their key's partition, each partition's given back as a
+    chunk once it holds CHUNK_ELEMENTS, and the rest at the end: what waits is bounded a partition."""
+
+    def __init__(self, partitions: int):
+        self._partitions = partitions
+        self._pending: Dict[int, list] = {}
+
+    def add(self, element) -> Optional[Tuple[int, list]]:
+        """(partition, a full chunk) when `element` fills one, else None."""
+        partition = partition_of(element[0], self._partitions)
+        waiting = self._pending.setdefault(partition, [])
+        waiting.append(element)
+        return (partition, self._pending.pop(partition)) if len(waiting) >= CHUNK_ELEMENTS else None
+
+    def rest(self) -> List[Tuple[int, list]]:
+        """Every partition's waiting elements, in partition order; none wait after."""
+        rest, self._pending = sorted(self._pending.items()), {}
+        return rest
 
 
 class PartitionStep(NamedTuple):
@@ -76,26 +102,22 @@ def run_partition_task(step: PartitionStep, task: Tuple[int, List[SpilledLine]]
     partition, chunks = task
     spilled: List[SpilledChunk] = []
     passed_on: List[Tuple[str, Any]] = []
-    pending: Dict[int, list] = {}
+    chunked = ChunksByPartition(step.partitions)
     with contextlib.ExitStack() as files:
         writer = None
 
-        def spill(to: int) -> None:
+        def spill(to: int, elements: list) -> None:
             nonlocal writer
             if writer is None:
                 writer = files.enter_context(spill_writer(spill_file(step.spill_dir, partition, step.prefix)))
-            spilled.append((to, writer.add(packed_chunk(pending.pop(to)))))
+            spilled.append((to, writer.add(packed_chunk(elements))))
 
-        for key, values in grouped_partition(read_payloads(sorted(chunks))):
+        for key, values in read_partition(chunks):
             for kind, value in step.step(key, values, *step.args):
                 if kind != OK or step.prefix is None:
                     passed_on.append((kind, value))
-                    continue
-                to = partition_of(value[0], step.partitions)
-                waiting = pending.setdefault(to, [])
-                waiting.append(value)
-                if len(waiting) >= CHUNK_ELEMENTS:
-                    spill(to)
-        for to in sorted(pending):
-            spill(to)
+                elif (full := chunked.add(value)) is not None:
+                    spill(*full)
+        for to, elements in chunked.rest():
+            spill(to, elements)
     return spilled, passed_on

@@ -35,11 +35,10 @@ def bucket_step(key: str, members: Iterable, config: BlockingConfig) -> Iterator
             (first, second), proposal = blocking.mention_proposal(source, target)
             yield OK, (first, pack_bucket_proposal(proposal, [second]))
         return
-    members = list(members)
-    entry = corpus.frequent_entry(key, len(set(members)))
+    proposals, hot, size = blocking.bucket_proposals(key, members, config)
+    entry = corpus.frequent_entry(key, size)
     if entry:
         yield FREQUENT, entry
-    proposals, hot, _ = blocking.bucket_proposals(key, members, config)
     if hot:
         yield HOT, key
         return
