@@ -167,7 +167,9 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
     blocking_dir = writer.join_path(output, *writer.BLOCKING_SPILL) if local else None
     pairs, hot_keys, corpus_stats, block_errors = records | "CandidatePairs" >> CandidatePairs(
         config, t, spill_dir=blocking_dir)
-    blocking_removed = [_spill_removed(p, "Blocking", blocking_dir, pairs)] if blocking_dir else []
+    pair_count = pairs | "CountPairs" >> _count("candidate_pairs")
+    # The blocking spill goes once the pairs are counted: millions of pairs need not be counted twice.
+    blocking_removed = [_spill_removed(p, "Blocking", blocking_dir, pair_count)] if blocking_dir else []
     scorer = CachedScoreFn(config, score_cache, t) if score_cache else None  # reuses unchanged pairs' scores
     views_dir = writer.join_path(output, *writer.VIEW_SPILL)  # scoring's views wait on disk, not in the runner
     scored, score_errors = pairs | "ScorePairs" >> ScorePairs(records, config, corpus_stats, t, scorer, views_dir)
@@ -228,7 +230,7 @@ def build_pipeline(p: beam.Pipeline, inputs: Sequence[str], output: str, config:
         records | "CountProcessed" >> _count("processed"),
         file_errors | "CountFailed" >> _count("failed"),
         stage_errors | "CountStageErrors" >> _count("stage_errors"),
-        pairs | "CountPairs" >> _count("candidate_pairs"),
+        pair_count,
         hot_keys | "CountHotKeys" >> _count("hot_keys"),
         edge_dicts | "CountEdges" >> _count("edges"),
         training | "CountTraining" >> _count("training_records"),

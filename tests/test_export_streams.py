@@ -5,6 +5,7 @@ import json
 
 import networkx as nx
 import pyarrow as pa
+import pytest
 import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,53 @@ def test_node_link_written_in_pieces_is_the_text_of_node_link_data(graph):
     out = io.BytesIO()
     graph_formats.write_node_link(graph, out)
     assert out.getvalue() == (whole + "\n").encode("utf-8")
+
+
+# Text XML must escape or cannot hold: markup, quotes, control characters, a lone surrogate.
+_XML_HOSTILE = st.text(alphabet=st.sampled_from(list("ab&<>\"'\r\n\t \x00\x0b\x7f\ufffe\ud800\u00e9\U0001d400")),
+                       max_size=8)
+
+
+@st.composite
+def _xml_hostile_graphs(draw):
+    graph = draw(_graphs())
+    for node in list(graph.nodes)[:2]:
+        graph.nodes[node]["note"] = draw(_XML_HOSTILE)
+    if draw(st.booleans()):
+        graph.add_node(draw(_XML_HOSTILE), label=draw(_XML_HOSTILE), size=draw(st.integers()), odd=draw(_VALUE))
+    return graph
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_graphs(), _xml_hostile_graphs()))
+def test_graphml_written_as_text_is_networkx_graphml_byte_for_byte(graph):
+    """Or refused as NetworkX refuses it: text XML cannot hold goes to NetworkX's writer."""
+    expected, refused = io.BytesIO(), None
+    try:
+        nx.write_graphml(graph, expected, encoding="utf-8", prettyprint=True)
+    except Exception as exc:  # lxml refuses text XML cannot hold
+        refused = type(exc)
+    out = io.BytesIO()
+    if refused:
+        with pytest.raises(refused):
+            graph_formats.write_graphml(graph, out)
+    else:
+        graph_formats.write_graphml(graph, out)
+        assert out.getvalue() == expected.getvalue()
+
+
+def test_graphml_of_a_typed_graph_keeps_networkx_keys_and_escapes():
+    graph = nx.DiGraph(name="g&<h>")
+    graph.add_node("a\"b", label="x & y < z", size=3, ratio=0.5, hub=True, note="")
+    graph.add_node("c", size="3")  # one name, two types: two keys
+    graph.add_edge("a\"b", "c", why="line\r\nnext\ttab")
+    expected = io.BytesIO()
+    nx.write_graphml(graph, expected, encoding="utf-8", prettyprint=True)
+    out = io.BytesIO()
+    graph_formats.write_graphml(graph, out)
+    assert out.getvalue() == expected.getvalue()
+    text = out.getvalue().decode()
+    assert '<node id="a&quot;b">' in text and "line&#13;\nnext\ttab" in text and text.count("attr.name=\"size\"") == 2
 
 
 def test_node_link_flushes_to_the_handle_as_it_goes(monkeypatch):

@@ -265,6 +265,45 @@ def test_shingle_minhash_estimates_jaccard_and_is_stable():
 
 
 @FAST
+@given(st.text(alphabet=st.sampled_from("aAzZ09_ -.\u0130\u03a3\u03c3\u03c2\u00e9\u00c9\u0307\u2028\u01c5"), max_size=16)
+       | ANY_TEXT)
+def test_split_identifier_splits_in_one_pass_as_part_by_part(name):
+    """The one-pass splitter gives the words of splitting at separators, then each part at its camel
+    boundaries (the definition): Unicode letters, marks and title-case letters included."""
+    from transforms.words import _CAMEL_BOUNDARY, _NON_WORD, split_identifier
+
+    by_part = [w.lower() for part in _NON_WORD.split(name) for w in _CAMEL_BOUNDARY.split(part) if w]
+    assert split_identifier(name) == by_part
+
+
+@FAST
+@given(st.lists(st.lists(st.integers(0, 3), min_size=9, max_size=9), min_size=1, max_size=30),
+       st.sampled_from(["explain_link", "find_related"]))
+def test_band_buckets_group_records_as_band_keys_do(rows, family):
+    """Records share a band's bucket exactly when they share its string band key (`lsh_bands`): the
+    numpy buckets change how fast, never which records meet. Values from 0-3 make shared bands common."""
+    import numpy as np
+
+    from transforms.signatures import band_buckets, lsh_bands
+
+    buckets = band_buckets(np.array(rows, dtype=np.uint32), 4, 2, family)
+    assert buckets.shape == (len(rows), 4) and buckets.dtype == np.uint64
+    keys = [lsh_bands(row, 4, 2) for row in rows]
+
+    def grouping(labels):
+        groups = {}
+        for record, row in enumerate(labels):
+            for band, label in enumerate(row):
+                groups.setdefault((band, label), set()).add(record)
+        return sorted(sorted(g) for g in groups.values())
+
+    assert grouping(buckets.tolist()) == grouping(keys)
+    other = band_buckets(np.array(rows, dtype=np.uint32), 4, 2, family + "-other")
+    assert not set(other.ravel().tolist()) & set(buckets.ravel().tolist())  # another family meets no bucket
+    assert band_buckets(np.empty((3, 0), dtype=np.uint32), 4, 2, family).shape == (3, 0)
+
+
+@FAST
 @given(ANY_TEXT, st.integers(min_value=-2, max_value=120))
 def test_cut_to_tokens_keeps_the_longest_prefix_within_the_budget(text, budget):
     from transforms.output.training.evidence import _TOKEN_RE, approx_tokens, cut_to_tokens

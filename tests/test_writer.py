@@ -120,12 +120,17 @@ def test_a_training_record_travels_as_its_line_and_is_written_as_it_is(tmp_path)
 def test_records_read_back_in_order_across_decoding_batches_and_shards(tmp_path):
     records = [{"id": i, "path": f"d/{i}.csv", "evidence": {"score": i / 7, "names": ["a", str(i)]}}
                for i in range(2 * writer.DECODED_TOGETHER + 17)]
+    # A long integer, a lone surrogate's escape (a path whose bytes are not UTF-8), and line
+    # separators a string holds as they are (str.splitlines splits at them, a newline never).
+    records += [{"id": 2**70, "path": "d/big.csv"}, {"id": 1, "path": "d/\udc80.csv"},
+                {"id": 2, "path": "d/a\u2028b\x85c.csv"}]
     half = len(records) // 2
     for shard, part in enumerate((records[:half], records[half:])):
-        (tmp_path / f"edges-{shard:05d}-of-00002.jsonl").write_text(
-            "".join(json.dumps(r) + "\n" for r in part) + "\n", encoding="utf-8")
+        (tmp_path / f"edges-{shard:05d}-of-00002.jsonl").write_bytes(
+            b"".join(writer.dumps(r).encode("utf-8", "surrogatepass") + b"\n" for r in part) + b"\n")
     read = list(writer.iter_jsonl(str(tmp_path), "edges"))
     assert read == records
+    assert read[-3]["id"] == 2**70 and read[-2]["path"] == "d/\udc80.csv"
     # One decoder call per batch: records of a batch share their key strings.
     assert next(iter(read[1])) is next(iter(read[0]))
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import zlib
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from transforms.model import OK
 from transforms.output.spill import SpilledLine, read_payloads, spill_file, spill_writer
-from transforms.signatures import hash64
 
 # Partitions of keys: one is grouped in memory at a time.
 PARTITIONS = 64
@@ -38,7 +38,8 @@ def partition_of(key, partitions: int) -> int:
     """A key's partition: a stable hash of a string or integer key, or of a tuple of strings."""
     if isinstance(key, int):
         key = str(key)
-    return hash64(key if isinstance(key, str) else "\x1f".join(key)) % partitions
+    text = key if isinstance(key, str) else "\x1f".join(key)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % partitions  # spread is all a partition needs
 
 
 def grouped_partition(chunks: Iterable[bytes]) -> List[Tuple[object, list]]:

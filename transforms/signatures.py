@@ -240,6 +240,25 @@ def minhash_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     return sum(map(operator.eq, a, b)) / len(a)
 
 
+def band_buckets(signatures: np.ndarray, bands: int, rows: int, family: str) -> np.ndarray:
+    """LSH buckets (uint64) of each band of each row of `signatures` (records x MinHash values, one
+    length), all in numpy: records whose band holds the same `rows` values share its bucket. `family`
+    (a task, say) keeps one family's buckets apart from another's. A chance collision only costs the
+    comparison that follows it, so a fast mix stands in for a cryptographic digest."""
+    count = min(bands, signatures.shape[1] // rows)
+    values = signatures[:, :count * rows].astype(np.uint64).reshape(len(signatures), count, rows)
+    buckets = np.broadcast_to(_band_seeds(bands)[:count] ^ np.uint64(hash64(family)),
+                              (len(signatures), count))
+    for row in range(rows):
+        buckets = _fmix64(buckets ^ values[:, :, row])
+    return buckets
+
+
+@lru_cache(maxsize=None)
+def _band_seeds(bands: int) -> np.ndarray:
+    return _odd_constants("lsh-band", bands)
+
+
 def lsh_bands(signature: Sequence[int], bands: int, rows: int) -> List[str]:
     """Band keys of a MinHash signature for LSH blocking."""
     out = []

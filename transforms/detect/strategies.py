@@ -26,7 +26,7 @@ from transforms.extract.profile import is_measure
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import NameInfo, analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard
-from transforms.words import column_words, split_identifier
+from transforms.words import column_words, identifier_text
 
 # Work bounds per pair: columns compared and looked for in prose, values per column, candidates kept.
 MAX_COLUMNS_COMPARED = 512
@@ -59,9 +59,9 @@ class StrategyResult:
 
 @per_file
 def _text_words(record: FileRecord) -> str:
-    """The text in column_words form, padded so " name " finds whole words (split here, not through
+    """The text in column_words form, padded so " name " finds whole words (made here, not through
     column_words' cache, which keeps column names: a file's text is read once)."""
-    return f" {' '.join(split_identifier(record.text))} "
+    return f" {identifier_text(record.text)} "
 
 
 def _all_columns(record: FileRecord) -> List[Tuple[TableProfile, Any]]:

@@ -44,7 +44,12 @@ def packed_line(record: Mapping[str, Any]) -> bytes:
 
 
 def unpacked_line(packed: bytes) -> str:
-    return zlib.decompress(packed).decode("utf-8")
+    return line_bytes(packed).decode("utf-8")
+
+
+def line_bytes(packed: bytes) -> bytes:
+    """The UTF-8 line a packed record carries, as written."""
+    return zlib.decompress(packed)
 
 
 def _finite(value: Any) -> Any:
@@ -81,7 +86,7 @@ class PackedRecord(Mapping):
 
     def _decoded(self) -> Dict[str, Any]:
         if self._record is None:
-            self._record = json.loads(unpacked_line(self.compressed()))
+            self._record = json.loads(line_bytes(self.compressed()))
         return self._record
 
     def __getitem__(self, key: str) -> Any:

@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.output.lines import PackedRecord, dumps, packed_line, unpacked_line  # noqa: F401 (dumps re-exported)
+from transforms.output.lines import PackedRecord, dumps, line_bytes, packed_line  # noqa: F401 (dumps re-exported)
 from transforms.output.files import TEMPORARY as _TEMPORARY
 from transforms.output.files import atomic as _atomic
 from transforms.output.files import join_path
@@ -60,9 +60,15 @@ def shard_path(directory: str, prefix: str, index: int, shards: int) -> str:
 
 
 def write_lines(path: str, lines: Iterable[str]) -> None:
+    write_line_bytes(path, (line.encode("utf-8") for line in lines))
+
+
+def write_line_bytes(path: str, lines: Iterable[bytes]) -> None:
+    """UTF-8 lines, each ended by a newline."""
     with _atomic(path) as handle:
         for line in lines:
-            handle.write(line.encode("utf-8") + b"\n")
+            handle.write(line)
+            handle.write(b"\n")
 
 
 def write_text(path: str, text: str) -> None:
@@ -91,13 +97,14 @@ DECODED_TOGETHER = 1000
 
 
 def iter_jsonl(directory: str, prefix: str) -> Iterator[Dict[str, Any]]:
-    """Records of one output, one shard in memory at a time."""
+    """Records of one output, one shard in memory at a time. Lines end at a newline only: a
+    string may hold U+2028 or U+0085 as they are, which str.splitlines would also split at."""
     pattern = join_path(directory, f"{prefix}-*-of-*.jsonl")
     for match in sorted(FileSystems.match([pattern])[0].metadata_list, key=lambda m: m.path):
         with FileSystems.open(match.path) as handle:
-            lines = [line for line in handle.read().decode("utf-8").splitlines() if line]
+            lines = [line for line in handle.read().splitlines() if line.strip()]
         for start in range(0, len(lines), DECODED_TOGETHER):
-            yield from json.loads("[" + ",".join(lines[start:start + DECODED_TOGETHER]) + "]")
+            yield from json.loads(b"[" + b",".join(lines[start:start + DECODED_TOGETHER]) + b"]")
 
 
 def read_json(path: str) -> Dict[str, Any]:
@@ -149,7 +156,7 @@ class _WriteShard(beam.DoFn):
         (index, shards), keyed_payloads = element
         path = shard_path(self._directory, self._prefix, index, shards)
         ordered = [payload for _, payload in sorted(keyed_payloads)]
-        write_lines(path, (unpacked_line(packed) for packed in read_payloads(ordered)))
+        write_line_bytes(path, (line_bytes(packed) for packed in read_payloads(ordered)))
         yield path
 
 

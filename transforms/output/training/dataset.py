@@ -16,12 +16,11 @@ import dataclasses
 import hashlib
 import json
 import re
-from array import array
 from collections import Counter, defaultdict
-from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence, Tuple
 
 from transforms.config import SplitFractions, TrainingConfig
-from transforms.signatures import hash64, lsh_bands, shingle_minhash
+from transforms.signatures import band_buckets, hash64, shingle_minhash
 
 SPLITS = ("train", "validation", "test")
 DEDUP_PERM = 64
@@ -128,14 +127,18 @@ def dedup_signature(record: Mapping[str, Any]) -> bytes:
     return shingle_minhash(dedup_text(record), 5, DEDUP_PERM).tobytes()
 
 
-def _unpacked(signature: bytes) -> array:
-    values = array("I")
-    values.frombytes(signature)
-    return values
+def _bucket_rows(entries: Sequence[Tuple[str, bytes]]) -> Iterator[Tuple[List[int], Any]]:
+    """(task, signature) entries -> (positions of entries, their LSH buckets: entries x bands) for each
+    task and signature length; entries without words have no buckets."""
+    import numpy as np
 
-
-def dedup_keys(task: str, signature: bytes) -> List[str]:
-    return [f"{task}:{band}" for band in lsh_bands(_unpacked(signature), DEDUP_BANDS, DEDUP_ROWS)]
+    groups: Dict[Tuple[str, int], List[int]] = defaultdict(list)
+    for position, (task, signature) in enumerate(entries):
+        if signature:
+            groups[(task, len(signature))].append(position)
+    for (task, _), positions in sorted(groups.items()):
+        matrix = np.frombuffer(b"".join(entries[i][1] for i in positions), dtype=np.uint32)
+        yield positions, band_buckets(matrix.reshape(len(positions), -1), DEDUP_BANDS, DEDUP_ROWS, task)
 
 
 def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], threshold: float) -> List[str]:
@@ -147,6 +150,8 @@ def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], thres
     import numpy as np
 
     ordered = sorted(entries, key=lambda e: e[0])
+    if 1 < len(ordered) <= SMALL_BUCKET and len({len(packed) for _, packed in ordered}) == 1 and ordered[0][1]:
+        return _duplicates_in_small_bucket(ordered, threshold)
     kept: Dict[int, Tuple[Any, int]] = {}  # signature length -> (a row for each record of the bucket, rows used)
     dropped = []
     for (_, record_id), packed in ordered:
@@ -160,6 +165,27 @@ def duplicates_in_bucket(entries: Iterable[Tuple[Tuple[str, str], bytes]], thres
             continue
         matrix[used] = signature
         kept[size] = (matrix, used + 1)
+    return dropped
+
+
+# Most buckets hold a few records that are not duplicates: all their pairs are compared in one numpy step.
+SMALL_BUCKET = 32
+
+
+def _duplicates_in_small_bucket(ordered: Sequence[Tuple[Tuple[str, str], bytes]], threshold: float) -> List[str]:
+    """duplicates_in_bucket for a few records of one signature length, in (task, id) order."""
+    import numpy as np
+
+    matrix = np.frombuffer(b"".join(packed for _, packed in ordered), dtype=np.uint32).reshape(len(ordered), -1)
+    alike = ((np.count_nonzero(matrix[:, None, :] == matrix[None, :, :], axis=2) / matrix.shape[1]) >= threshold)
+    rows = alike.tolist()
+    kept: List[int] = []
+    dropped = []
+    for position, ((_, record_id), _) in enumerate(ordered):
+        if any(rows[position][earlier] for earlier in kept):
+            dropped.append(record_id)
+        else:
+            kept.append(position)
     return dropped
 
 
@@ -182,16 +208,18 @@ def band_blobs(signed: Iterable[Tuple[bytes, Tuple[str, str, bytes]]]) -> List[T
     holds a few arrays a batch, where (band key, id) pairs were two strings and a list slot each."""
     import numpy as np
 
-    hashes: Dict[int, List[int]] = defaultdict(list)
-    keys: Dict[int, List[bytes]] = defaultdict(list)
-    for key, (_, task, signature) in signed:
-        for band in dedup_keys(task, signature):
-            bucket = hash64(band)
-            shard = bucket % DEDUP_SHARDS
-            hashes[shard].append(bucket)
-            keys[shard].append(key)
-    return [(shard, (np.array(hashes[shard], dtype=np.uint64).tobytes(), b"".join(keys[shard])))
-            for shard in sorted(hashes)]
+    signed = list(signed)
+    hashes, owners = [], []
+    for positions, buckets in _bucket_rows([(task, signature) for _, (_, task, signature) in signed]):
+        hashes.append(buckets.ravel())
+        owners.append(np.repeat(positions, buckets.shape[1]))
+    if not hashes:
+        return []
+    hashes, owners = np.concatenate(hashes), np.concatenate(owners)
+    keys = np.frombuffer(b"".join(key for key, _ in signed), dtype=np.dtype((np.void, RECORD_KEY_BYTES)))
+    shards = hashes % np.uint64(DEDUP_SHARDS)
+    return [(int(shard), (hashes[shards == shard].tobytes(), keys[owners[shards == shard]].tobytes()))
+            for shard in np.unique(shards)]
 
 
 def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, List[bytes]]]:
@@ -214,12 +242,14 @@ def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, Lis
             for start, size in zip(starts.tolist(), sizes.tolist()) if size > 1]
 
 
-def dedup_buckets(signed: Iterable[Tuple[Tuple[str, str], bytes]]) -> Dict[str, list]:
-    """((task, id), signature) entries -> LSH band key -> the entries that share it."""
-    buckets: Dict[str, list] = defaultdict(list)
-    for entry in signed:
-        for key in dedup_keys(entry[0][0], entry[1]):
-            buckets[key].append(entry)
+def dedup_buckets(signed: Iterable[Tuple[Tuple[str, str], bytes]]) -> Dict[int, list]:
+    """((task, id), signature) entries -> LSH bucket -> the entries that share it."""
+    entries = list(signed)
+    buckets: Dict[int, list] = defaultdict(list)
+    for positions, rows in _bucket_rows([(task, signature) for (task, _), signature in entries]):
+        for position, row in zip(positions, rows.tolist()):
+            for bucket in row:
+                buckets[bucket].append(entries[position])
     return buckets
 
 
