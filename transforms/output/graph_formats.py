@@ -116,24 +116,12 @@ def _graphml_keys(graph: nx.DiGraph) -> Optional[Dict[Tuple[str, str, str], str]
 
 def _xml_text(text: str) -> str:
     """Element text escaped as libxml2 escapes it."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _xml_attribute(text: str) -> str:
     """An attribute value escaped as libxml2 escapes it."""
-    text = _xml_text(text)
-    for raw, escaped in (('"', "&quot;"), ("\n", "&#10;"), ("\t", "&#9;")):
-        if raw in text:
-            text = text.replace(raw, escaped)
-    return text
+    return _xml_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 WRITTEN_TOGETHER = 1 << 20  # characters of text per write to the handle

@@ -218,8 +218,11 @@ def band_blobs(signed: Iterable[Tuple[bytes, Tuple[str, str, bytes]]]) -> List[T
     hashes, owners = np.concatenate(hashes), np.concatenate(owners)
     keys = np.frombuffer(b"".join(key for key, _ in signed), dtype=np.dtype((np.void, RECORD_KEY_BYTES)))
     shards = hashes % np.uint64(DEDUP_SHARDS)
-    return [(int(shard), (hashes[shards == shard].tobytes(), keys[owners[shards == shard]].tobytes()))
-            for shard in np.unique(shards)]
+    blobs = []
+    for shard in np.unique(shards):
+        in_shard = shards == shard
+        blobs.append((int(shard), (hashes[in_shard].tobytes(), keys[owners[in_shard]].tobytes())))
+    return blobs
 
 
 def crowded_buckets(blobs: Iterable[Tuple[bytes, bytes]]) -> List[Tuple[int, List[bytes]]]:
