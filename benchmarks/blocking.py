@@ -2,7 +2,7 @@
 
     python -m benchmarks.blocking [--sizes 1000,10000,100000] [--workers 2]
                                   [--report benchmarks/reports/blocking.json]
-                                  [--drop-kinds dir] [--top-partners N]
+                                  [--drop-kinds dir] [--top-partners N] [--run OUTPUT]
 
 For each size, a labelled sample corpus of about that many (small) files is
 generated (rows_scale 0.02) and extracted once, in parallel, and cached under
@@ -12,6 +12,10 @@ is then timed on the extracted records with the same functions the Beam
 pipeline runs (transforms/detect/blocking.py, mentions.py). Pairs completeness
 is the share of labelled pairs that blocking proposes; `proposed` figures are
 before pruning. Peak RSS is the process's, records loaded included.
+
+`--run OUTPUT` takes the records of a finished run instead (its metadata index,
+as the run extracted them; no corpus generated): a run of `benchmarks.scale`,
+whose corpus keeps its truth beside it (scale-SIZE.truth.json).
 """
 
 from __future__ import annotations
@@ -70,6 +74,37 @@ def corpus_records(size: int, workers: int) -> Tuple[List[FileRecord], dict, str
     return result
 
 
+def placement(folder_a: str, folder_b: str) -> str:
+    """Where two files of a labelled pair sit: one folder, sibling folders or a folder and its
+    parent (what folder keys join), or apart in the drive."""
+    if folder_a == folder_b:
+        return "same folder"
+    parent_a, parent_b = os.path.dirname(folder_a), os.path.dirname(folder_b)
+    if parent_a == parent_b or parent_a == folder_b or parent_b == folder_a:
+        return "sibling or parent folder"
+    return "apart"
+
+
+def run_records(output: str) -> Tuple[List[FileRecord], dict, str]:
+    """The records a finished run extracted (its metadata index), the truth beside its input, its input."""
+    import json
+
+    from transforms.index.store import ERROR, decode_payload, open_index
+
+    with open(os.path.join(output, "run_summary.json"), encoding="utf-8") as handle:
+        summary = json.load(handle)
+    root = summary["inputs"][0].rstrip("/")
+    with open(root + ".truth.json", encoding="utf-8") as handle:
+        truth = json.load(handle)
+    index = open_index(summary["index"])
+    try:
+        records = [FileRecord.from_dict(decode_payload(payload))
+                   for entry, payload in index.entries(summary["output"]) if entry.outcome != ERROR]
+    finally:
+        index.close()
+    return records, truth, root
+
+
 def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Config,
             drop_kinds: Sequence[str] = ()) -> Dict[str, object]:
     """Times blocking on the records and scores its candidate pairs against the truth.
@@ -95,6 +130,9 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
     found = [p for p, _ in labelled if p in pairs]
     by_type = Counter(t for _, t in labelled)
     found_by_type = Counter(t for p, t in labelled if p in pairs)
+    folder_of = {r.file_id: os.path.dirname(r.file_path) for r in records}
+    placed = Counter(placement(folder_of[a], folder_of[b]) for (a, b), _ in labelled)
+    found_placed = Counter(placement(folder_of[a], folder_of[b]) for a, b in found)
     n = len(records)
     all_pairs = n * (n - 1) / 2
     kinds = Counter(kind for k in pairs.values() for kind in k)
@@ -111,6 +149,8 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
         "labelled_pairs": len(labelled),
         "pairs_completeness": round(len(found) / len(labelled), 4) if labelled else None,
         "pairs_completeness_by_type": {t: round(found_by_type[t] / c, 4) for t, c in sorted(by_type.items())},
+        "pairs_completeness_by_placement": {k: {"labelled": c, "completeness": round(found_placed[k] / c, 4)}
+                                            for k, c in sorted(placed.items())},
         "pairs_by_key_kind": dict(sorted(kinds.items())),
         "seconds_keys": round(keys_done - started, 3),
         "seconds_pairs": round(finished - keys_done, 3),
@@ -125,6 +165,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--report", default=os.path.join(HERE, "reports", "blocking.json"))
     parser.add_argument("--drop-kinds", default="", help="Comma-separated key kinds to leave out, e.g. dir.")
+    parser.add_argument("--run", default=None, help="A finished run's output: measure on its records, not --sizes.")
     parser.add_argument("--top-partners", type=int, default=None,
                         help="relationships.blocking.top_partners (default: the config's; 0 keeps every pair).")
     args = parser.parse_args(argv)
@@ -132,16 +173,18 @@ def main(argv=None) -> int:
     overrides = {} if args.top_partners is None else {"top_partners": args.top_partners}
     config = config_from_dict({"relationships": {"blocking": overrides}})
     results = []
-    for size in sizes:
-        records, truth, root = corpus_records(size, args.workers)
+    for size in ([None] if args.run else sizes):
+        records, truth, root = run_records(args.run) if args.run else corpus_records(size, args.workers)
         drop = [k for k in args.drop_kinds.split(",") if k]
-        result = {"target_size": size, "dropped_key_kinds": drop, **measure(records, truth, root, config, drop)}
+        result = {"target_size": size, "run": args.run, "dropped_key_kinds": drop, **measure(records, truth, root, config, drop)}
         results.append(result)
         print(f"{result['files']:>7} files  {result['candidate_pairs_per_file']:>7.2f} pairs/file "
               f"(proposed {result['proposed_pairs_per_file']:.2f})  "
               f"reduction {result['reduction_ratio']:.6f}  completeness {result['pairs_completeness']}  "
               f"{result['microseconds_per_file']:>8.1f} us/file  hot keys {result['hot_keys']}  "
               f"peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+        print("         by placement: " + ", ".join(f"{k} {v['completeness']} of {v['labelled']}"
+                                                  for k, v in result["pairs_completeness_by_placement"].items()))
     if len(results) > 1:
         ratio = results[-1]["microseconds_per_file"] / results[0]["microseconds_per_file"]
         print(f"time per file, largest / smallest: {ratio:.2f}x")

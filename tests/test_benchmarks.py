@@ -203,3 +203,26 @@ def test_the_scale_benchmark_samples_the_main_process_and_its_children(tmp_path)
     assert cpu and [t for t, _, _ in cpu] == sorted(t for t, _, _ in cpu)
     assert all(0 <= main <= machine + 0.1 for _, machine, main in cpu)  # the machine's busy cores include the run's
     assert max(main for _, _, main in cpu) >= 0.5  # the parent's busy loop
+
+
+def test_the_blocking_benchmark_measures_a_finished_runs_records_against_the_truth_beside_its_input(tmp_path):
+    """`--run`: the records a run extracted, read back from its index, and pairs split by placement."""
+    from beam_pipeline.pipeline import run_pipeline
+    from benchmarks import blocking as blocking_benchmark
+    from benchmarks.scale import corpus
+    from transforms.config import Config
+
+    drive = corpus(40, 1, cache=str(tmp_path))
+    output = str(tmp_path / "out")
+    run_pipeline([drive["root"]], output, Config())
+    records, truth, root = blocking_benchmark.run_records(output)
+    nodes = writer.read_jsonl(str(tmp_path / "out" / "nodes"), "nodes")
+    assert sorted(r.file_id for r in records) == sorted(n["file_id"] for n in nodes)
+    assert truth == drive["truth"] and root == drive["root"]
+    result = blocking_benchmark.measure(records, truth, root, Config())
+    placed = result["pairs_completeness_by_placement"]
+    assert sum(p["labelled"] for p in placed.values()) == result["labelled_pairs"] > 0
+    assert set(placed) <= {"same folder", "sibling or parent folder", "apart"}
+    assert blocking_benchmark.placement("/d/a/x", "/d/a/x") == "same folder"
+    assert blocking_benchmark.placement("/d/a/x", "/d/a/y") == blocking_benchmark.placement("/d/a", "/d/a/y")
+    assert blocking_benchmark.placement("/d/a/x", "/d/b/x") == "apart"

@@ -37,6 +37,15 @@ def test_a_data_dictionary_and_its_table_share_a_column_pair_key():
     assert any(k.startswith("cols:") for k in shared)
 
 
+def test_a_summary_quoting_two_totals_of_a_table_shares_a_number_pair_key_with_it():
+    rows = [[f"2024-01-{i + 1:02d}", 1000.5 + 37 * i, 12.5 * (i + 1) + 0.25] for i in range(20)]
+    data = data_record("/drive/data/p/campaigns.csv", {"days": (["day", "spend", "discount"], rows)})
+    spend, discount = (sum(r[k] for r in rows) for k in (1, 2))
+    deck = text_record("/drive/decks/q/review.md", f"Total spend: {spend:,.2f}. Total discount: {discount:,.2f}.")
+    shared = set(blocking.blocking_keys(data, CFG)) & set(blocking.blocking_keys(deck, CFG))
+    assert {k for k in shared if k.startswith("nums:")} == {"nums:3:2.63e+03|3:2.70e+04"}
+
+
 def test_weak_keys_have_a_lower_cap_than_strong_keys():
     assert blocking.bucket_cap("term:revenue", CFG) == CFG.max_weak_bucket_size
     assert blocking.bucket_cap("code:prj-1", CFG) == CFG.max_bucket_size

@@ -47,7 +47,7 @@ from transforms.detect import corpus
 from transforms.detect import keys as key_names
 from transforms.detect.corpus import key_kind
 from transforms.detect.inclusion import GENERIC_COLUMNS
-from transforms.extract.profile import is_key_name, is_measure
+from transforms.column_roles import is_key_name, is_measure
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name, base_name, split_extension
 from transforms.signatures import lsh_bands, value_hasher
@@ -70,12 +70,15 @@ def _significant_key(value: float, digits: int) -> str:
     return f"{digits}:{float(f'{value:.{digits - 1}e}'):.{digits - 1}e}"
 
 
+def _column_totals(table: TableProfile) -> List[float]:
+    """The totals of a table's measure columns."""
+    return [float(c.numeric["sum"]) for c in table.columns if c.numeric and is_measure(c) and c.numeric.get("sum") is not None]
+
+
 def _data_number_keys(record: FileRecord) -> List[str]:
     values = []
     for table in record.tables:
-        for col in table.columns:
-            if col.numeric and is_measure(col) and col.numeric.get("sum") is not None:
-                values.append(float(col.numeric["sum"]))
+        values.extend(_column_totals(table))
         for measures in table.grouped_sums.values():
             for groups in measures.values():
                 values.extend(float(v) for v in groups.values())
@@ -104,13 +107,16 @@ def _pairs(items: List[str], limit: int) -> List[str]:
 
 
 def _data_number_pair_keys(record: FileRecord) -> List[str]:
-    """Pairs of a table's largest group sums (what a "top regions" slide shows), rounded.
+    """Pairs of a table's largest group sums (what a "top regions" slide shows) and of its
+    columns' totals (a summary's key figures), rounded.
 
     A single rounded number is common across a large drive; two of them from
-    the same breakdown rarely are, so these keys stay small at scale.
+    the same breakdown or table rarely are, so these keys stay small at scale.
     """
     keys: Set[str] = set()
     for table in record.tables:
+        totals = (_significant_key(v, 3) for v in _column_totals(table) if abs(v) >= 100)
+        keys.update(_pairs([k for k in totals if k], TOP_GROUPS))
         for measures in table.grouped_sums.values():
             for groups in measures.values():
                 top = sorted((float(v) for v in groups.values() if abs(float(v)) >= 100), reverse=True)[:TOP_GROUPS]

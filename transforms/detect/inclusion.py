@@ -34,6 +34,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from transforms.detect.corpus import NO_CONTEXT, PairContext
 from transforms.detect.facts import per_file_lazily
+from transforms.column_roles import range_density
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
 from transforms.pii import ROLE_WORDS, column_pii_kind
@@ -101,14 +102,6 @@ def binomial_tail(n: int, k: int, p: float) -> float:
     ]
     top = max(terms)
     return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
-
-
-def range_density(col: ColumnProfile) -> float:
-    """Share of the integer range [min, max] that a key column fills (0 for non-integers)."""
-    if col.dtype != "integer" or not col.numeric:
-        return 0.0
-    span = col.numeric["max"] - col.numeric["min"] + 1
-    return min(1.0, col.distinct / span) if span > 0 else 0.0
 
 
 def density_within(key: ColumnProfile, low: float, high: float) -> float:

@@ -8,6 +8,10 @@ on the drive. A name is resolved the way a reader of the memo would resolve it:
 - a bare name means the file of that name in the mentioning file's own folder
   tree, when exactly one is there (or exactly one in its own folder);
 - failing that, the only file of that name in the whole run;
+- failing that, the file of that name in a mirrored tree: of those in a folder
+  named as the mentioning file's own, the one sharing the most folder names
+  with it, when exactly one does (reports/Sales/Q3/memo.docx names "sales.csv":
+  data/Sales/Q3/sales.csv, not data/HR/Q3/sales.csv);
 - otherwise the mention is ambiguous and resolves to nothing.
 
 Names match exactly, case included: "Languages.csv" is not "languages.csv".
@@ -66,8 +70,26 @@ def resolve(mentioner_path: str, mention: str, holders: Sequence[Holder]) -> Opt
         beside = [h for h in in_tree if _folder(h[1]) == folder]
         found = _only(in_tree) or _only(beside)
         return found[0] if found else None
-    found = _only(holders)
+    found = _only(holders) or _mirrored(folder, holders)
     return found[0] if found else None
+
+
+def _mirrored(folder: str, holders: List[Holder]) -> Optional[Holder]:
+    """The holder in a folder named as `folder` that shares the most folder names with it,
+    when exactly one does: a project kept in parallel trees (data/X/P, reports/X/P)."""
+    names = folder.split("/")
+    if not names[-1]:
+        return None
+    mine = set(names)
+    ranked = []
+    for holder in holders:
+        theirs = set(_folder(holder[1]).split("/"))
+        if names[-1] in theirs:
+            ranked.append((len(mine & theirs), holder))
+    ranked.sort(reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
+        return None
+    return ranked[0][1]
 
 
 def _common_depth(a: str, b: str) -> int:

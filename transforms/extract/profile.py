@@ -27,6 +27,7 @@ import numpy as np
 
 from transforms.extract.cells import clean_header, display_value, is_auto_name
 from transforms.extract.cells import filled as filled_cells
+from transforms.column_roles import is_measure
 from transforms.extract.context import ExtractContext
 from transforms.extract.encoding import valid_text
 from transforms.extract.lists import list_items, list_separator, spaced_items
@@ -60,8 +61,6 @@ _DATE_RE = re.compile(
     r"|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
 )
 _NUMBER_START = frozenset("0123456789+-.$€£¥")
-# Column names of keys: "id", "customer_id", "Order ID", "SupportRepId", "sku_key".
-_KEY_NAME_RE = re.compile(r"(?:^|[^A-Za-z])(?:id|ID|Id|key|KEY|Key)$|[a-z]I[dD]$")
 
 
 # --------------------------------------------------------------------------
@@ -550,23 +549,6 @@ def _is_dimension(profile: ColumnProfile, column: _Column) -> bool:
         and 2 <= profile.distinct <= MAX_DIM_LABELS
         and not profile.unique
     )
-
-
-def is_key_name(name: str) -> bool:
-    """"id", "customer_id", "Order ID", "SupportRepId", "sku_key"."""
-    return bool(_KEY_NAME_RE.search(name))
-
-
-def is_measure(profile: ColumnProfile) -> bool:
-    """Numbers worth summing: not keys. A unique integer column is a key, but
-    a unique float column is just a measure in a small table; foreign keys
-    repeat, so they are told by their names (SupportRepId, customer_id).
-    Small whole numbers that repeat (quantities, days) are measures too."""
-    if (profile.small_int_range and profile.unique) or _KEY_NAME_RE.search(profile.name):
-        return False
-    if profile.dtype == "float":
-        return True
-    return profile.dtype == "integer" and not profile.unique
 
 
 def _fit(row: Sequence, width: int) -> Sequence:
