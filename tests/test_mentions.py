@@ -55,3 +55,10 @@ def test_resolution_over_records_names_the_mirrored_file_and_never_guesses_betwe
                                             "/drive/data/Ops/Cedar Review/2024/sites.csv")]
     found = mentions.resolve_all([memo, *named])
     assert found == [(memo.file_id, named[0].file_id)]
+
+
+def test_a_sentence_cased_name_resolves_through_the_reading_a_file_is_named():
+    memo = text_record("/drive/reports/Ops/Lumen/readme.md", "This note describes Leave requests.csv: what each column holds.")
+    named = text_record("/drive/data/Ops/Lumen/Leave requests.csv", "x")
+    other = text_record("/drive/data/Ops/Birch/Leave requests.csv", "x")
+    assert mentions.resolve_all([memo, named, other]) == [(memo.file_id, named.file_id)]

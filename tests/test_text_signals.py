@@ -149,6 +149,19 @@ def test_mentions_title_cased_names_with_spaces():
     assert mentioned_files("See Q3 Forecast.pptx for details") == ["Q3 Forecast.pptx"]
 
 
+def test_a_bare_name_comes_with_its_longer_readings_up_to_a_sentence_word_or_punctuation():
+    # Where "Support tickets 2024-03.xlsx" starts only the drive's files tell: each reading is a mention.
+    assert mentioned_files("Figures computed from Support tickets 2024-03.xlsx.") == [
+        "2024-03.xlsx", "tickets 2024-03.xlsx", "Support tickets 2024-03.xlsx"]
+    assert mentioned_files("# Dataset: Ticket Export (2).xlsx") == ["(2).xlsx", "Export (2).xlsx", "Ticket Export (2).xlsx"]
+    assert mentioned_files("Records from\nVendor register.xlsx") == ["register.xlsx", "Vendor register.xlsx"]
+    # At most MAX_NAME_WORDS words; paths and quoted names are read as written.
+    long = mentioned_files("a1 b2 c3 d4 e5 f6 g7 h8.csv")
+    assert long[-1] == "c3 d4 e5 f6 g7 h8.csv" and len(long) == 6
+    assert mentioned_files("Tables in cldf/languages.csv") == ["cldf/languages.csv"]
+    assert mentioned_files("Built from sales_2024.xlsx and orders.csv.") == ["sales_2024.xlsx", "orders.csv"]
+
+
 def test_mentions_quoted_names_exactly():
     assert mentioned_files("open 'my budget v2.xlsx' now") == ["my budget v2.xlsx"]
 

@@ -417,9 +417,32 @@ def _trim_leading_words(name: str) -> str:
     return " ".join(words)
 
 
+# Words a bare name may have: "Support tickets 2024-03.xlsx", "Helpdesk api dump 20240925.json".
+MAX_NAME_WORDS = 6
+_NAME_WORD = re.compile(r"[\w()&+-]+")
+
+
+def _longer_readings(text: str, start: int, name: str) -> List[str]:
+    """The name read with the words before it on its line, one more word at a time, up to
+    MAX_NAME_WORDS ("from Support tickets 2024-03.xlsx" -> "tickets 2024-03.xlsx",
+    "Support tickets 2024-03.xlsx"): where a name with spaces starts, only the drive's files
+    tell, so each reading is a mention and resolution keeps the ones a file is named."""
+    line = text[max(text.rfind("\n", 0, start) + 1, start - 40 * MAX_NAME_WORDS):start]
+    if not line.endswith(" "):
+        return []
+    readings = []
+    for word in reversed(line[:-1].split(" ")[-(MAX_NAME_WORDS - name.count(" ") - 1):]):
+        if not _NAME_WORD.fullmatch(word) or word.lower() in _MENTION_LEADING:
+            break
+        name = f"{word} {name}"
+        readings.append(name)
+    return readings
+
+
 def mentioned_files(text: str) -> List[str]:
     """File names mentioned in the text, in order of first mention, with the relative
-    path they are written with ("cldf/languages.csv"), if any."""
+    path they are written with ("cldf/languages.csv"), if any. A bare name also comes
+    with its longer readings (_longer_readings)."""
     found: Dict[str, None] = {}
     claims = _Claims(len(text))
     for m in _QUOTED_FILE.finditer(text):  # quotes delimit names with spaces exactly
@@ -427,5 +450,9 @@ def mentioned_files(text: str) -> List[str]:
         found.setdefault(m.group("name").strip(), None)
     for m in _BARE_FILE.finditer(text):
         if claims.take(m.start("name"), m.end("name")):
-            found.setdefault(_trim_leading_words(m.group("name")), None)
+            name = _trim_leading_words(m.group("name"))
+            found.setdefault(name, None)
+            if "/" not in name:
+                for reading in _longer_readings(text, m.end("name") - len(name), name):
+                    found.setdefault(reading, None)
     return list(found)
