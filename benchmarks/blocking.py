@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import pickle
 import platform
@@ -87,8 +88,6 @@ def placement(folder_a: str, folder_b: str) -> str:
 
 def run_records(output: str) -> Tuple[List[FileRecord], dict, str]:
     """The records a finished run extracted (its metadata index), the truth beside its input, its input."""
-    import json
-
     from transforms.index.store import ERROR, decode_payload, open_index
 
     with open(os.path.join(output, "run_summary.json"), encoding="utf-8") as handle:

@@ -42,12 +42,12 @@ import math
 import re
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from transforms.column_roles import is_key_name, is_measure
 from transforms.config import BlockingConfig
 from transforms.detect import corpus
 from transforms.detect import keys as key_names
 from transforms.detect.corpus import key_kind
 from transforms.detect.inclusion import GENERIC_COLUMNS
-from transforms.column_roles import is_key_name, is_measure
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name, base_name, split_extension
 from transforms.signatures import lsh_bands, value_hasher

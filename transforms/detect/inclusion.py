@@ -32,9 +32,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from transforms.column_roles import range_density
 from transforms.detect.corpus import NO_CONTEXT, PairContext
 from transforms.detect.facts import per_file_lazily
-from transforms.column_roles import range_density
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name
 from transforms.pii import ROLE_WORDS, column_pii_kind

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+from transforms.column_roles import is_measure, range_density
 from transforms.detect import keys, semantic
 from transforms.detect.corpus import NO_CONTEXT, PairContext, key_kind
 from transforms.detect.facts import per_file, per_file_lazily
 from transforms.detect.identity import code_sets, identity_conflict, is_trivial
 from transforms.detect.inclusion import GENERIC_COLUMNS, inclusion_candidates, near_in_tree
-from transforms.column_roles import is_measure, range_density
 from transforms.model import FileRecord, TableProfile
 from transforms.naming import NameInfo, analyse_name, stem_similarity, version_order
 from transforms.signatures import jaccard_of_sets, minhash_jaccard

@@ -25,9 +25,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from transforms.column_roles import is_measure
 from transforms.extract.cells import clean_header, display_value, is_auto_name
 from transforms.extract.cells import filled as filled_cells
-from transforms.column_roles import is_measure
 from transforms.extract.context import ExtractContext
 from transforms.extract.encoding import valid_text
 from transforms.extract.lists import list_items, list_separator, spaced_items
