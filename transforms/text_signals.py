@@ -427,11 +427,12 @@ def _longer_readings(text: str, start: int, name: str) -> List[str]:
     MAX_NAME_WORDS ("from Support tickets 2024-03.xlsx" -> "tickets 2024-03.xlsx",
     "Support tickets 2024-03.xlsx"): where a name with spaces starts, only the drive's files
     tell, so each reading is a mention and resolution keeps the ones a file is named."""
+    room = MAX_NAME_WORDS - name.count(" ") - 1  # words the name may still take
     line = text[max(text.rfind("\n", 0, start) + 1, start - 40 * MAX_NAME_WORDS):start]
-    if not line.endswith(" "):
+    if room <= 0 or not line.endswith(" "):
         return []
     readings = []
-    for word in reversed(line[:-1].split(" ")[-(MAX_NAME_WORDS - name.count(" ") - 1):]):
+    for word in reversed(line[:-1].split(" ")[-room:]):
         if not _NAME_WORD.fullmatch(word) or word.lower() in _MENTION_LEADING:
             break
         name = f"{word} {name}"

@@ -106,6 +106,11 @@ def _pairs(items: List[str], limit: int) -> List[str]:
     return [f"{a}|{b}" for a, b in itertools.combinations(ordered, 2)]
 
 
+def _rounded_pairs(values: Iterable[float]) -> List[str]:
+    """Pair keys of the numbers of at least 100, each at 3 significant digits."""
+    return _pairs([k for k in (_significant_key(v, 3) for v in values if abs(v) >= 100) if k], TOP_GROUPS)
+
+
 def _data_number_pair_keys(record: FileRecord) -> List[str]:
     """Pairs of a table's largest group sums (what a "top regions" slide shows) and of its
     columns' totals (a summary's key figures), rounded.
@@ -115,12 +120,11 @@ def _data_number_pair_keys(record: FileRecord) -> List[str]:
     """
     keys: Set[str] = set()
     for table in record.tables:
-        totals = (_significant_key(v, 3) for v in _column_totals(table) if abs(v) >= 100)
-        keys.update(_pairs([k for k in totals if k], TOP_GROUPS))
+        keys.update(_rounded_pairs(_column_totals(table)))
         for measures in table.grouped_sums.values():
             for groups in measures.values():
                 top = sorted((float(v) for v in groups.values() if abs(float(v)) >= 100), reverse=True)[:TOP_GROUPS]
-                keys.update(_pairs([k for k in (_significant_key(v, 3) for v in top) if k], TOP_GROUPS))
+                keys.update(_rounded_pairs(top))
     return sorted(keys)[:MAX_PAIR_KEYS]
 
 
