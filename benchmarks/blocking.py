@@ -11,7 +11,9 @@ generation with the hot-key cap, resolved mentions, meta-blocking's pruning)
 is then timed on the extracted records with the same functions the Beam
 pipeline runs (transforms/detect/blocking.py, mentions.py). Pairs completeness
 is the share of labelled pairs that blocking proposes; `proposed` figures are
-before pruning. Peak RSS is the process's, records loaded included.
+before pruning. Its ceiling leaves out the missed pairs that no blocking on the
+same keys could propose (`indistinguishable`: more files than a file keeps
+partners hold every key the pair shares). Peak RSS is the process's, records loaded included.
 
 `--run OUTPUT` takes the records of a finished run instead (its metadata index,
 as the run extracted them; no corpus generated): a run of `benchmarks.scale`,
@@ -104,6 +106,31 @@ def run_records(output: str) -> Tuple[List[FileRecord], dict, str]:
     return records, truth, root
 
 
+def indistinguishable(missed: Sequence[Tuple[str, str]], keyed: Sequence[Tuple[str, str]], budget: int,
+                      resolved: Sequence[Tuple[str, str]] = ()) -> List[Tuple[str, str]]:
+    """The missed pairs that no blocking on these keys could propose within a file's budget of
+    partners: more than `budget` other files hold every key the pair shares, so its files'
+    keys rank those files as high as each other. A resolved mention tells its pair apart."""
+    members: Dict[str, set] = {}
+    keys_of: Dict[str, set] = {}
+    for key, file_id in keyed:
+        members.setdefault(key, set()).add(file_id)
+        keys_of.setdefault(file_id, set()).add(key)
+    named = {tuple(sorted(p)) for p in resolved}
+    alike = []
+    for a, b in missed:
+        if (a, b) in named:
+            continue
+        holders = None
+        for key in sorted(keys_of.get(a, set()) & keys_of.get(b, set()), key=lambda k: len(members[k])):
+            holders = set(members[key]) if holders is None else holders & members[key]
+            if len(holders) <= budget + 2:
+                break
+        if holders is None or len(holders) > budget + 2:  # no shared key at all, or too many alike
+            alike.append((a, b))
+    return alike
+
+
 def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Config,
             drop_kinds: Sequence[str] = ()) -> Dict[str, object]:
     """Times blocking on the records and scores its candidate pairs against the truth.
@@ -117,7 +144,8 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
     keyed = [(key, r.file_id) for r in records for key in blocking.blocking_keys(r, cfg)
              if blocking.key_kind(key) not in dropped]
     keys_done = time.perf_counter()
-    pairs, stats, _ = blocking.candidate_pairs(keyed, cfg, mentions.resolve_all(records))
+    resolved = mentions.resolve_all(records)
+    pairs, stats, _ = blocking.candidate_pairs(keyed, cfg, resolved)
     finished = time.perf_counter()
 
     by_path = {os.path.relpath(r.file_path, root): r.file_id for r in records}
@@ -127,6 +155,7 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
         if a and b:
             labelled.append((tuple(sorted((a, b))), edge["type"]))
     found = [p for p, _ in labelled if p in pairs]
+    alike = indistinguishable([p for p, _ in labelled if p not in pairs], keyed, cfg.top_partners, resolved)
     by_type = Counter(t for _, t in labelled)
     found_by_type = Counter(t for p, t in labelled if p in pairs)
     folder_of = {r.file_id: os.path.dirname(r.file_path) for r in records}
@@ -150,6 +179,8 @@ def measure(records: Sequence[FileRecord], truth: dict, root: str, config: Confi
         "pairs_completeness_by_type": {t: round(found_by_type[t] / c, 4) for t, c in sorted(by_type.items())},
         "pairs_completeness_by_placement": {k: {"labelled": c, "completeness": round(found_placed[k] / c, 4)}
                                             for k, c in sorted(placed.items())},
+        "missed_pairs_indistinguishable": len(alike),
+        "pairs_completeness_ceiling": round(1 - len(alike) / len(labelled), 4) if labelled else None,
         "pairs_by_key_kind": dict(sorted(kinds.items())),
         "seconds_keys": round(keys_done - started, 3),
         "seconds_pairs": round(finished - keys_done, 3),
@@ -184,6 +215,8 @@ def main(argv=None) -> int:
               f"peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
         print("         by placement: " + ", ".join(f"{k} {v['completeness']} of {v['labelled']}"
                                                   for k, v in result["pairs_completeness_by_placement"].items()))
+        print(f"         missed pairs no key tells apart: {result['missed_pairs_indistinguishable']} "
+              f"(completeness ceiling {result['pairs_completeness_ceiling']})")
     if len(results) > 1:
         ratio = results[-1]["microseconds_per_file"] / results[0]["microseconds_per_file"]
         print(f"time per file, largest / smallest: {ratio:.2f}x")

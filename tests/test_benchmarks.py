@@ -226,3 +226,17 @@ def test_the_blocking_benchmark_measures_a_finished_runs_records_against_the_tru
     assert blocking_benchmark.placement("/d/a/x", "/d/a/x") == "same folder"
     assert blocking_benchmark.placement("/d/a/x", "/d/a/y") == blocking_benchmark.placement("/d/a", "/d/a/y")
     assert blocking_benchmark.placement("/d/a/x", "/d/b/x") == "apart"
+
+
+def test_the_blocking_benchmark_counts_missed_pairs_that_no_key_tells_apart():
+    """A missed pair whose every shared key more files than a file keeps partners hold too is one no
+    blocking on those keys could propose; one sharing a rarer key, or a resolved mention, could."""
+    from benchmarks.blocking import indistinguishable
+
+    crowd = [f"t{i}" for i in range(5)]
+    keyed = ([("val:1", f) for f in ["a", "b", "c", "d"] + crowd] + [("col:x", f) for f in ["a", "b"] + crowd]
+             + [("col:y", f) for f in ["c", "d", "e"]] + [("val:1", "e")])
+    missed = [("a", "b"), ("c", "d"), ("e", "f")]
+    assert indistinguishable(missed, keyed, budget=3) == [("a", "b"), ("e", "f")]  # 5 others hold val:1 and col:x
+    assert indistinguishable(missed, keyed, budget=5) == [("e", "f")]  # within the budget: could be kept
+    assert indistinguishable(missed, keyed, budget=3, resolved=[("b", "a")]) == [("e", "f")]
