@@ -12,7 +12,6 @@ from transforms.text_signals import (
     extract_entities,
     extract_numbers,
     key_terms,
-    labelled_numbers,
     mentioned_files,
 )
 
@@ -41,7 +40,6 @@ def text_record(path: str, text: str, headings: Sequence[str] = (), **fields) ->
         content_hash=hashlib.sha256(text.encode()).hexdigest(), text=text,
         structure={"headings": [{"level": 1, "text": h} for h in headings]},
         key_terms=key_terms(text), entities=extract_entities(text), numbers=extract_numbers(text),
-        labelled_numbers=labelled_numbers(text),
         mentions=mentioned_files(text), minhash=minhash_of(shingles(text)), token_hashes=text_value_hashes(text), word_hashes=text_word_hashes(text),
         **fields,
     )

@@ -46,23 +46,6 @@ def test_a_summary_quoting_two_totals_of_a_table_shares_a_number_pair_key_with_i
     assert {k for k in shared if k.startswith("nums:")} == {"nums:3:2.63e+03|3:2.70e+04"}
 
 
-def test_a_summary_stating_a_total_or_a_group_sum_under_its_label_shares_a_labelled_number_key():
-    regions = ["North", "South", "East"]
-    rows = [[i, regions[i % 3], 100 + 7 * i] for i in range(1, 31)]
-    data = data_record("/drive/data/p/deliveries.csv", {"deliveries": (["delivery_id", "region", "duration_days"], rows)})
-    total = sum(r[2] for r in rows)
-    south = sum(r[2] for r in rows if r[1] == "South")
-    memo = text_record("/drive/reports/q/summary.md",
-                       f"# Headline figures\n- Total duration days: {total:,}\n\n| Region | Count | Days |\n"
-                       f"|---|---|---|\n| South | 10 | {south:,} |\n")
-    shared = {k for k in set(blocking.blocking_keys(data, CFG)) & set(blocking.blocking_keys(memo, CFG))
-              if k.startswith("lnum:")}
-    assert shared == {"lnum:duration days|3:6.26e+03", "lnum:south|3:2.02e+03"}
-    # The same total under another column's name is another key.
-    other = data_record("/drive/data/r/stock.csv", {"stock": (["sku_id", "units"], [[r[0], r[2]] for r in rows])})
-    assert not {k for k in blocking.blocking_keys(other, CFG) if k.startswith("lnum:")} & shared
-
-
 def test_weak_keys_have_a_lower_cap_than_strong_keys():
     assert blocking.bucket_cap("term:revenue", CFG) == CFG.max_weak_bucket_size
     assert blocking.bucket_cap("code:prj-1", CFG) == CFG.max_bucket_size

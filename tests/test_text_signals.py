@@ -6,8 +6,6 @@ from transforms.text_signals import (
     extract_entities,
     extract_numbers,
     key_terms,
-    labelled_numbers,
-    number_label,
     mentioned_files,
     split_identifier,
 )
@@ -212,19 +210,3 @@ def test_key_terms_respect_the_limit():
 def test_split_identifier():
     assert split_identifier("totalRevenue_2024") == ["total", "revenue", "2024"]
     assert split_identifier("HTTPStatusCode") == ["http", "status", "code"]
-
-
-def test_labelled_numbers_carry_the_words_before_them_on_their_line():
-    text = ("# Headline figures\n- Total duration days: 1,730\n- Average: 15.7\n"
-            "| Trade show | 2 | 159 |\n1,200 rows without a label\nThe total of the shipments was 4.5k")
-    assert labelled_numbers(text) == [["total duration days", 1730.0, 0.5], ["trade show", 159.0, 0.5],
-                                      ["total shipments", 4500.0, 50.0]]
-    assert labelled_numbers(text, smallest=10) == [["total duration days", 1730.0, 0.5], ["average", 15.7, 0.05],
-                                                   ["trade show", 159.0, 0.5], ["total shipments", 4500.0, 50.0]]
-
-
-def test_a_number_label_is_spelt_alike_from_text_and_from_column_names():
-    assert number_label("Total duration days: ") == number_label("total_duration_days") == \
-        number_label("TotalDurationDays") == "total duration days"
-    assert number_label("cost_per_unit") == number_label("Cost per unit") == "cost unit"
-    assert number_label("2024 Q3") == "q3" and number_label("12 - 14") == ""

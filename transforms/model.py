@@ -133,9 +133,6 @@ class FileRecord:
     # Numbers shown in narrative text with their rounding precision:
     # [[value, half_unit], ...]; aggregate matching compares them with sums.
     numbers: List[List[float]] = field(default_factory=list)
-    # Those of at least 100 with the words before them on their line (text_signals.labelled_numbers):
-    # [[label, value, half_unit], ...]; blocking keys a summary's "Total spend: $29,534" by them.
-    labelled_numbers: List[List[Any]] = field(default_factory=list)
     mentions: List[str] = field(default_factory=list)  # file names mentioned in text
     minhash: List[int] = field(default_factory=list)  # content shingle MinHash
     # Hashes of the values the text shows (signatures.text_value_hashes), so

@@ -13,11 +13,11 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from transforms.pii import REDACTION_MARK
 from transforms.signatures import normalise_value
-from transforms.words import MONTHS, identifier_text, split_identifier
+from transforms.words import MONTHS, split_identifier
 
 MAX_NUMBERS = 2000  # numbers kept per file; beyond that the text is a data dump
 MAX_ENTITIES_PER_KIND = 200
@@ -342,37 +342,6 @@ def extract_numbers(text: str) -> List[List[float]]:
         if len(seen) >= MAX_NUMBERS:
             break
     return [[value, half] for value, half in seen]
-
-
-LABEL_WORDS = 3  # words of a number's label kept: "Total duration days: 173" -> "total duration days"
-LABELLED_SMALLEST = 100  # smaller numbers (counts, days, scores) recur in every other file
-
-
-def labelled_numbers(text: str, smallest: float = LABELLED_SMALLEST) -> List[List[Any]]:
-    """Numbers of at least `smallest` with the words before them on their line, as [label, value,
-    half_unit]: a summary's "Total spend: $29,534" or a table row's "| Referral | 2 | 159 |"
-    (label "referral"), in order of first appearance.
-
-    The label is the last LABEL_WORDS words of the line before the number, numbers
-    between skipped; a number with no word before it on its line has no label.
-    """
-    found: Dict[Tuple[str, float, float], None] = {}
-    for token in _scan(text).numbers:
-        if abs(token.value) < smallest:
-            continue
-        label = number_label(text[text.rfind("\n", 0, token.start) + 1 : token.start])
-        if label:
-            found.setdefault((label, token.value, token.half_unit), None)
-            if len(found) >= MAX_NUMBERS:
-                break
-    return [list(entry) for entry in found]
-
-
-def number_label(text: str) -> str:
-    """The label words of a number, spelt one way for text and for column or group names:
-    lower-case words that start with a letter, stop words out, the last LABEL_WORDS kept."""
-    words = [w for w in identifier_text(text).split() if w[0].isalpha() and w not in STOPWORDS]
-    return " ".join(words[-LABEL_WORDS:])
 
 
 # ---------------------------------------------------------------- entities

@@ -14,7 +14,6 @@ Key kinds (the prefix before ':'):
   code  a project code or other rare identifier
   num   an aggregate of a data file or a number shown in text, at 2-3 significant digits
   nums  two such numbers together: a breakdown's top groups, or two numbers of one text
-  lnum  such a number with its label: a column's total or a group's sum, or a number after words
   cols  two distinctive column names together: a schema, or a data dictionary quoting it
   term  a key term (sheet names, slide titles, headings, frequent words)
   name  a word of the file name ("PRJ-5288 Warehouse list" -> prj, 5288, warehouse, list)
@@ -52,7 +51,6 @@ from transforms.detect.inclusion import GENERIC_COLUMNS
 from transforms.model import ColumnProfile, FileRecord, TableProfile
 from transforms.naming import analyse_name, base_name, split_extension
 from transforms.signatures import lsh_bands, value_hasher
-from transforms.text_signals import number_label
 from transforms.words import column_words, split_identifier
 
 MAX_NUMBER_KEYS = 120
@@ -101,40 +99,6 @@ def _text_number_keys(record: FileRecord) -> List[str]:
             keys.add(_significant_key(value, digits))
     keys.discard("")
     return sorted(keys)[:MAX_NUMBER_KEYS]
-
-
-def _data_labelled_number_keys(record: FileRecord) -> List[str]:
-    """A table's totals under their column's name and its group sums under their group's label,
-    as a summary states them ("Total spend: $29,534", "| Referral | 159 |")."""
-    keys: Set[str] = set()
-    for table in record.tables:
-        for col in table.columns:
-            if col.numeric and is_measure(col) and col.numeric.get("sum") is not None:
-                keys.add(_labelled_key(number_label(col.name), float(col.numeric["sum"])))
-        for measures in table.grouped_sums.values():
-            for groups in measures.values():
-                top = sorted(((float(v), g) for g, v in groups.items()), reverse=True)[:TOP_GROUPS]
-                keys.update(_labelled_key(number_label(g), v) for v, g in top)
-    keys.discard("")
-    return sorted(keys)[:MAX_NUMBER_KEYS]
-
-
-def _text_labelled_number_keys(record: FileRecord) -> List[str]:
-    """The text's numbers of three significant digits or more under each ending of their label
-    ("total duration days" -> "days", "duration days", "total duration days"): a column's
-    name is often the label's last words."""
-    keys: Set[str] = set()
-    for label, value, half_unit in record.labelled_numbers:
-        if abs(value) >= 200 * half_unit:
-            words = label.split()
-            keys.update(_labelled_key(" ".join(words[i:]), value) for i in range(len(words)))
-    keys.discard("")
-    return sorted(keys)[:MAX_NUMBER_KEYS]
-
-
-def _labelled_key(label: str, value: float) -> str:
-    number = _significant_key(value, 3) if abs(value) >= 100 else ""
-    return f"lnum:{label}|{number}" if label and number else ""
 
 
 def _pairs(items: List[str], limit: int) -> List[str]:
@@ -237,12 +201,10 @@ def blocking_keys(record: FileRecord, config: BlockingConfig) -> List[str]:
     if record.is_data:
         keys.update("num:" + k for k in _data_number_keys(record))
         keys.update("nums:" + k for k in _data_number_pair_keys(record))
-        keys.update(_data_labelled_number_keys(record))
     else:
         number_keys = _text_number_keys(record)
         keys.update("num:" + k for k in number_keys)
         keys.update("nums:" + k for k in _text_number_pair_keys(number_keys))
-        keys.update(_text_labelled_number_keys(record))
         # Narrative files name columns in prose; key terms are their best guess.
         keys.update(key_names.column_key(t) for t in record.key_terms if t not in GENERIC_COLUMNS and len(t) > 2)
     keys.update(key_names.term_key(t) for t in record.key_terms[:MAX_TERM_KEYS] if len(t) > 2)

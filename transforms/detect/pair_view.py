@@ -11,7 +11,7 @@ inclusion.py, scoring.py, families.py), plus the per-file facts
                narrative files: token_hashes, word_hashes, numbers (what is matched against data)
   facts        every `@per_file` helper of strategies.py and identity.py, warmed from the full record
   dropped      text and structure (read only through facts), properties, key_terms,
-               created_at, redactions, warnings, declared, labelled_numbers; a data file's token_hashes,
+               created_at, redactions, warnings, declared; a data file's token_hashes,
                word_hashes and numbers; a narrative file's tables
 
 A strategy that starts reading another field must add it here: the test
@@ -54,7 +54,6 @@ def pair_view(record: FileRecord) -> PairView:
     view.created_at = None
     view.redactions = {}
     view.warnings = []
-    view.labelled_numbers = []  # blocking's, not scoring's
     view.declared = {}  # declared schemas become edges apart (DeclaredEdges), never through scoring
     view.entities = {k: v for k, v in record.entities.items() if k in ENTITY_KINDS}
     if record.is_data:  # a data file's own text signals are never compared

@@ -50,7 +50,6 @@ from transforms.text_signals import (
     extract_entities,
     extract_numbers,
     key_terms,
-    labelled_numbers,
     mentioned_files,
 )
 
@@ -292,7 +291,6 @@ def _build_record(
         tables=redacted.tables,
         text=text,
         numbers=extract_numbers(signal_text) if narrative else [],
-        labelled_numbers=labelled_numbers(signal_text) if narrative else [],
         mentions=[name for name in mentioned_files(signal_text) if posixpath.basename(name) != file_name],
         minhash=minhash_of(shingles(signal_text + " " + " ".join(columns)), limits.num_perm),
         token_hashes=text_value_hashes(signal_text) if narrative else [],
