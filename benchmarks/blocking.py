@@ -109,8 +109,8 @@ def run_records(output: str) -> Tuple[List[FileRecord], dict, str]:
 def indistinguishable(missed: Sequence[Tuple[str, str]], keyed: Sequence[Tuple[str, str]], budget: int,
                       resolved: Sequence[Tuple[str, str]] = ()) -> List[Tuple[str, str]]:
     """The missed pairs that no blocking on these keys could propose within a file's budget of
-    partners: more than `budget` other files hold every key the pair shares, so its files'
-    keys rank those files as high as each other. A resolved mention tells its pair apart."""
+    partners: more than `budget` other files hold every key the pair shares, so nothing in the
+    keys ranks the partner above them. A resolved mention tells its pair apart, whichever way round."""
     members: Dict[str, set] = {}
     keys_of: Dict[str, set] = {}
     for key, file_id in keyed:
@@ -119,7 +119,7 @@ def indistinguishable(missed: Sequence[Tuple[str, str]], keyed: Sequence[Tuple[s
     named = {tuple(sorted(p)) for p in resolved}
     alike = []
     for a, b in missed:
-        if (a, b) in named:
+        if (min(a, b), max(a, b)) in named:
             continue
         holders = None
         for key in sorted(keys_of.get(a, set()) & keys_of.get(b, set()), key=lambda k: len(members[k])):

@@ -242,3 +242,4 @@ def test_the_blocking_benchmark_counts_missed_pairs_that_no_key_tells_apart():
     assert indistinguishable(missed, keyed, budget=3) == [("a", "b"), ("e", "f")]  # 5 others hold val:1 and col:x
     assert indistinguishable(missed, keyed, budget=5) == [("e", "f")]  # within the budget: could be kept
     assert indistinguishable(missed, keyed, budget=3, resolved=[("b", "a")]) == [("e", "f")]
+    assert indistinguishable([("b", "a")], keyed, budget=3, resolved=[("a", "b")]) == []
